@@ -1,0 +1,54 @@
+# Position Tracker: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEV := DEBUG=1
+# Tests run with DEBUG off, as in production, with a throwaway key.
+TEST_ENV := DEBUG=0 SECRET_KEY=test-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz
+
+.PHONY: install run demo test test-fast lint check browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; \
+		fi; \
+	fi
+
+demo: install
+	$(DEV) $(BIN)/python manage.py migrate --no-input
+	$(DEV) $(BIN)/python manage.py load_demo
+	$(DEV) $(BIN)/python manage.py ensure_admin
+
+run: demo
+	@echo "Serving Position Tracker at http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install browser
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Without the browser tests, for a quick loop.
+test-fast: install
+	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: install
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

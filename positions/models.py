@@ -1,0 +1,545 @@
+"""
+The domain of Position Tracker: actors take dated, sourced stances on the questions of a topic.
+
+Positions are never stored: they are derived from published statements by the rules in
+`positions/stances.py`. The vocabularies are `TextChoices` enforced by database constraints.
+"""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+http_url_validator = URLValidator(
+    schemes=["http", "https"],
+    message="Enter a full web address starting with http:// or https://.",
+)
+
+
+def choices_constraint(field, choices, name):
+    """A CheckConstraint that makes the database refuse values outside `choices`."""
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+def http_url_constraint(field, name):
+    """The database side of `http_url_validator`: blank, or an http(s) address."""
+    return models.CheckConstraint(
+        condition=Q(**{field: ""})
+        | Q(**{f"{field}__istartswith": "http://"})
+        | Q(**{f"{field}__istartswith": "https://"}),
+        name=name,
+    )
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+# --- Actors ----------------------------------------------------------------------------
+
+
+class ActorKind(models.TextChoices):
+    STATE = "state", "State"
+    GOVERNMENT = "government", "Government or agency"
+    LEGISLATOR = "legislator", "Legislator"
+    LEGISLATIVE_GROUP = "legislative_group", "Legislative group or party"
+    COMPANY = "company", "Company"
+    NGO = "ngo", "NGO or civil-society group"
+    INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental body"
+    EXPERT = "expert", "Individual expert"
+    MEDIA = "media", "Media"
+
+    @property
+    def is_person(self):
+        return self in {ActorKind.LEGISLATOR, ActorKind.EXPERT}
+
+
+class Actor(TimestampedModel):
+    name = models.CharField(max_length=200, db_index=True)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="Stable identifier used in web addresses and imports. Do not change it "
+        "once the actor is public.",
+    )
+    kind = models.CharField(max_length=32, choices=ActorKind.choices)
+    country = CountryField(
+        blank=True, help_text="The country the actor belongs to, if any (ISO 3166-1)."
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        help_text="The body this actor belongs to: a senator's chamber, an agency's "
+        "government, a group's coalition.",
+    )
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names readers may search for, one per line "
+        "(abbreviations, former names, spellings in other languages).",
+    )
+    description = models.TextField(
+        blank=True, help_text="One or two neutral sentences saying who this is."
+    )
+    website = models.URLField(max_length=500, blank=True, validators=[http_url_validator])
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            choices_constraint("kind", ActorKind, "actor_kind_valid"),
+            http_url_constraint("website", "actor_website_http"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("positions:actor", args=[self.slug])
+
+    @property
+    def alias_list(self):
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+    def clean(self):
+        # A parent chain that loops back would make "members" and breadcrumbs endless.
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": "An actor cannot belong to itself."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+
+class ActorIdentifier(models.Model):
+    """An identifier of an actor in another register (Popolo `identifier`)."""
+
+    # Where a scheme has a public page per identifier, readers get a link to it.
+    LINKS = {
+        "wikidata": "https://www.wikidata.org/wiki/{}",
+        "bioguide": "https://bioguide.congress.gov/search/bio/{}",
+        "opencorporates": "https://opencorporates.com/companies/{}",
+    }
+    FORMATS = {
+        "wikidata": (re.compile(r"^Q[1-9][0-9]*$"), "A Wikidata item id looks like Q42."),
+        "bioguide": (re.compile(r"^[A-Z][0-9]{6}$"), "A Bioguide id looks like W000779."),
+    }
+
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.SlugField(
+        max_length=50,
+        help_text="The register: wikidata, bioguide, ocd-person, opencorporates, ...",
+    )
+    identifier = models.CharField(max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scheme", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "identifier"], name="identifier_unique_per_scheme"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme}: {self.identifier}"
+
+    @property
+    def url(self):
+        template = self.LINKS.get(self.scheme)
+        return template.format(self.identifier) if template else ""
+
+    def clean(self):
+        pattern, message = self.FORMATS.get(self.scheme, (None, ""))
+        if pattern and not pattern.match(self.identifier or ""):
+            raise ValidationError({"identifier": message})
+
+
+# --- Topics and questions --------------------------------------------------------------
+
+
+class Topic(TimestampedModel):
+    title = models.CharField(max_length=300, help_text="The instrument or policy tracked.")
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField(blank=True, help_text="What it is, in a few sentences.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("positions:topic", args=[self.slug])
+
+
+class Question(TimestampedModel):
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
+    title = models.CharField(
+        max_length=300,
+        help_text="The decision actors take positions on, e.g. "
+        "'Ratification by the United States'.",
+    )
+    short_label = models.CharField(
+        max_length=80, blank=True, help_text="A short name for tables and charts."
+    )
+    slug = models.SlugField(max_length=200, help_text="Unique within the topic.")
+    description = models.TextField(blank=True)
+    display_order = models.PositiveSmallIntegerField(
+        default=0, help_text="Questions of a topic are listed from the lowest number."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["topic__title", "display_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "slug"], name="question_slug_per_topic"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("positions:question", args=[self.topic.slug, self.slug])
+
+    @property
+    def label(self):
+        return self.short_label or self.title
+
+
+# --- Evidence ----------------------------------------------------------------------------
+
+
+class SourceKind(models.TextChoices):
+    NEWS_REPORT = "news_report", "News report"
+    LETTER = "letter", "Letter"
+    PRESS_RELEASE = "press_release", "Press release"
+    OFFICIAL_STATEMENT = "official_statement", "Official statement"
+    SPEECH = "speech", "Speech"
+    TESTIMONY = "testimony", "Testimony"
+    VOTE_RECORD = "vote_record", "Vote record"
+    REPORT = "report", "Report"
+    SOCIAL_MEDIA = "social_media", "Social-media post"
+    OTHER = "other", "Other"
+
+
+class Source(TimestampedModel):
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(
+        max_length=300, blank=True, help_text="Leave blank if the document does not say."
+    )
+    kind = models.CharField(max_length=32, choices=SourceKind.choices)
+    url = models.URLField(
+        "URL",
+        max_length=1000,
+        unique=True,
+        validators=[http_url_validator],
+        help_text="Where readers can read the document (http or https).",
+    )
+    archive_url = models.URLField(
+        "archive URL",
+        max_length=1000,
+        blank=True,
+        validators=[http_url_validator],
+        help_text="A copy in a web archive, in case the original moves.",
+    )
+    published_on = models.DateField(
+        "publication date", null=True, blank=True, help_text="Blank if the document is undated."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "title", "pk"]
+        constraints = [
+            choices_constraint("kind", SourceKind, "source_kind_valid"),
+            http_url_constraint("url", "source_url_http"),
+            http_url_constraint("archive_url", "source_archive_url_http"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("positions:source", args=[self.pk])
+
+
+class ConditionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    MET = "met", "Met"
+    NOT_MET = "not_met", "Not met"
+
+
+class Condition(TimestampedModel):
+    """A named demand that conditional stances depend on, shared across statements."""
+
+    text = models.CharField(
+        max_length=300,
+        help_text="The demand, as a short phrase: 'Human-rights safeguards in place before "
+        "ratification'.",
+    )
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=ConditionStatus.choices, default=ConditionStatus.OPEN
+    )
+    status_date = models.DateField(null=True, blank=True, help_text="When the status last changed.")
+    status_note = models.TextField(
+        blank=True, help_text="Why the status is what it is, with a reference."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["text", "pk"]
+        constraints = [choices_constraint("status", ConditionStatus, "condition_status_valid")]
+
+    def __str__(self):
+        return self.text
+
+    def get_absolute_url(self):
+        return reverse("positions:condition", args=[self.slug])
+
+
+class Stance(models.TextChoices):
+    """What an actor said about a question. "No known position" is the absence of statements."""
+
+    SUPPORTS = "supports", "Supports"
+    CONDITIONAL = "conditional", "Supports on conditions"
+    OPPOSES = "opposes", "Opposes"
+    UNDECIDED = "undecided", "Undecided"
+
+    @property
+    def definition(self):
+        return STANCE_DEFINITIONS[self]
+
+
+STANCE_DEFINITIONS = {
+    Stance.SUPPORTS: "The actor wants the decision to go ahead as it stands.",
+    Stance.CONDITIONAL: "The actor supports the decision only if the conditions it names are met.",
+    Stance.OPPOSES: "The actor wants the decision not to go ahead.",
+    Stance.UNDECIDED: "The actor has said it has not made up its mind.",
+}
+
+
+class Attribution(models.TextChoices):
+    OWN_WORDS = "own_words", "The actor's own words"
+    REPORTED = "reported", "Reported by others"
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETRACTED = "retracted", "Retracted"
+
+
+class StatementQuerySet(models.QuerySet):
+    def published(self):
+        """Statements that count towards positions."""
+        return self.filter(status=StatementStatus.PUBLISHED)
+
+    def public(self):
+        """Statements readers may see: published ones, and retracted ones shown as retracted."""
+        return self.filter(status__in=[StatementStatus.PUBLISHED, StatementStatus.RETRACTED])
+
+    def drafts(self):
+        return self.filter(status=StatementStatus.DRAFT)
+
+    def on(self, question):
+        return self.filter(question=question)
+
+    def as_of(self, date):
+        return self.filter(date__lte=date)
+
+    def by(self, actor):
+        return self.filter(signatures__actor=actor)
+
+
+class Statement(TimestampedModel):
+    """The unit of evidence: on a date, one or more actors took a stance on a question."""
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="statements")
+    actors = models.ManyToManyField(
+        Actor, through="Signatory", related_name="statements", verbose_name="signatories"
+    )
+    date = models.DateField(help_text="The day the actors said it, not the day it was reported.")
+    stance = models.CharField(max_length=16, choices=Stance.choices)
+    summary = models.TextField(
+        help_text="What the actors said, in one or two neutral sentences of your own."
+    )
+    quote = models.TextField(blank=True, help_text="Verbatim words from the source, if any.")
+    quote_locator = models.CharField(
+        max_length=200, blank=True, help_text="Where the quote is: page, paragraph, timestamp."
+    )
+    attribution = models.CharField(
+        max_length=16,
+        choices=Attribution.choices,
+        default=Attribution.OWN_WORDS,
+        help_text="Whether the source gives the actors' own words, or others report them.",
+    )
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text="Required before the statement can be published.",
+    )
+    conditions = models.ManyToManyField(
+        Condition,
+        blank=True,
+        related_name="statements",
+        help_text="For a conditional stance: the demands it depends on (at least one).",
+    )
+    status = models.CharField(
+        max_length=16, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    correction_note = models.TextField(
+        blank=True, help_text="Required to retract: what was wrong, shown to readers."
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retracted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    import_ref = models.CharField(
+        "import reference",
+        max_length=100,
+        blank=True,
+        help_text="Stable key of this statement in imported spreadsheets.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    history = HistoricalRecords(m2m_fields=[conditions])
+
+    objects = StatementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        permissions = [
+            ("publish_statement", "Can publish, unpublish and retract statements"),
+        ]
+        constraints = [
+            choices_constraint("stance", Stance, "statement_stance_valid"),
+            choices_constraint("status", StatementStatus, "statement_status_valid"),
+            choices_constraint("attribution", Attribution, "statement_attribution_valid"),
+            models.CheckConstraint(
+                condition=Q(status=StatementStatus.DRAFT) | Q(source__isnull=False),
+                name="statement_public_has_source",
+                violation_error_message="A statement needs a source before it is published.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=StatementStatus.RETRACTED) | ~Q(correction_note=""),
+                name="statement_retraction_has_note",
+                violation_error_message="A retraction needs a correction note for readers.",
+            ),
+            models.UniqueConstraint(
+                fields=["import_ref"],
+                condition=~Q(import_ref=""),
+                name="statement_import_ref_unique",
+            ),
+        ]
+        indexes = [
+            # The board and the statement list: a question's published statements by date.
+            models.Index(fields=["question", "status", "date"], name="statement_board_idx"),
+            models.Index(fields=["status", "-date"], name="statement_latest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} · {self.get_stance_display()} · " + Truncator(
+            self.summary
+        ).chars(60)
+
+    def get_absolute_url(self):
+        return reverse("positions:statement", args=[self.pk])
+
+    @property
+    def is_public(self):
+        return self.status != StatementStatus.DRAFT
+
+    @property
+    def is_retracted(self):
+        return self.status == StatementStatus.RETRACTED
+
+    @staticmethod
+    def conditions_error(stance, conditions):
+        """The rule the database cannot check: a conditional stance names its conditions."""
+        if stance == Stance.CONDITIONAL and not conditions:
+            return "A conditional stance must name at least one condition it depends on."
+        return None
+
+    def clean(self):
+        if self.status != StatementStatus.DRAFT and self.source_id is None:
+            raise ValidationError({"source": "A statement needs a source before it is published."})
+        if self.status == StatementStatus.RETRACTED and not self.correction_note.strip():
+            raise ValidationError(
+                {"correction_note": "A retraction needs a correction note for readers."}
+            )
+        if self.date and self.date > timezone.localdate() + datetime.timedelta(days=1):
+            raise ValidationError({"date": "The date of a statement cannot be in the future."})
+
+    def mark_status(self, status, user=None, note=""):
+        """Move the statement to `status`, stamping the dates readers see."""
+        now = timezone.now()
+        self.status = status
+        if status == StatementStatus.PUBLISHED and self.first_published_at is None:
+            self.first_published_at = now
+        if status == StatementStatus.RETRACTED:
+            self.retracted_at = now
+            if note:
+                self.correction_note = note
+        if user is not None:
+            self.updated_by = user
+
+
+class Signatory(models.Model):
+    """One actor behind a statement; a joint letter has several, one of them the lead."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="signatures")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="signatures")
+    order = models.PositiveSmallIntegerField(default=0)
+    is_lead = models.BooleanField(
+        "lead", default=False, help_text="The actor who led a joint statement (at most one)."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name_plural = "signatories"
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "actor"], name="signatory_once"),
+            models.UniqueConstraint(
+                fields=["statement"], condition=Q(is_lead=True), name="signatory_one_lead"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["actor", "statement"], name="signatory_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor} ({'lead' if self.is_lead else 'signatory'})"

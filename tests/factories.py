@@ -1,0 +1,106 @@
+"""Test data builders. Keyword arguments override any field."""
+
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from positions.models import (
+    Actor,
+    ActorKind,
+    Condition,
+    Question,
+    Signatory,
+    Source,
+    SourceKind,
+    Stance,
+    Statement,
+    StatementStatus,
+    Topic,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+
+
+class ActorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Actor
+
+    name = factory.Sequence(lambda n: f"Actor {n}")
+    slug = factory.Sequence(lambda n: f"actor-{n}")
+    kind = ActorKind.NGO
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    title = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    topic = factory.SubFactory(TopicFactory)
+    title = factory.Sequence(lambda n: f"Question {n}")
+    slug = factory.Sequence(lambda n: f"question-{n}")
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    title = factory.Sequence(lambda n: f"Source {n}")
+    publisher = "Example News"
+    kind = SourceKind.NEWS_REPORT
+    url = factory.Sequence(lambda n: f"https://news.example.org/{n}")
+    published_on = datetime.date(2024, 10, 30)
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Condition
+
+    text = factory.Sequence(lambda n: f"Condition {n}")
+    slug = factory.Sequence(lambda n: f"condition-{n}")
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    """A published statement by one new actor, unless `actors=[...]` names the signatories."""
+
+    class Meta:
+        model = Statement
+        skip_postgeneration_save = True
+
+    question = factory.SubFactory(QuestionFactory)
+    date = datetime.date(2024, 10, 1)
+    stance = Stance.SUPPORTS
+    summary = factory.Sequence(lambda n: f"Summary of statement {n}.")
+    source = factory.SubFactory(SourceFactory)
+    status = StatementStatus.PUBLISHED
+    correction_note = factory.LazyAttribute(
+        lambda s: "Corrected." if s.status == StatementStatus.RETRACTED else ""
+    )
+
+    @factory.post_generation
+    def actors(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for order, actor in enumerate(extracted or [ActorFactory()]):
+            Signatory.objects.create(statement=self, actor=actor, order=order, is_lead=order == 0)
+
+    @factory.post_generation
+    def conditions(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.conditions.set(extracted)
+        elif create and self.stance == Stance.CONDITIONAL:
+            self.conditions.set([ConditionFactory()])

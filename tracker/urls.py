@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Position Tracker"
+admin.site.site_title = "Position Tracker admin"
+admin.site.index_title = "Records"
+admin.site.site_url = "/"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("positions.urls")),
+]
