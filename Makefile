@@ -7,7 +7,7 @@ DEV := DEBUG=1
 # Tests run with DEBUG off, as in production, with a throwaway key.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz
 
-.PHONY: install run demo test test-fast lint check browser clean
+.PHONY: install run demo test test-fast lint check browser clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,19 @@ lint: install
 
 check: install
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The benchmark (BENCHMARKS.md): generates the synthetic data set if the database has none,
+# then measures every page against /healthz. On its own SQLite file by default (a small data
+# set); for the full million statements: DATABASE_URL=postgres://... make bench. Needs Redis
+# (the cache it empties between cold requests is the server's): set CACHE_URL to change it.
+BENCH_ENV := DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=127.0.0.1 \
+	SECRET_KEY=bench-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench.sqlite3} \
+	CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} CACHE_KEY_PREFIX=bench
+
+bench: install
+	$(BENCH_ENV) $(BIN)/python manage.py migrate --no-input -v0
+	$(BENCH_ENV) $(BIN)/python manage.py bench --generate $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -17,3 +17,7 @@ class PositionsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(use_sqlite_wal, dispatch_uid="positions.use_sqlite_wal")
+        # Cached pages go stale on every write to the records (see positions/caching.py).
+        from .caching import connect_invalidation_signals
+
+        connect_invalidation_signals()

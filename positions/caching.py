@@ -1,0 +1,192 @@
+"""
+The shared page cache and conditional GET, kept correct by one global "data version".
+
+Every public page is a function of the database and today's date. Instead of tracking which
+page depends on which row, every write to the tracker's records bumps one number, the data
+version, held in the shared cache (Redis when `CACHE_URL`/`REDIS_URL` is set, local memory
+otherwise). Cache keys and ETags contain the version and the date, so after a write no
+process serves or revalidates a page computed before it: invalidation is one cache write,
+whatever the number of pages, and it works across any number of server processes.
+
+Why signals: the write paths are many (admin save, inlines, admin actions, import, history
+revert, management commands, the shell) and they live in other modules. `post_save`,
+`post_delete` and `m2m_changed` on the tracker's models catch all of them in one place,
+including those written later, and only bump a counter (no logic hides in them). Writes
+that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL) must call
+`bump_data_version()` themselves; `generate_data` does.
+
+Writes are read-your-own-write safe across processes: the version is bumped at the write and
+again once the transaction commits, so a page computed by another process from the
+pre-commit snapshot is stored under a version nobody asks for any more.
+"""
+
+import datetime
+import functools
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from django.views.decorators.http import condition
+
+DATA_VERSION_KEY = "positions:data-version"
+# Pages are recomputed at least this often, even with no write (seconds).
+PAGE_TIMEOUT = 60 * 60
+# Query strings longer than this are junk or attacks: served, never stored.
+MAX_CACHED_QUERY = 300
+
+
+def _new_version():
+    """A version never used before, even after the cache lost its key: nanoseconds now."""
+    return str(time.time_ns())
+
+
+def data_version():
+    """The current data version; creates one if the cache has none (first use, eviction)."""
+    version = cache.get(DATA_VERSION_KEY)
+    if version is None:
+        cache.add(DATA_VERSION_KEY, _new_version(), timeout=None)
+        version = cache.get(DATA_VERSION_KEY)
+    return version
+
+
+def bump_data_version():
+    """Make every cached page and ETag stale, in every process sharing the cache."""
+    cache.set(DATA_VERSION_KEY, _new_version(), timeout=None)
+
+
+def _bump_after_commit():
+    bump_data_version()
+
+
+def data_changed(**kwargs):
+    """
+    Signal receiver for any write to the tracker's records. Bumps now and, inside a
+    transaction, once more after commit; one registration per transaction however many
+    rows it writes (an import of thousands of rows costs two cache writes).
+    """
+    if not connection.in_atomic_block:
+        bump_data_version()
+        return
+    pending = getattr(connection, "run_on_commit", [])
+    if any(entry[1] is _bump_after_commit for entry in pending):
+        return
+    bump_data_version()
+    transaction.on_commit(_bump_after_commit)
+
+
+def connect_invalidation_signals():
+    """Called from `PositionsConfig.ready()`: every model of the app, and its m2m tables."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("positions").get_models():
+        if model.__name__.startswith("Historical"):
+            # simple-history's own rows are written alongside a real write, never alone.
+            continue
+        uid = f"positions.caching.{model.__name__}"
+        post_save.connect(data_changed, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(data_changed, sender=model, dispatch_uid=f"{uid}.delete")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(data_changed, sender=through, dispatch_uid=f"{uid}.{field.name}")
+
+
+# --- Pages ----------------------------------------------------------------------------
+
+
+def _is_cacheable_request(request):
+    # Signed-in editors may see drafts and messages: they always get a fresh page, and
+    # looking at their session would cost a query on every request.
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and len(request.META.get("QUERY_STRING", "")) <= MAX_CACHED_QUERY
+    )
+
+
+def _request_version(request):
+    # Read once per request: the ETag, Last-Modified and the cache key must agree.
+    if not hasattr(request, "_positions_data_version"):
+        request._positions_data_version = data_version()
+    return request._positions_data_version
+
+
+def _page_key(request):
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"positions:page:{_request_version(request)}:{timezone.localdate():%Y%m%d}:{path}"
+
+
+def _etag(request, *args, **kwargs):
+    if not _is_cacheable_request(request):
+        return None
+    return hashlib.sha256(_page_key(request).encode()).hexdigest()[:32]
+
+
+def _last_modified(request, *args, **kwargs):
+    if not _is_cacheable_request(request):
+        return None
+    changed = int(_request_version(request)) / 1e9
+    # "Today" moves with the date: statements dated today start counting at midnight.
+    midnight = timezone.make_aware(
+        datetime.datetime.combine(timezone.localdate(), datetime.time())
+    ).timestamp()
+    return datetime.datetime.fromtimestamp(max(changed, midnight), tz=datetime.UTC)
+
+
+def _response_is_storable(request, response):
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+    )
+
+
+def cached_page(view):
+    """
+    A public page served from the shared cache and answering conditional GETs.
+
+    Anonymous GETs are keyed by the data version, the date and the full path; a hit costs
+    no database query, and `If-None-Match`/`If-Modified-Since` get a 304 before the view
+    runs. Editors with a session always get a freshly computed page.
+    """
+
+    @functools.wraps(view)
+    def cached_view(request, *args, **kwargs):
+        if not _is_cacheable_request(request):
+            return view(request, *args, **kwargs)
+        key = _page_key(request)
+        stored = cache.get(key)
+        if stored is not None:
+            content, content_type = stored
+            response = HttpResponse(content, content_type=content_type)
+        else:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            if _response_is_storable(request, response):
+                cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+        return response
+
+    @functools.wraps(view)
+    def page(request, *args, **kwargs):
+        response = conditional(request, *args, **kwargs)
+        if _is_cacheable_request(request) and response.status_code in (200, 304):
+            # Browsers and proxies may keep the page but must ask again (cheaply, by ETag).
+            patch_cache_control(response, no_cache=True)
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(cached_view)
+    return page
+
+
+def last_modified_header():
+    """The Last-Modified value of every page right now (for tests and the benchmark)."""
+    return http_date(int(data_version()) / 1e9)
