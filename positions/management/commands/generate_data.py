@@ -240,7 +240,7 @@ def question_sizes(rng, questions, actors, largest, pairs_wanted):
     """
     largest = min(largest, actors)
     tail = [
-        rng.randint(min(TAIL_SIZES[0], actors), min(TAIL_SIZES[1], actors))
+        rng.randint(min(TAIL_SIZES[0], largest), min(TAIL_SIZES[1], largest))
         for _ in range(int(questions * TAIL_SHARE))
     ]
     head_count = questions - len(tail)
@@ -597,7 +597,11 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 names = ", ".join(connection.ops.quote_name(t) for t in tables)
+                # Inside a transaction with deferred foreign-key checks pending, TRUNCATE
+                # refuses to run until they are done.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             else:
                 # SQLite checks foreign keys at commit: the order of the deletes is free.
                 with transaction.atomic():
@@ -607,11 +611,14 @@ class Command(BaseCommand):
     def analyze(self):
         """Fresh planner statistics, so the first benchmark run sees the real row counts."""
         if connection.vendor == "postgresql":
-            self.log("VACUUM ANALYZE")
+            # VACUUM also sets the visibility map that index-only scans need; it cannot run
+            # inside a transaction (as in tests), where ANALYZE alone does.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+            self.log(command)
             with connection.cursor() as cursor:
                 for model in (Actor, Question, Source, Statement, Signatory):
-                    cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
-                cursor.execute(f"VACUUM ANALYZE {Statement.conditions.through._meta.db_table}")
+                    cursor.execute(f"{command} {model._meta.db_table}")
+                cursor.execute(f"{command} {Statement.conditions.through._meta.db_table}")
                 self.reset_sequences(cursor)
         else:
             with connection.cursor() as cursor:
