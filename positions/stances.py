@@ -25,7 +25,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from .models import Signatory, Stance, Statement
+from .models import Signatory, Stance, Statement, StatementStatus
 
 # Rule 3: latest date first, then the latest recorded statement.
 LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
@@ -34,26 +34,40 @@ STANCE_ORDER = [Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDE
 
 
 def _counting_signatures(as_of=None):
-    """Signatures of statements that count (rule 1) as of a date."""
+    """
+    Signatures of statements that count (rule 1) as of a date: those of
+    `Statement.objects.published().as_of(as_of)` (a test holds the two equal). Written as a
+    join rather than `statement__in=<that queryset>` so that, at a million statements, the
+    database reads a question's statements from the (question, status, date) index and
+    their signatures by index, instead of scanning every signature.
+    """
     as_of = as_of or timezone.localdate()
-    return Signatory.objects.filter(statement__in=Statement.objects.published().as_of(as_of))
+    return Signatory.objects.filter(
+        statement__status=StatementStatus.PUBLISHED, statement__date__lte=as_of
+    )
 
 
 def current_positions(question, as_of=None):
     """
     One row per actor with a position on `question`: the `Signatory` of its deciding
-    statement, with the actor, statement and source loaded. A single SQL query (a window
-    function over the question's counting statements), whatever the number of actors.
+    statement, with the actor, statement and source loaded. A single SQL query whatever the
+    number of actors: a window function ranks the question's counting signatures on narrow
+    rows (ids and dates, from indexes) and only the deciding ones are joined to their actor,
+    statement and source.
 
     Actor filters may be chained: `current_positions(q).filter(actor__kind="company")`.
     """
-    return (
+    deciding = (
         _counting_signatures(as_of)
         .filter(statement__question=question)
         .annotate(
             position_rank=Window(RowNumber(), partition_by=[F("actor_id")], order_by=LATEST_FIRST)
         )
         .filter(position_rank=1)
+        .values("pk")
+    )
+    return (
+        Signatory.objects.filter(pk__in=deciding)
         .select_related("actor", "statement", "statement__source")
         .order_by("actor__name", "actor_id")
     )

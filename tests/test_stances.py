@@ -174,3 +174,18 @@ def test_as_of_applies_todays_record_to_a_past_date():
     statement.mark_status(StatementStatus.RETRACTED, note="Misattributed.")
     statement.save()
     assert board(question, as_of=D(2024, 2, 1)) == {}
+
+
+@pytest.mark.parametrize("as_of", [None, D(2024, 3, 1)])
+def test_counting_signatures_are_those_of_published_statements_as_of(as_of):
+    """The join in stances.py says the same as `published().as_of()`, the one definition."""
+    from positions.models import Signatory, Statement
+
+    for status in StatementStatus.values:
+        for day in (D(2024, 1, 1), D(2024, 6, 1)):
+            StatementFactory(status=status, date=day)
+    expected = Signatory.objects.filter(
+        statement__in=Statement.objects.published().as_of(as_of or D.today())
+    )
+    assert set(stances._counting_signatures(as_of)) == set(expected)
+    assert stances._counting_signatures(as_of).count() == (2 if as_of is None else 1)
