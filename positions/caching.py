@@ -15,9 +15,9 @@ including those written later, and only bump a counter (no logic hides in them).
 that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL) must call
 `bump_data_version()` themselves; `generate_data` does.
 
-Writes are read-your-own-write safe across processes: the version is bumped at the write and
-again once the transaction commits, so a page computed by another process from the
-pre-commit snapshot is stored under a version nobody asks for any more.
+Writes are safe across processes: the version is bumped at each write and again once the
+transaction commits, so a page another process computed from the pre-commit snapshot is
+stored under a version nobody asks for any more.
 """
 
 import datetime
@@ -67,18 +67,15 @@ def _bump_after_commit():
 
 def data_changed(**kwargs):
     """
-    Signal receiver for any write to the tracker's records. Bumps now and, inside a
-    transaction, once more after commit; one registration per transaction however many
-    rows it writes (an import of thousands of rows costs two cache writes).
+    Signal receiver for any write to the tracker's records: bumps now (one cache write) and,
+    inside a transaction, once more after commit, registered once per transaction however
+    many rows it writes.
     """
-    if not connection.in_atomic_block:
-        bump_data_version()
-        return
-    pending = getattr(connection, "run_on_commit", [])
-    if any(entry[1] is _bump_after_commit for entry in pending):
-        return
     bump_data_version()
-    transaction.on_commit(_bump_after_commit)
+    if connection.in_atomic_block:
+        pending = getattr(connection, "run_on_commit", [])
+        if not any(entry[1] is _bump_after_commit for entry in pending):
+            transaction.on_commit(_bump_after_commit)
 
 
 def connect_invalidation_signals():

@@ -1,0 +1,409 @@
+"""
+The shared page cache: hits cost no query, conditional GETs get a 304, and every write path
+makes every process serve fresh pages (positions/caching.py).
+"""
+
+import datetime
+import html.parser
+import http.client
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.urls import path, reverse
+
+from positions import caching
+from positions.models import Stance, Statement, Topic
+from tests.factories import (
+    ActorFactory,
+    ConditionFactory,
+    StatementFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+@caching.cached_page
+def topic_titles(request):
+    return HttpResponse(", ".join(Topic.objects.order_by("pk").values_list("title", flat=True)))
+
+
+urlpatterns = [path("titles/", topic_titles)]
+
+
+@pytest.fixture
+def titles(client, settings):
+    settings.ROOT_URLCONF = __name__
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SECURE_SSL_REDIRECT = False
+    TopicFactory(title="Cybercrime convention")
+
+    def get(**headers):
+        return client.get("/titles/", **headers)
+
+    return get
+
+
+def test_a_second_request_is_served_from_the_cache_without_a_query(
+    titles, django_assert_num_queries
+):
+    first = titles()
+    with django_assert_num_queries(0):
+        second = titles()
+    assert second.content == first.content == b"Cybercrime convention"
+    assert second["ETag"] == first["ETag"]
+
+
+def test_a_conditional_get_with_the_etag_answers_304_with_at_most_one_query(
+    titles, django_assert_max_num_queries
+):
+    etag = titles()["ETag"]
+    with django_assert_max_num_queries(1):
+        response = titles(HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_a_conditional_get_by_date_answers_304(titles):
+    last_modified = titles()["Last-Modified"]
+    assert titles(HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+
+
+def test_pages_say_caches_must_revalidate(titles):
+    response = titles()
+    assert "no-cache" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]
+
+
+def nothing():
+    pass
+
+
+def add_topic():
+    TopicFactory(title="Second topic")
+
+
+def edit_topic():
+    topic = Topic.objects.order_by("pk").first()
+    topic.title = "Renamed convention"
+    topic.save()
+
+
+def add_second_topic():
+    TopicFactory(title="Second topic")
+
+
+def delete_second_topic():
+    Topic.objects.get(
+        title__startswith="Quietly", pk__gt=Topic.objects.order_by("pk")[0].pk
+    ).delete()
+
+
+def add_statement():
+    return StatementFactory(stance=Stance.SUPPORTS, question__topic=Topic.objects.get())
+
+
+def add_condition_to_the_statement():
+    Statement.objects.get().conditions.add(ConditionFactory())
+
+
+def add_a_signatory():
+    Statement.objects.get().signatures.create(actor=ActorFactory(), order=1)
+
+
+def rename_topic():
+    edit_topic()
+
+
+def revert_topic_through_history():
+    """What the admin's history revert does: save a historical instance."""
+    Topic.objects.get().history.earliest().instance.save()
+
+
+@pytest.mark.parametrize(
+    ("arrange", "write"),
+    [
+        (nothing, add_topic),
+        (nothing, edit_topic),
+        (add_second_topic, delete_second_topic),
+        (add_statement, add_condition_to_the_statement),
+        (add_statement, add_a_signatory),
+        (rename_topic, revert_topic_through_history),
+    ],
+)
+def test_every_write_makes_the_page_and_its_etag_fresh(titles, arrange, write):
+    arrange()
+    first = titles()
+    # A change the cache cannot know about (no signal), so that the page shows whether the
+    # write under test made it recompute.
+    Topic.objects.update(title="Quietly renamed")
+    write()
+    after = titles(HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    assert after["ETag"] != first["ETag"]
+    assert after.content != first.content
+    assert after.content == topic_titles_now()
+
+
+def topic_titles_now():
+    return ", ".join(Topic.objects.order_by("pk").values_list("title", flat=True)).encode()
+
+
+def test_writes_that_bypass_signals_must_bump_the_version_themselves(titles):
+    """`QuerySet.update()` sends no signal: such code calls `bump_data_version()`."""
+    titles()
+    Topic.objects.update(title="Renamed by update")
+    assert titles().content == b"Cybercrime convention"
+    caching.bump_data_version()
+    assert titles().content == b"Renamed by update"
+
+
+def test_a_transaction_bumps_at_each_write_and_once_more_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    before = caching.data_version()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for number in range(5):
+            TopicFactory(title=f"Imported {number}")
+    bumped = caching.data_version()
+    assert bumped != before
+    assert [c for c in callbacks if c is caching._bump_after_commit] == [caching._bump_after_commit]
+    callbacks[-1]()
+    assert caching.data_version() != bumped
+
+
+def test_a_lost_version_key_never_brings_back_an_old_version():
+    old = caching.data_version()
+    cache.delete(caching.DATA_VERSION_KEY)
+    assert caching.data_version() != old
+
+
+def test_signed_in_editors_always_get_a_fresh_page(titles, client):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "some-session"
+    titles()
+    Topic.objects.update(title="Changed quietly")
+    response = titles()
+    assert response.content == b"Changed quietly"
+    assert "ETag" not in response
+
+
+def test_very_long_query_strings_are_served_but_not_stored(client, titles):
+    url = "/titles/?junk=" + "x" * 400
+    client.get(url)
+    topic = Topic.objects.get()
+    Topic.objects.filter(pk=topic.pk).update(title="Changed quietly")
+    assert client.get(url).content == b"Changed quietly"
+
+
+def test_a_new_day_makes_a_new_etag(titles, monkeypatch):
+    etag = titles()["ETag"]
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    monkeypatch.setattr(caching.timezone, "localdate", lambda: tomorrow)
+    assert titles(HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+# --- Two server processes, one database, one cache -----------------------------------------
+
+
+def redis_url():
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def redis_is_up():
+    url = urllib.parse.urlsplit(redis_url())
+    try:
+        conn = http.client.HTTPConnection(url.hostname, url.port or 6379, timeout=1)
+        conn.connect()
+        conn.close()
+        return True
+    except OSError:
+        return False
+
+
+class FormFields(html.parser.HTMLParser):
+    """The values a browser would submit from the page's main form."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self._textarea, self._select = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if kind not in ("submit", "button", "file", "image"):
+                self.fields[name] = attrs.get("value", "on" if kind == "checkbox" else "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+class Browser:
+    """Just enough of one: cookies, GET and form POSTs, against one loopback server."""
+
+    def __init__(self, port):
+        self.port, self.cookies = port, {}
+
+    def request(self, method, path, body=None, headers=None):
+        headers = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            body = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            content = response.read().decode()
+            for header, value in response.getheaders():
+                if header.lower() == "set-cookie":
+                    name, _, rest = value.partition("=")
+                    self.cookies[name] = rest.split(";", 1)[0]
+            return response.status, dict(response.getheaders()), content
+        finally:
+            conn.close()
+
+    def submit(self, path, changes):
+        status, _, page = self.request("GET", path)
+        assert status == 200, page[:500]
+        parser = FormFields()
+        parser.feed(page)
+        return self.request("POST", path, body={**parser.fields, **changes})
+
+
+def run_manage(env, *args, input_text=None):
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+
+
+def start_server(env, port):
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(  # noqa: S603
+        [str(gunicorn), "tracker.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if Browser(port).request("GET", "/healthz")[0] == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"The server on port {port} did not start.")
+
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from positions.models import Topic
+get_user_model().objects.create_superuser("editor", "editor@example.org", "{password}")
+print(Topic.objects.create(title="Cybercrime convention", slug="shared-topic").pk)
+"""
+
+
+@pytest.fixture
+def two_servers(request, tmp_path):
+    """Two gunicorn processes on loopback ports sharing one database and one Redis cache."""
+    if not redis_is_up():
+        pytest.skip(f"Redis is not reachable at {redis_url()}")
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        request.getfixturevalue("transactional_db")
+        user = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        database_url = f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+        database_url += db["NAME"]
+    else:
+        database_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url,
+        "CACHE_URL": redis_url(),
+        "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CONN_MAX_AGE": "0",
+    }
+    if not db["ENGINE"].endswith("postgresql"):
+        run_manage(env, "migrate", "--no-input")
+    password = uuid.uuid4().hex
+    output = run_manage(env, "shell", input_text=SETUP.format(password=password)).stdout
+    topic_pk = int(output.split()[-1])
+    servers = []
+    try:
+        for port in (8106, 8107):
+            servers.append(start_server(env, port))
+        yield {"ports": (8106, 8107), "password": password, "topic_pk": topic_pk}
+    finally:
+        for process in servers:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_an_edit_through_one_server_is_visible_on_the_next_request_to_the_other(two_servers):
+    if not admin.site.is_registered(Topic):
+        pytest.skip("Topic is not in the admin yet")
+    port_a, port_b = two_servers["ports"]
+    page = reverse("positions:topic", args=["shared-topic"])
+    reader, editor = Browser(port_b), Browser(port_a)
+
+    status, headers, content = reader.request("GET", page)
+    assert status == 200 and "Cybercrime convention" in content
+    etag = headers["ETag"]
+    # Server B now answers from the shared cache: the same ETag revalidates.
+    assert reader.request("GET", page, headers={"If-None-Match": etag})[0] == 304
+    assert Browser(port_a).request("GET", page, headers={"If-None-Match": etag})[0] == 304
+
+    login = f"/{settings.ADMIN_URL}login/"
+    status, _, _ = editor.submit(login, {"username": "editor", "password": two_servers["password"]})
+    assert status == 302, "login failed"
+    change = f"/{settings.ADMIN_URL}positions/topic/{two_servers['topic_pk']}/change/"
+    status, _, content = editor.submit(change, {"title": "Budapest convention"})
+    assert status == 302, content[:2000]
+
+    status, headers, content = reader.request("GET", page, headers={"If-None-Match": etag})
+    assert status == 200
+    assert "Budapest convention" in content and "Cybercrime convention" not in content
+    assert headers["ETag"] != etag
