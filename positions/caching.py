@@ -40,6 +40,8 @@ DATA_VERSION_KEY = "positions:data-version"
 PAGE_TIMEOUT = 60 * 60
 # Query strings longer than this are junk or attacks: served, never stored.
 MAX_CACHED_QUERY = 300
+# Set per response by conditional GET or middleware, never stored with a page.
+SKIP_HEADERS = {"etag", "last-modified", "vary", "cache-control", "set-cookie", "expires"}
 
 
 def _new_version():
@@ -161,14 +163,18 @@ def cached_page(view):
         key = _page_key(request)
         stored = cache.get(key)
         if stored is not None:
-            content, content_type = stored
-            response = HttpResponse(content, content_type=content_type)
+            content, headers = stored
+            response = HttpResponse(content)
+            for header, value in headers:
+                response[header] = value
         else:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response = response.render()
             if _response_is_storable(request, response):
-                cache.set(key, (response.content, response["Content-Type"]), PAGE_TIMEOUT)
+                # The view's own headers too: a download's Content-Disposition, for one.
+                headers = [(h, v) for h, v in response.items() if h.lower() not in SKIP_HEADERS]
+                cache.set(key, (response.content, headers), PAGE_TIMEOUT)
         return response
 
     @functools.wraps(view)

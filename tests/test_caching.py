@@ -407,3 +407,21 @@ def test_an_edit_through_one_server_is_visible_on_the_next_request_to_the_other(
     assert status == 200
     assert "Budapest convention" in content and "Cybercrime convention" not in content
     assert headers["ETag"] != etag
+
+
+@caching.cached_page
+def download(request):
+    response = HttpResponse("a,b\n", content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="board.csv"'
+    return response
+
+
+urlpatterns.append(path("download.csv", download))
+
+
+def test_a_cached_download_keeps_its_headers(titles, client):
+    first = client.get("/download.csv")
+    second = client.get("/download.csv")
+    assert second.content == first.content == b"a,b\n"
+    assert second["Content-Type"] == "text/csv"
+    assert second["Content-Disposition"] == 'attachment; filename="board.csv"'

@@ -276,10 +276,10 @@ class Command(BaseCommand):
             self.results = {"machine": self.machine(), "data": self.data_set()}
             self.samples = self.pick_samples()
             self.pages = self.discover_pages() + self.admin_pages()
+            self.ensure_static_files()
             self.measure_queries()
             self.results["positions"] = self.measure_position_query()
             if self.http:
-                self.ensure_static_files()
                 self.measure_http()
             self.results["explain"] = self.explain_hot_queries()
         self.results["import"] = self.run_bench_import()
@@ -544,7 +544,7 @@ class Command(BaseCommand):
         }
 
     def ensure_static_files(self):
-        """The server runs with DEBUG off, so it needs collected static files."""
+        """With DEBUG off, pages need collected static files (a manifest of hashed names)."""
         self.log("collectstatic")
         call_command("collectstatic", interactive=False, verbosity=0)
 
