@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
 
 from positions.models import (
     ActorIdentifier,
@@ -169,3 +170,147 @@ def test_it_shows_a_full_page_of_statements_at_the_large_scale(client, editor):
     client.force_login(editor)
     response = client.get(admin_url("statement"))
     assert len(response.context["cl"].result_list) == 50
+
+
+def result_pks(response):
+    assert response.status_code == 200
+    return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def test_it_finds_statements_by_summary_signatory_and_source(client, editor):
+    cisco = ActorFactory(name="Cisco Systems")
+    by_cisco = StatementFactory(actors=[cisco], summary="Says the treaty lacks safeguards.")
+    cited = StatementFactory(source=SourceFactory(title="Senators warn of surveillance"))
+    StatementFactory(summary="Unrelated.")
+    client.force_login(editor)
+    url = admin_url("statement")
+    assert result_pks(client.get(url, {"q": "lacks safeguards"})) == {by_cisco.pk}
+    assert result_pks(client.get(url, {"q": "Cisco"})) == {by_cisco.pk}
+    assert result_pks(client.get(url, {"q": "surveillance"})) == {cited.pk}
+
+
+def test_it_finds_actors_by_alias_and_identifier(client, editor):
+    doj = ActorFactory(name="US Department of Justice", aliases="DoJ\nJustice Department")
+    ActorIdentifier.objects.create(actor=doj, scheme="wikidata", identifier="Q1553390")
+    ActorFactory(name="Cisco")
+    client.force_login(editor)
+    assert result_pks(client.get(admin_url("actor"), {"q": "Justice Department"})) == {doj.pk}
+    assert result_pks(client.get(admin_url("actor"), {"q": "Q1553390"})) == {doj.pk}
+
+
+def test_it_filters_statements_by_status_stance_source_and_actor_kind(client, editor):
+    draft = StatementFactory(status=StatementStatus.DRAFT, source=None)
+    opposed = StatementFactory(
+        stance=Stance.OPPOSES, actors=[ActorFactory(kind=ActorKind.LEGISLATOR)]
+    )
+    client.force_login(editor)
+    url = admin_url("statement")
+    assert result_pks(client.get(url, {"status__exact": "draft"})) == {draft.pk}
+    assert result_pks(client.get(url, {"stance__exact": "opposes"})) == {opposed.pk}
+    assert result_pks(client.get(url, {"source__isempty": "1"})) == {draft.pk}
+    assert result_pks(client.get(url, {"signatures__actor__kind__exact": "legislator"})) == {
+        opposed.pk
+    }
+
+
+def test_the_links_from_a_record_to_its_statements_filter_the_list(client, editor):
+    actor, source, condition = ActorFactory(), SourceFactory(), ConditionFactory()
+    statement = StatementFactory(
+        actors=[actor], source=source, stance=Stance.CONDITIONAL, conditions=[condition]
+    )
+    StatementFactory()
+    client.force_login(editor)
+    for model, record in [("actor", actor), ("source", source), ("condition", condition)]:
+        page = client.get(admin_url(model, "change", record.pk))
+        lookup = {
+            "actor": "signatures__actor__id__exact",
+            "source": "source__id__exact",
+            "condition": "conditions__id__exact",
+        }[model]
+        assert f"?{lookup}={record.pk}" in page.content.decode()
+        assert result_pks(client.get(admin_url("statement"), {lookup: record.pk})) == {statement.pk}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status__exact": "bogus"},
+        {"date__year": "notayear"},
+        {"no_such_field": "1"},
+        {"o": "99"},
+        {"p": "-3"},
+        {"q": "\x00<script>"},
+        {"source__isempty": "maybe"},
+    ],
+)
+def test_junk_query_parameters_never_give_a_server_error(client, editor, params):
+    StatementFactory()
+    client.force_login(editor)
+    response = client.get(admin_url("statement"), params)
+    assert response.status_code in {200, 302}
+
+
+@pytest.mark.parametrize(
+    ("model_name", "field_name", "term", "expected"),
+    [
+        ("signatory", "actor", "Wyden", "Ron Wyden"),
+        ("actor", "parent", "Wyden", "Ron Wyden"),
+        ("statement", "question", "Ratif", "Ratification by the United States"),
+        ("statement", "source", "warn", "Senators warn"),
+        ("statement", "conditions", "safeguards", "Human-rights safeguards"),
+        ("question", "topic", "Cybercrime", "UN Convention against Cybercrime"),
+        ("actoridentifier", "actor", "Wyden", "Ron Wyden"),
+    ],
+)
+def test_autocomplete_endpoints_answer_editors(
+    client, editor, model_name, field_name, term, expected, django_assert_num_queries
+):
+    ActorFactory(name="Ron Wyden")
+    ActorFactory(name="Cisco")
+    QuestionFactory(
+        title="Ratification by the United States",
+        topic=TopicFactory(title="UN Convention against Cybercrime"),
+    )
+    SourceFactory(title="Senators warn")
+    ConditionFactory(text="Human-rights safeguards")
+    client.force_login(editor)
+    params = {
+        "app_label": "positions",
+        "model_name": model_name,
+        "field_name": field_name,
+        "term": term,
+    }
+    # Session, user, permissions (2), the page of results and its count.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("admin:autocomplete"), params)
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == [expected]
+
+
+def test_autocomplete_refuses_fields_without_autocomplete(client, editor):
+    client.force_login(editor)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "positions", "model_name": "statement", "field_name": "created_by"},
+    )
+    assert response.status_code == 403
+
+
+def test_the_admin_index_shows_how_many_drafts_wait_for_review(client, editor):
+    StatementFactory.create_batch(2, status=StatementStatus.DRAFT)
+    StatementFactory()
+    client.force_login(editor)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<strong>2</strong> draft statements waiting for review" in content
+    assert admin_url("statement") + "?status__exact=draft" in content
+
+
+def test_view_on_site_is_offered_for_public_statements_only(client, editor):
+    draft = StatementFactory(status=StatementStatus.DRAFT)
+    published = StatementFactory()
+    client.force_login(editor)
+    assert not client.get(admin_url("statement", "change", draft.pk)).context["has_absolute_url"]
+    page = client.get(admin_url("statement", "change", published.pk))
+    assert page.context["has_absolute_url"]
