@@ -213,10 +213,15 @@ class SignatoryInline(admin.TabularInline):
     autocomplete_fields = ["actor"]
     extra = 1
     verbose_name = "signatory"
-    verbose_name_plural = (
-        "signatories (a joint statement lists every actor, in the order of the source; "
-        "tick the lead if there is one)"
-    )
+    verbose_name_plural = "signatories"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "order":
+            field.help_text = (
+                "A joint statement lists every actor in the order of the source, lowest first."
+            )
+        return field
 
     # A statement that readers can see is locked for non-publishers, signatories included.
     def has_add_permission(self, request, obj=None):
