@@ -12,6 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -47,7 +48,11 @@ class TrackedAdmin(SimpleHistoryAdmin):
         # reverts; a revert is a change, so it needs the change permission on the record as
         # it stands now (not as it stood in the old version).
         current = self.get_object(request, unquote(object_id))
-        may_change = current is not None and self.has_change_permission(request, current)
+        if current is None:
+            # A deleted record: bringing it back is an administrator's decision.
+            may_change = request.user.is_superuser
+        else:
+            may_change = self.has_change_permission(request, current)
         if request.method == "POST" and not may_change:
             raise PermissionDenied
         extra_context = {**(extra_context or {})}
@@ -418,6 +423,17 @@ class StatementAdmin(TrackedAdmin):
 
     def has_publish_permission(self, request):
         return editorial.can_publish(request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A non-publisher posting changes to a public statement (a page left open while a
+        # Publisher published it, or a crafted request) is refused and sent back to the
+        # read-only page, which says why, rather than shown a bare 403.
+        if request.method == "POST" and self.has_change_permission(request):
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and not editorial.may_edit(request.user, obj.status):
+                self.message_user(request, "Your changes were not saved.", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not editorial.may_edit(request.user, obj.status):

@@ -172,6 +172,16 @@ def test_it_shows_a_full_page_of_statements_at_the_large_scale(client, editor):
     assert len(response.context["cl"].result_list) == 50
 
 
+@pytest.mark.parametrize("scale", [1, 10], ids=["small", "large"])
+def test_the_admin_index_loads_in_pinned_queries(client, editor, scale, django_assert_num_queries):
+    populate(scale)
+    client.force_login(editor)
+    # Session, user, permissions (2), the drafts waiting for review, the editor's recent actions.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+
+
 def result_pks(response):
     assert response.status_code == 200
     return {obj.pk for obj in response.context["cl"].result_list}

@@ -203,13 +203,41 @@ def test_an_editor_sees_a_published_statement_read_only_with_the_reason(client, 
 def test_a_crafted_post_cannot_make_an_editor_change_a_published_statement(client, editor, changes):
     published = StatementFactory()
     client.force_login(editor)
-    response = client.post(
-        admin_url("statement", "change", published.pk),
-        statement_form_data(published, correction_note="x", **changes),
-    )
-    assert response.status_code == 403
+    url = admin_url("statement", "change", published.pk)
+    response = client.post(url, statement_form_data(published, correction_note="x", **changes))
+    assert response.status_code == 302 and response.url == url
+    assert "Your changes were not saved." in messages_of(response)
     after = reload(published)
     assert (after.status, after.summary) == (PUBLISHED, published.summary)
+    assert after.history.count() == 1
+
+
+def test_save_as_new_cannot_be_used_to_edit_a_published_statement(client, editor):
+    published = StatementFactory()
+    client.force_login(editor)
+    url = admin_url("statement", "change", published.pk)
+    client.post(url, statement_form_data(published, summary="Copy.") | {"_saveasnew": "1"})
+    assert Statement.objects.count() == 1
+
+
+def test_fields_readers_rely_on_cannot_be_posted(client, editor):
+    """Stamps and authors are set by the admin, never taken from the request."""
+    draft = StatementFactory(status=DRAFT)
+    other = UserFactory()
+    client.force_login(editor)
+    client.post(
+        admin_url("statement", "change", draft.pk),
+        statement_form_data(
+            draft,
+            first_published_at="2020-01-01 00:00",
+            retracted_at="2020-01-01 00:00",
+            created_by=other.pk,
+            updated_by=other.pk,
+        ),
+    )
+    draft = reload(draft)
+    assert draft.first_published_at is None and draft.retracted_at is None
+    assert draft.created_by is None and draft.updated_by == editor
 
 
 def test_an_editor_cannot_change_the_signatories_of_a_published_statement(client, editor):
