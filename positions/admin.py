@@ -507,7 +507,7 @@ class StatementAdmin(TrackedAdmin):
     def _change_statuses(self, request, queryset, status, verb, note=""):
         self._refuse_unless_publisher(request)
         done, refused = 0, []
-        for statement in queryset.prefetch_related("conditions"):
+        for statement in queryset.prefetch_related("signatures", "conditions"):
             error = editorial.change_status(statement, status, request.user, note=note)
             if error:
                 refused.append(f"“{statement}”: {error}")

@@ -73,13 +73,16 @@ def change_status(statement, new_status, user, note=""):
     """
     Move a saved statement to `new_status` if `user` may, and save it with history.
 
-    Returns None on success, or the reason the statement was left unchanged. `statement`
-    should come with its conditions prefetched when many are moved at once.
+    Returns None on success, or the reason the statement was left unchanged (the instance
+    may then be half-changed: discard it). When many statements are moved at once, prefetch
+    their signatures and conditions.
     """
     error = status_change_error(user, statement.status, new_status)
     if error:
         return error
     if new_status == StatementStatus.PUBLISHED:
+        if not statement.signatures.all():
+            return "A statement needs at least one signatory before it is published."
         error = Statement.conditions_error(statement.stance, statement.conditions.all())
         if error:
             return error

@@ -395,15 +395,18 @@ def test_publishing_in_bulk_publishes_what_is_ready_and_says_why_the_rest_is_not
     no_source = StatementFactory(status=DRAFT, source=None)
     no_condition = StatementFactory(status=DRAFT, stance=Stance.CONDITIONAL, conditions=[])
     no_condition.conditions.clear()
+    no_signatory = StatementFactory(status=DRAFT)
+    no_signatory.signatures.all().delete()
     retracted = StatementFactory(status=RETRACTED)
     client.force_login(publisher)
     response = post_action(
-        client, "publish_statements", [ready, no_source, no_condition, retracted]
+        client, "publish_statements", [ready, no_source, no_condition, no_signatory, retracted]
     )
     assert response.status_code == 302
     assert reload(ready).status == PUBLISHED and reload(ready).first_published_at
     assert reload(ready).updated_by == publisher
-    assert [reload(s).status for s in (no_source, no_condition, retracted)] == [
+    assert [reload(s).status for s in (no_source, no_condition, no_signatory, retracted)] == [
+        DRAFT,
         DRAFT,
         DRAFT,
         RETRACTED,
@@ -412,6 +415,7 @@ def test_publishing_in_bulk_publishes_what_is_ready_and_says_why_the_rest_is_not
     assert "1 statement published." in said
     assert any("needs a source" in m for m in said)
     assert any("must name at least one condition" in m for m in said)
+    assert any("at least one signatory" in m for m in said)
     assert any("retraction is final" in m for m in said)
 
 
@@ -506,7 +510,30 @@ def test_the_history_shows_who_changed_which_field_from_what_to_what(client, edi
         "[Independent oversight]",
     )
     content = response.content.decode()
-    assert "New summary." in content and editor.username in content
+    assert "<strong>Summary:</strong>" in content and "&rarr;" in content  # the diff column
+    assert editor.username in content
+
+
+def test_the_history_of_an_actor_shows_the_field_diff(client, editor):
+    actor = ActorFactory(name="US DoJ")
+    client.force_login(editor)
+    client.post(
+        admin_url("actor", "change", actor.pk),
+        {
+            "name": "US Department of Justice",
+            "slug": actor.slug,
+            "kind": actor.kind,
+            "identifiers-TOTAL_FORMS": "0",
+            "identifiers-INITIAL_FORMS": "0",
+            "identifiers-MIN_NUM_FORMS": "0",
+            "identifiers-MAX_NUM_FORMS": "1000",
+        },
+    )
+    newest = client.get(admin_url("actor", "history", actor.pk)).context["page_obj"][0]
+    assert newest.history_user == editor
+    assert newest.history_delta_changes == [
+        {"field": "Name", "old": "US DoJ", "new": "US Department of Justice"}
+    ]
 
 
 def test_the_statement_history_includes_its_signatories(client, editor):
