@@ -10,9 +10,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -43,7 +43,21 @@ class TrackedAdmin(SimpleHistoryAdmin):
     object_history_list_template = "admin/positions/object_history_list.html"
     history_list_per_page = 50
 
+    def history_view(self, request, object_id, extra_context=None):
+        self.check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def check_ids(self, object_id, version_id=None):
+        """A 404 for ids that are not ids: simple-history's views give a 500 on `abc`."""
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                self.model.history.model._meta.pk.to_python(version_id)
+        except (ValidationError, ValueError) as exc:
+            raise Http404("No such record.") from exc
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.check_ids(object_id, version_id)
         # simple-history only checks the *view* permission here, even for the POST that
         # reverts; a revert is a change, so it needs the change permission on the record as
         # it stands now (not as it stood in the old version).
@@ -375,6 +389,7 @@ class StatementAdmin(TrackedAdmin):
     # --- history ---
 
     def history_view(self, request, object_id, extra_context=None):
+        self.check_ids(object_id)
         # Signatories have their own history; a joint statement's page shows it too.
         signatory_history = (
             Signatory.history.filter(statement_id=unquote(object_id))

@@ -23,6 +23,7 @@ from tests.factories import (
     SourceFactory,
     StatementFactory,
     TopicFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -324,3 +325,15 @@ def test_view_on_site_is_offered_for_public_statements_only(client, editor):
     assert not client.get(admin_url("statement", "change", draft.pk)).context["has_absolute_url"]
     page = client.get(admin_url("statement", "change", published.pk))
     assert page.context["has_absolute_url"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_junk_object_ids_never_give_a_server_error(client, model):
+    """Ids in admin URLs are free text: a wrong one is a 404 or a redirect, not a 500."""
+    target = populate(1)[model]
+    client.raise_request_exception = False
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for path in ["abc/history/", "999999/history/", "abc/history/1/", "{pk}/history/abc/"]:
+        response = client.get(admin_url(model) + path.format(pk=target.pk))
+        assert response.status_code == 404, path
+    assert client.get(admin_url(model) + "abc/change/").status_code == 302
