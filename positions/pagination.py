@@ -30,14 +30,13 @@ class EstimatedCountPaginator(Paginator):
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return super().count
-        if not queryset.query.where:
-            estimate = self._table_estimate(queryset, connection)
-            if estimate > EXACT_UP_TO:
-                return estimate
-        # A bounded exact count: COUNT(*) over at most EXACT_UP_TO + 1 rows.
+        # A bounded exact count first: COUNT(*) over at most EXACT_UP_TO + 1 rows, so a small
+        # list costs the one query Django's paginator makes.
         bounded = queryset.order_by()[: EXACT_UP_TO + 1].count()
         if bounded <= EXACT_UP_TO:
             return bounded
+        if not queryset.query.where:
+            return max(bounded, self._table_estimate(queryset, connection))
         return max(bounded, self._plan_estimate(queryset, connection))
 
     @staticmethod

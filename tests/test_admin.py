@@ -136,7 +136,8 @@ EXPECTED_QUERIES = {
     ("condition", "change"): 6,
     ("condition", "history"): 8,
     # + the prefetched signatories, the date hierarchy (2) and the question filter.
-    ("statement", "changelist"): 11,
+    # No date hierarchy (its first and last date, its years): a million rows made it slow.
+    ("statement", "changelist"): 9,
     ("statement", "add"): 5,
     # + the stored status (the editorial rules), the signatories, and 5 autocomplete values.
     ("statement", "change"): 14,

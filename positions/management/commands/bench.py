@@ -248,6 +248,9 @@ class Command(BaseCommand):
             help="Skip the server measurements (latency, throughput): queries and bytes only.",
         )
         parser.add_argument("--no-import", action="store_true", help="Do not run bench_import.")
+        parser.add_argument(
+            "--pages", help="Measure only the pages whose label matches this regular expression."
+        )
 
     # --- run ----------------------------------------------------------------------------
 
@@ -276,6 +279,8 @@ class Command(BaseCommand):
             self.results = {"machine": self.machine(), "data": self.data_set()}
             self.samples = self.pick_samples()
             self.pages = self.discover_pages() + self.admin_pages()
+            if options["pages"]:
+                self.pages = [p for p in self.pages if re.search(options["pages"], p.label)]
             self.ensure_static_files()
             self.measure_queries()
             self.results["positions"] = self.measure_position_query()
