@@ -7,9 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('positions', '0002_statement_date_precision_optional_source_url'),
-        # Also merges the two 0002 migrations made in parallel.
-        ('positions', '0002_editor_groups'),
+        ('positions', '0003_editor_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
