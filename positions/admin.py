@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 
 from . import editorial
+from .admin_search import StatementSearchMixin
 from .forms import RetractForm, SignatoryFormSet, StatementAdminForm
 from .models import (
     Actor,
@@ -282,7 +283,7 @@ class StatementChangeList(ChangeList):
 
 
 @admin.register(Statement)
-class StatementAdmin(TrackedAdmin):
+class StatementAdmin(StatementSearchMixin, TrackedAdmin):
     form = StatementAdminForm
     inlines = [SignatoryInline]
     list_display = [

@@ -35,6 +35,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 from django.conf import settings
@@ -465,10 +466,16 @@ class Command(BaseCommand):
         except NoReverseMatch:
             self.log("  Statement is not in the admin: no admin pages measured")
             return []
-        term = self.samples["actor"].name.split()[-2] if statement else "synthetic"
+        # What editors search for most: an actor's statements, by the actor's name.
+        term = self.samples["actor"].name
         pages = [
             Page("admin statement list", changelist, admin=True, target=150),
-            Page(f"admin search ({term!r})", f"{changelist}?q={term}", admin=True, target=150),
+            Page(
+                f"admin search ({term!r})",
+                f"{changelist}?{urlencode({'q': term})}",
+                admin=True,
+                target=150,
+            ),
         ]
         if statement:
             pages.append(
