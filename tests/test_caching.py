@@ -19,15 +19,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.urls import path, reverse
+from django.test import Client
+from django.urls import include, path, reverse
 
 from positions import caching
-from positions.models import Stance, Statement, Topic
+from positions.models import Stance, Statement, StatementStatus, Topic
+from tests.admin_builders import admin_url, use_test_settings
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
     StatementFactory,
     TopicFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +43,11 @@ def topic_titles(request):
     return HttpResponse(", ".join(Topic.objects.order_by("pk").values_list("title", flat=True)))
 
 
-urlpatterns = [path("titles/", topic_titles)]
+urlpatterns = [
+    path("titles/", topic_titles),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("positions.urls")),
+]
 
 
 @pytest.fixture
@@ -159,6 +166,71 @@ def test_every_write_makes_the_page_and_its_etag_fresh(titles, arrange, write):
 
 def topic_titles_now():
     return ", ".join(Topic.objects.order_by("pk").values_list("title", flat=True)).encode()
+
+
+# --- Through the admin: save, action, history revert ----------------------------------
+
+
+@pytest.fixture
+def editor_client(settings):
+    use_test_settings(settings)
+    editor = Client()
+    editor.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return editor
+
+
+def form_fields(response):
+    assert response.status_code == 200
+    parser = FormFields()
+    parser.feed(response.content.decode())
+    return parser.fields
+
+
+def assert_page_is_fresh(titles, first):
+    after = titles(HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    assert after.content == topic_titles_now() != first.content
+
+
+def test_an_admin_save_makes_pages_fresh(titles, editor_client):
+    topic = Topic.objects.get()
+    first = titles()
+    Topic.objects.update(title="Quietly renamed")
+    url = admin_url("topic", "change", topic.pk)
+    response = editor_client.post(
+        url, {**form_fields(editor_client.get(url)), "title": "Saved in the admin"}
+    )
+    assert response.status_code == 302
+    assert_page_is_fresh(titles, first)
+    assert topic_titles_now() == b"Saved in the admin"
+
+
+def test_an_admin_action_makes_pages_fresh(titles, editor_client):
+    draft = StatementFactory(status=StatementStatus.DRAFT, question__topic=Topic.objects.get())
+    first = titles()
+    Topic.objects.update(title="Quietly renamed")
+    response = editor_client.post(
+        admin_url("statement"),
+        {"action": "publish_statements", "_selected_action": [draft.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == StatementStatus.PUBLISHED
+    assert_page_is_fresh(titles, first)
+
+
+def test_a_history_revert_in_the_admin_makes_pages_fresh(titles, editor_client):
+    topic = Topic.objects.get()
+    topic.title = "Renamed convention"
+    topic.save()
+    first = titles()
+    Topic.objects.update(title="Quietly renamed")
+    original = topic.history.earliest()
+    url = admin_url("topic", "simple_history", topic.pk, original.history_id)
+    response = editor_client.post(url, form_fields(editor_client.get(url)))
+    assert response.status_code == 302
+    assert topic_titles_now() == b"Cybercrime convention"
+    assert_page_is_fresh(titles, first)
 
 
 def test_writes_that_bypass_signals_must_bump_the_version_themselves(titles):
