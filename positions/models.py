@@ -499,9 +499,12 @@ class Statement(TimestampedModel):
         ]
         indexes = [
             # The board and the statement list: a question's published statements by date.
-            # With the id included, the position query reads them from the index alone.
+            # With the id and stance included, the position queries and tallies read them
+            # from the index alone.
             models.Index(
-                fields=["question", "status", "date"], include=["id"], name="statement_board_idx"
+                fields=["question", "status", "date"],
+                include=["id", "stance"],
+                name="statement_board_idx",
             ),
             # The admin statement list: newest first (its default order) without a sort.
             models.Index(fields=["-date", "-id"], name="statement_newest_idx"),

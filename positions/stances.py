@@ -111,6 +111,7 @@ def tallies(questions, as_of=None):
             )
         )
         .filter(position_rank=1)
+        .order_by()  # Counted, not listed: no sort by the signatories' order.
         .values_list("statement__question_id", "statement__stance")
     )
     counts = {question_id: Counter() for question_id in question_ids}

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='statement',
-            index=models.Index(fields=['question', 'status', 'date'], include=('id',), name='statement_board_idx'),
+            index=models.Index(fields=['question', 'status', 'date'], include=('id', 'stance'), name='statement_board_idx'),
         ),
         migrations.AddIndex(
             model_name='statement',
