@@ -760,12 +760,15 @@ class Command(BaseCommand):
         return "Run as part of this benchmark (`manage.py bench_import`)."
 
     def import_section(self):
-        """The bench_import section of the results file, as that command last wrote it."""
-        path = Path(self.options["output"])
-        text = path.read_text() if path.exists() else ""
-        start, end = text.find(IMPORT_START), text.find(IMPORT_END)
-        if start != -1 and end > start:
-            return text[start : end + len(IMPORT_END)]
+        """
+        The bench_import section as that command last wrote it: in the results file, or in
+        the project's BENCHMARKS.md (where bench_import writes) when the results go elsewhere.
+        """
+        for path in (Path(self.options["output"]), Path(settings.BASE_DIR) / "BENCHMARKS.md"):
+            text = path.read_text() if path.exists() else ""
+            start, end = text.find(IMPORT_START), text.find(IMPORT_END)
+            if start != -1 and end > start:
+                return text[start : end + len(IMPORT_END)]
         return f"{IMPORT_START}\n_No import figures yet._\n{IMPORT_END}"
 
     # --- the results file ----------------------------------------------------------------
