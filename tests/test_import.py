@@ -180,16 +180,17 @@ def test_reimporting_an_edited_file_updates_only_what_changed_and_history_says_i
 
 
 def test_history_of_conditions_is_recorded_with_the_import(world):
-    run("statements", csv_bytes(HEADER, statement_line(stance="conditional", conditions="human-rights")))
+    run(
+        "statements",
+        csv_bytes(HEADER, statement_line(stance="conditional", conditions="human-rights")),
+    )
     record = Statement.objects.get().history.get()
     assert [c.condition.slug for c in record.conditions.all()] == ["human-rights"]
 
 
 def test_an_editor_import_cannot_publish(world):
     editor = UserFactory()
-    report = run(
-        "statements", csv_bytes(HEADER, statement_line()), user=editor, can_publish=False
-    )
+    report = run("statements", csv_bytes(HEADER, statement_line()), user=editor, can_publish=False)
     assert errors_of(report) == [
         (
             2,
@@ -245,7 +246,8 @@ def test_actors_with_parents_and_identifiers():
     header = "slug,name,kind,country,parent,aliases,description,website,identifiers"
     data = csv_bytes(
         header,
-        'doj,Department of Justice,government,US,us-admin,DoJ|Justice Department,,,"wikidata:Q1553390"',
+        "doj,Department of Justice,government,US,us-admin,DoJ|Justice Department,,,"
+        "wikidata:Q1553390",
         "us-admin,US administration,government,us,,,,https://www.whitehouse.gov,",
     )
     report = run("actors", data)
@@ -312,7 +314,9 @@ def test_topics_questions_and_conditions_import_in_order():
         "conditions",
         csv_bytes("slug,text,status", "hr,Human-rights safeguards,open", "x,X,pending"),
     )
-    assert errors_of(report) == [(3, "status", "Unknown status 'pending': use one of open, met, not_met.")]
+    assert errors_of(report) == [
+        (3, "status", "Unknown status 'pending': use one of open, met, not_met.")
+    ]
 
 
 def test_unknown_and_missing_columns_are_refused(world):
