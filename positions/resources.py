@@ -24,13 +24,21 @@ through `TrackerResource.import_data()`.
 import re
 
 import tablib
+from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 from import_export import resources
+from import_export.admin import ImportExportMixin
 from import_export.fields import Field
+from import_export.formats import base_formats
+from import_export.forms import ImportForm
 from import_export.results import InvalidRow, Result, RowResult
+from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import importing
@@ -54,6 +62,7 @@ from .models import (
     Attribution,
     Condition,
     ConditionStatus,
+    DatePrecision,
     Question,
     Signatory,
     Source,
@@ -241,9 +250,9 @@ class TrackerResource(resources.ModelResource):
         for error in report.errors:
             by_row.setdefault(error.row, {}).setdefault(error.column or NON_FIELD_ERRORS, [])
             by_row[error.row][error.column or NON_FIELD_ERRORS].append(error.message)
-        for number, messages in sorted(by_row.items()):
+        for number, row_messages in sorted(by_row.items()):
             result.invalid_rows.append(
-                InvalidRow(number=number, validation_error=ValidationError(messages), values=())
+                InvalidRow(number=number, validation_error=ValidationError(row_messages), values=())
             )
             result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
         for plan in report.plans:
@@ -433,12 +442,26 @@ class ConditionResource(TrackerResource):
         self.write_simple(plans, context, Condition)
 
 
+def looks_like_url(value):
+    """A source reference is a URL when it has a scheme; anything else is a title."""
+    return "://" in value or URL_SCHEME.match(value) is not None
+
+
+# Schemes that are never a document's address but could be pasted into a cell.
+URL_SCHEME = re.compile(r"^(javascript|data|vbscript|file|mailto|ftp):", re.IGNORECASE)
+
+
 @keyed
 class SourceResource(TrackerResource):
+    """
+    Keyed on the URL. A document that is not online has no URL: its title is its key
+    (titles of such sources must then be distinct), in this file and in statements.
+    """
+
     kind = "sources"
     key_column = "url"
     columns = ("url", "title", "publisher", "kind", "archive_url", "published_on")
-    required_columns = ("url",)
+    required_columns = ("url", "title")
 
     class Meta:
         model = Source
@@ -447,7 +470,13 @@ class SourceResource(TrackerResource):
 
     @classmethod
     def export_queryset(cls, queryset=None):
-        return (queryset if queryset is not None else Source.objects.all()).order_by("url")
+        queryset = queryset if queryset is not None else Source.objects.all()
+        return queryset.order_by("url", "title", "pk")
+
+    @staticmethod
+    def reference(source):
+        """How statements refer to a source: its URL, or the title of an offline document."""
+        return source.url or source.title
 
     def export_values(self, source):
         return {
@@ -459,15 +488,23 @@ class SourceResource(TrackerResource):
             "published_on": iso(source.published_on),
         }
 
+    def row_key(self, row):
+        url = row.get("url", "").strip()
+        return url or (f"title:{row.get('title', '').strip()}" if row.get("title") else "")
+
     def prepare(self, rows, context):
-        keys = [self.row_key(r) for r in rows]
         self.existing = {}
-        for chunk in chunked(keys):
+        urls = [r.get("url", "").strip() for r in rows if r.get("url", "").strip()]
+        for chunk in chunked(urls):
             self.existing.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
+        titles = [r.get("title", "").strip() for r in rows if not r.get("url", "").strip()]
+        for chunk in chunked(titles):
+            for source in Source.objects.filter(url="", title__in=chunk).order_by("pk"):
+                self.existing.setdefault(f"title:{source.title}", source)
 
     def plan_row(self, number, row, context):
         errors, values = [], {}
-        self.cell(number, row, "url", lambda v: parse_http_url(v, required=True), errors, values)
+        self.cell(number, row, "url", parse_http_url, errors, values)
         for column in ("title", "publisher"):
             self.cell(number, row, column, str, errors, values)
         self.cell(
@@ -480,9 +517,23 @@ class SourceResource(TrackerResource):
         )
         self.cell(number, row, "archive_url", parse_http_url, errors, values)
         self.cell(number, row, "published_on", parse_date, errors, values)
+        key = self.row_key(row)
+        if not key:
+            errors.append(
+                RowError(
+                    number, "url", "Give the URL, or a title for a document that is not online."
+                )
+            )
         if errors:
             return None, errors
-        return plan_simple(self, number, Source, values, errors)
+        existing = self.existing.get(key)
+        instance = existing or Source()
+        changed = self.apply(instance, values)
+        self.validate(number, instance, errors)
+        if errors:
+            return None, errors
+        action = "new" if existing is None else ("update" if changed else "skip")
+        return RowPlan(number, key, action, instance, changed_fields=changed), []
 
     def write(self, plans, context):
         self.write_simple(plans, context, Source)
@@ -751,19 +802,6 @@ def save_with_history(instance, context):
 
 # --- Statements ---------------------------------------------------------------------------
 
-STATEMENT_FIELDS = (
-    "question",
-    "date",
-    "stance",
-    "summary",
-    "quote",
-    "quote_locator",
-    "attribution",
-    "source",
-    "status",
-    "correction_note",
-)
-
 
 @keyed
 class StatementResource(TrackerResource):
@@ -773,6 +811,7 @@ class StatementResource(TrackerResource):
         "import_ref",
         "question",
         "date",
+        "date_precision",
         "stance",
         "signatories",
         "conditions",
@@ -820,6 +859,7 @@ class StatementResource(TrackerResource):
             "import_ref": self.key_of(statement),
             "question": f"{statement.question.topic.slug}/{statement.question.slug}",
             "date": iso(statement.date),
+            "date_precision": statement.date_precision,
             "stance": statement.stance,
             "signatories": [
                 s.actor.slug + (LEAD_MARK if s.is_lead and not first_is_lead else "")
@@ -830,7 +870,7 @@ class StatementResource(TrackerResource):
             "quote": statement.quote,
             "quote_locator": statement.quote_locator,
             "attribution": statement.attribution,
-            "source": statement.source.url if statement.source else "",
+            "source": SourceResource.reference(statement.source) if statement.source else "",
             "status": statement.status,
             "correction_note": statement.correction_note,
         }
@@ -878,10 +918,15 @@ class StatementResource(TrackerResource):
             self.actors.update(
                 {a.slug: a for a in Actor.objects.filter(slug__in=chunk).only("pk", "slug", "name")}
             )
-        source_urls = {r.get("source", "").strip() for r in rows} - {""}
-        self.sources = {}
-        for chunk in chunked(source_urls):
+        references = {r.get("source", "").strip() for r in rows} - {""}
+        urls = [r for r in references if looks_like_url(r)]
+        titles = [r for r in references if not looks_like_url(r)]
+        self.sources, self.offline_sources = {}, {}
+        for chunk in chunked(urls):
             self.sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
+        for chunk in chunked(titles):
+            for source in Source.objects.filter(url="", title__in=chunk):
+                self.offline_sources.setdefault(source.title, []).append(source)
         condition_slugs = {s for r in rows for s in split_list(r.get("conditions", ""))}
         self.conditions = {c.slug: c for c in Condition.objects.filter(slug__in=condition_slugs)}
 
@@ -897,6 +942,18 @@ class StatementResource(TrackerResource):
     def parse_source(self, value):
         if not value:
             return None
+        if not looks_like_url(value):
+            found = self.offline_sources.get(value, [])
+            if len(found) > 1:
+                raise CellError(
+                    f"Several sources without a URL have the title '{value}': give them "
+                    "distinct titles."
+                )
+            if not found:
+                raise CellError(
+                    f"No source has the URL or title '{value}': import it in a sources file first."
+                )
+            return found[0]
         parse_http_url(value)
         source = self.sources.get(value.strip())
         if source is None:
@@ -949,6 +1006,16 @@ class StatementResource(TrackerResource):
             errors.append(RowError(number, "import_ref", "The key column cannot be empty."))
         self.cell(number, row, "question", self.parse_question, errors, values)
         self.cell(number, row, "date", lambda v: parse_date(v, required=True), errors, values)
+        self.cell(
+            number,
+            row,
+            "date_precision",
+            lambda v: parse_choice(
+                v, DatePrecision, default=DatePrecision.DAY, what="date precision"
+            ),
+            errors,
+            values,
+        )
         self.cell(
             number,
             row,
@@ -1184,3 +1251,118 @@ def dataset_from_table(table):
     for row in table.rows:
         dataset.append([row.get(h, "") for h in table.headers])
     return dataset
+
+
+# --- Admin: import and export with our formats, storage and sanitiser -------------------
+
+
+def sanitized(dataset):
+    """A copy of `dataset` with every formula cell quote-prefixed (see `sanitize_cell`)."""
+    clean = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        clean.append([importing.sanitize_cell(value) for value in row])
+    return clean
+
+
+class TrackerFormatMixin:
+    """
+    Admin formats that read uploads with `importing.read_table` (BOM, Windows-1252, size
+    limit, sheets, clear messages) and write CSV/XLSX through the formula sanitiser.
+    The raw bytes are kept (binary) so the decoding happens in one place.
+    """
+
+    kind = ""
+    sanitize = True
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if in_stream is None:
+            raise importing.ImportFileError(
+                "The uploaded file is no longer available (it expired): upload it again."
+            )
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode()
+        table = importing.read_table(in_stream, f"{self.kind}.{self.extension}", kind=self.kind)
+        return dataset_from_table(table)
+
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(sanitized(dataset) if self.sanitize else dataset, **kwargs)
+
+
+class SafeCSV(TrackerFormatMixin, base_formats.CSV):
+    extension = "csv"
+
+
+class SafeXLSX(TrackerFormatMixin, base_formats.XLSX):
+    extension = "xlsx"
+
+
+class TrackerJSON(TrackerFormatMixin, base_formats.JSON):
+    extension = "json"
+    sanitize = False  # not opened by spreadsheets
+
+
+ADMIN_FORMATS = (SafeCSV, SafeXLSX, TrackerJSON)
+
+
+class TrackerImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"The file is {upload.size:,} bytes; the largest file accepted is {limit:,} "
+                "bytes. Split it into several files, or ask for a command-line import."
+            )
+        return upload
+
+
+class TrackerImportExportMixin(ImportExportMixin):
+    """
+    Import and export for a ModelAdmin of a type in `RESOURCES`:
+
+    - formats CSV, XLSX and JSON (`ADMIN_FORMATS`); CSV and XLSX exports are sanitised;
+    - the dry-run preview stores the upload in the cache (`CacheStorage`), which is Redis
+      in production (`CACHE_URL`), so the confirm step works whichever process serves it;
+    - permissions: settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE ("add") and
+      IMPORT_EXPORT_EXPORT_PERMISSION_CODE ("view"); publishing by import needs
+      positions.publish_statement (checked by the import service).
+    """
+
+    tmp_storage_class = CacheStorage
+    import_form_class = TrackerImportForm
+
+    def get_resource_classes(self, request=None):
+        return [RESOURCE_FOR_MODEL[self.model]]
+
+    def _formats(self):
+        kind = RESOURCE_FOR_MODEL[self.model].kind
+        return [type(f"{kind}{fmt.__name__}", (fmt,), {"kind": kind}) for fmt in ADMIN_FORMATS]
+
+    def get_import_formats(self):
+        return self._formats()
+
+    def get_export_formats(self):
+        return self._formats()
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, importing.ImportFileError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except importing.ImportFileError as error:
+            messages.error(request, str(error))
+            info = self.model._meta.app_label, self.model._meta.model_name
+            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+
+
+RESOURCE_FOR_MODEL = {resource._meta.model: resource for resource in RESOURCES.values()}
