@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from charset_normalizer import from_bytes
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 # Cells that start with one of these are read by spreadsheets as formulas. Exports prefix
 # them with an apostrophe (see `positions/exports.py`); imports strip that apostrophe again
@@ -485,8 +485,21 @@ def run_import(resource, table, *, context, dry_run=False, progress=None):
     if report.errors or dry_run:
         return report
 
-    with transaction.atomic():
-        resource.write(report.plans, context)
+    try:
+        with transaction.atomic():
+            resource.write(report.plans, context)
+    except IntegrityError as error:
+        # The rows were checked against the database as it was a moment ago; someone may
+        # have changed it since. The transaction rolled back: nothing was written.
+        report.errors.append(
+            RowError(
+                0,
+                "",
+                f"The database refused the import ({error}); nothing was written. The "
+                "records may have changed meanwhile: import the file again.",
+            )
+        )
+        return report
     report.written = True
     return report
 

@@ -233,13 +233,31 @@ def test_statements_keyed_by_id_in_exports_update_the_same_statement(world):
     assert Statement.objects.count() == 1
 
 
-def test_the_lookups_do_not_grow_with_the_rows(world, django_assert_max_num_queries):
-    lines = [HEADER] + [statement_line(f"s{i}") for i in range(60)]
-    # Lookups: existing statements, questions, actors, sources, conditions (5), then the
-    # writes in batches; 60 rows or 6,000 would read the same way.
-    with django_assert_max_num_queries(20):
+@pytest.mark.parametrize("rows", [5, 200])
+def test_the_lookups_do_not_grow_with_the_rows(world, django_assert_num_queries, rows):
+    lines = [HEADER] + [
+        statement_line(f"s{i}", stance="conditional", conditions="human-rights")
+        for i in range(rows)
+    ]
+    # existing statements by import_ref, questions, actors, sources, conditions: the same
+    # five queries for 5 rows or 200 (lists of keys go in chunks of 900).
+    with django_assert_num_queries(5):
         report = run("statements", csv_bytes(*lines), dry_run=True)
-    assert report.created == 60
+    assert report.created == rows
+
+
+def test_a_database_refusal_while_writing_rolls_everything_back(world, monkeypatch):
+    from django.db import IntegrityError
+
+    from positions.resources import StatementResource
+
+    def refuse(self, new, updated, context):
+        raise IntegrityError("signatory_one_lead")
+
+    monkeypatch.setattr(StatementResource, "write_signatories", refuse)
+    report = run("statements", csv_bytes(HEADER, statement_line()))
+    assert not report.ok and "nothing was written" in report.errors[0].message
+    assert not Statement.objects.exists()
 
 
 def test_actors_with_parents_and_identifiers():

@@ -133,6 +133,22 @@ def test_preview_shows_each_row_and_errors_with_row_and_column(client, world):
     assert b"is not a date" in response.content
 
 
+def test_xlsx_upload_with_several_sheets_previews_the_statements_sheet(client, world):
+    client.force_login(staff(*EDITOR_PERMS))
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["Instructions, not data"])
+    sheet = book.create_sheet("statements")
+    for line in CSV.format(status="draft").splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = upload(client, buffer.getvalue(), name="statements.xlsx", fmt="1")
+    assert [row.import_type for row in response.context["result"].rows] == ["new"]
+    response = client.post(CONFIRM_URL, response.context["confirm_form"].initial)
+    assert Statement.objects.get().import_ref == "s1"
+
+
 def test_an_editor_cannot_publish_through_the_admin_import(client, world):
     client.force_login(staff(*EDITOR_PERMS))
     response = upload(client, CSV.format(status="published").encode())
