@@ -18,6 +18,7 @@ A file goes through three steps:
 
 import csv
 import datetime
+import functools
 import io
 import json
 import sys
@@ -341,13 +342,19 @@ def parse_date(value, *, required=False):
         raise CellError(f"'{value}' is not a date: write it as YYYY-MM-DD.") from None
 
 
+@functools.cache
+def _choice_values(choices):
+    # TextChoices.values builds a new list on every access; imports ask once per cell.
+    return frozenset(choices.values)
+
+
 def parse_choice(value, choices, *, default=None, what="value"):
     if not value:
         if default is not None:
             return default
         raise CellError(f"A {what} is required: one of {', '.join(choices.values)}.")
     normalized = value.strip().lower()
-    if normalized in choices.values:
+    if normalized in _choice_values(choices):
         return normalized
     for choice in choices:  # the human label is accepted too: "Supports on conditions"
         if normalized == str(choice.label).lower():

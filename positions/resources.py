@@ -251,8 +251,13 @@ class TrackerResource(resources.ModelResource):
             by_row.setdefault(error.row, {}).setdefault(error.column or NON_FIELD_ERRORS, [])
             by_row[error.row][error.column or NON_FIELD_ERRORS].append(error.message)
         for number, row_messages in sorted(by_row.items()):
+            # Problems with the file as a whole are shown on row 1, the header row.
             result.invalid_rows.append(
-                InvalidRow(number=number, validation_error=ValidationError(row_messages), values=())
+                InvalidRow(
+                    number=number or 1,
+                    validation_error=ValidationError(row_messages),
+                    values=(),
+                )
             )
             result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
         for plan in report.plans:
@@ -954,9 +959,9 @@ class StatementResource(TrackerResource):
                     f"No source has the URL or title '{value}': import it in a sources file first."
                 )
             return found[0]
-        parse_http_url(value)
         source = self.sources.get(value.strip())
         if source is None:
+            parse_http_url(value)  # a bad address gets its own message
             raise CellError(f"No source has the URL '{value}': import it in a sources file first.")
         return source
 

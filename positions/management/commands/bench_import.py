@@ -224,7 +224,7 @@ class Command(BaseCommand):
         ratio_ok = ratio <= RATIO_TARGET
         version = database_version()
         lines = [
-            f"### bench_import: {rows:,} statement rows",
+            f"### bench_import on {connection.vendor}: {rows:,} statement rows",
             "",
             f"- Date: {timezone.now():%Y-%m-%d %H:%M} UTC",
             f"- Machine: {os.cpu_count()} cores, {platform.machine()}, "
@@ -258,18 +258,30 @@ def database_version():
 
 
 def write_between_markers(path, report):
-    """Replace what is between the markers (the rest of the file stays as it is)."""
-    block = f"{START}\n{report}{END}"
-    if path.exists():
-        text = path.read_text()
-        if START in text and END in text:
-            before, rest = text.split(START, 1)
-            after = rest.split(END, 1)[1]
-            path.write_text(before + block + after)
-            return
-        path.write_text(text.rstrip() + "\n\n" + block + "\n")
-        return
-    path.write_text(
-        "# Benchmarks\n\nFigures written by the benchmark commands; each command rewrites only "
-        "its own block.\n\n" + block + "\n"
+    """
+    Put `report` between the markers, replacing the previous figures of the same database
+    vendor and keeping the others (SQLite and PostgreSQL runs sit side by side). The rest
+    of the file stays as it is.
+    """
+    heading = report.splitlines()[0].split(":")[0]  # "### bench_import on <vendor>"
+    text = (
+        path.read_text()
+        if path.exists()
+        else (
+            "# Benchmarks\n\nFigures written by the benchmark commands; each command rewrites "
+            "only its own block.\n"
+        )
     )
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        inside, after = rest.split(END, 1)
+    else:
+        before, inside, after = text.rstrip() + "\n\n", "", "\n"
+    sections = [
+        "### " + section
+        for section in inside.split("### ")[1:]
+        if not ("### " + section).startswith(heading + ":")
+    ]
+    sections.append(report)
+    body = "\n".join(section.rstrip() + "\n" for section in sorted(sections))
+    path.write_text(f"{before}{START}\n{body}{END}{after}")
