@@ -201,3 +201,19 @@ def test_admin_xlsx_export_is_sanitised(world):
     rows = list(book.active.iter_rows(values_only=True))
     summary = rows[1][list(StatementResource.columns).index("summary")]
     assert summary == "'@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+def test_admin_export_view_exports_the_filtered_list_sanitised(client, world):
+    client.force_login(staff("view_statement"))
+    StatementFactory(import_ref="a", stance="opposes", summary="+1 to oppose")
+    StatementFactory(import_ref="b", stance="supports")
+    url = "/admin/positions/statement/export/?stance__exact=opposes"
+    assert client.get(url).status_code == 200
+    fields = {f"statementresource_{column}": "on" for column in StatementResource.columns}
+    response = client.post(url, {"format": "0", "resource": "0", **fields})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == ",".join(StatementResource.columns)
+    assert [line.split(",")[0] for line in lines[1:]] == ["a"]
+    assert ",'+1 to oppose," in lines[1]
