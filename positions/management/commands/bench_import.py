@@ -63,6 +63,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=20_000)
         parser.add_argument("--seed", type=int, default=4)
+        parser.add_argument(
+            "--repeat",
+            type=int,
+            default=1,
+            help="Measure each side this many times, alternating, and keep the fastest "
+            "(steadier figures on a busy machine).",
+        )
         parser.add_argument("--no-write", action="store_true", help="Do not update BENCHMARKS.md.")
 
     def handle(self, *args, **options):
@@ -72,12 +79,18 @@ class Command(BaseCommand):
             with transaction.atomic():
                 refs = self.reference_data()
                 data = self.build_csv(rows, refs, random.Random(options["seed"]))
-                figures["import"] = self.measure_import(data)
-                figures["bulk"] = self.measure_bulk_create(data, refs)
+                for _ in range(max(options["repeat"], 1)):
+                    for name, measure in (
+                        ("import", lambda: self.measure_import(data)),
+                        ("bulk", lambda: self.measure_bulk_create(data, refs)),
+                    ):
+                        result = measure()
+                        if name not in figures or result["seconds"] < figures[name]["seconds"]:
+                            figures[name] = result
                 raise Rollback
         except Rollback:
             pass
-        report = self.format(rows, figures)
+        report = self.format(rows, figures, options["repeat"])
         self.stdout.write(report)
         if not options["no_write"]:
             path = Path(settings.BASE_DIR) / "BENCHMARKS.md"
@@ -216,7 +229,7 @@ class Command(BaseCommand):
 
     # --- report ----------------------------------------------------------------------------
 
-    def format(self, rows, figures):
+    def format(self, rows, figures, repeat):
         imp, bulk = figures["import"], figures["bulk"]
         ratio = imp["seconds"] / bulk["seconds"]
         per_row = imp["lookups"] / rows
@@ -229,8 +242,8 @@ class Command(BaseCommand):
             f"- Date: {timezone.now():%Y-%m-%d %H:%M} UTC",
             f"- Machine: {os.cpu_count()} cores, {platform.machine()}, "
             f"Python {platform.python_version()}, {connection.vendor} {version}",
-            "- Command: `python manage.py bench_import --rows "
-            f"{rows}` (everything rolled back afterwards)",
+            f"- Command: `python manage.py bench_import --rows {rows} --repeat {repeat}` "
+            f"(fastest of {repeat} alternating runs of each side; everything rolled back)",
             "",
             "| measure | import (real path, with history) | plain bulk_create |",
             "| --- | --- | --- |",
