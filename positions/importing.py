@@ -120,22 +120,33 @@ class ImportReport:
         return f"{line} ({verb.lower()} {'nothing' if self.dry_run else 'the changes'})"
 
 
+class _Operator:
+    """Stands for the server's operator (a command-line import without --user)."""
+
+    def __init__(self, may_publish):
+        self.may_publish = may_publish
+
+    def has_perm(self, perm):
+        return self.may_publish
+
+
 @dataclass
 class ImportContext:
-    """Who imports what: used for permissions, history records and audit fields."""
+    """Who imports what: used for the editorial rules, history records and audit fields."""
 
-    user: object = None
+    user: object = None  # recorded in history; None for the server's operator
     file_name: str = ""
-    can_publish: bool = False
+    can_publish: bool = False  # the operator's right to publish, when there is no user
+
+    @property
+    def acting_user(self):
+        """Whom `positions.editorial` is asked about: the user, or the operator."""
+        return self.user if self.user is not None else _Operator(self.can_publish)
 
     @property
     def change_reason(self):
         # simple-history keeps at most 100 characters of reason.
         return f"Imported from {self.file_name or 'a file'}"[:100]
-
-
-def user_can_publish(user):
-    return bool(user is not None and user.has_perm("positions.publish_statement"))
 
 
 # --- Reading files ----------------------------------------------------------------------

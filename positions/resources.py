@@ -41,7 +41,7 @@ from import_export.results import InvalidRow, Result, RowResult
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import importing
+from . import editorial, importing
 from .importing import (
     CellError,
     ImportContext,
@@ -75,7 +75,6 @@ from .models import (
 
 BATCH_SIZE = 500
 LEAD_MARK = "*"
-PUBLIC_STATUSES = {StatementStatus.PUBLISHED, StatementStatus.RETRACTED}
 # Statements entered in the admin have no import reference; exports key them by id.
 FALLBACK_KEY = re.compile(r"^pt-([1-9][0-9]*)$")
 
@@ -230,11 +229,7 @@ class TrackerResource(resources.ModelResource):
         the management commands; returns django-import-export's `Result` for its templates.
         """
         user = kwargs.get("user")
-        context = ImportContext(
-            user=user,
-            file_name=kwargs.get("file_name") or "",
-            can_publish=importing.user_can_publish(user),
-        )
+        context = ImportContext(user=user, file_name=kwargs.get("file_name") or "")
         table = importing.Table(
             headers=[importing._header(h) for h in dataset.headers or []],
             rows=importing._rows([importing._header(h) for h in dataset.headers or []], dataset),
@@ -792,6 +787,21 @@ class ActorResource(TrackerResource):
         )
 
 
+def editorial_error(existing, old_status, new_status, user):
+    """
+    The editorial rules (`positions.editorial`) for a row that creates or changes a
+    statement. A new row in any status restores a record as it stands elsewhere, so only
+    what readers would see needs a Publisher; an existing statement moves as in the admin.
+    """
+    if existing is None:
+        if new_status == StatementStatus.DRAFT or editorial.can_publish(user):
+            return None
+        return editorial.ONLY_PUBLISHERS
+    if not editorial.may_edit(user, old_status):
+        return editorial.locked_message(old_status)
+    return editorial.status_change_error(user, old_status, new_status)
+
+
 def delete_with_history(instance, context):
     """Delete one row; simple-history's signal records who and why."""
     instance._history_user = context.user
@@ -1081,17 +1091,10 @@ class StatementResource(TrackerResource):
         action = "new" if existing is None else "update"
         if existing is not None and not (changed or signatories_changed or conditions_changed):
             action = "skip"
-        if action != "skip" and not context.can_publish:
-            public = {s for s in (old_status, instance.status) if s in PUBLIC_STATUSES}
-            if public:
-                errors.append(
-                    RowError(
-                        number,
-                        "status",
-                        "Only publishers can import published or retracted statements, or "
-                        "change them: set the status to draft, or ask a publisher to import.",
-                    )
-                )
+        if action != "skip":
+            message = editorial_error(existing, old_status, instance.status, context.acting_user)
+            if message:
+                errors.append(RowError(number, "status", message))
         self.validate(number, instance, errors)
         if errors:
             return None, errors

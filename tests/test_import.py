@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Permission
 
+from positions import editorial
 from positions.importing import ImportContext, import_bytes
 from positions.models import (
     Actor,
@@ -155,7 +156,7 @@ def test_reimporting_the_same_file_changes_nothing(world):
 
 
 def test_reimporting_an_edited_file_updates_only_what_changed_and_history_says_import(world):
-    user = UserFactory()
+    user = publisher()
     run("statements", csv_bytes(HEADER, statement_line("s1"), statement_line("s2")), user=user)
     edited = csv_bytes(
         HEADER,
@@ -188,34 +189,40 @@ def test_history_of_conditions_is_recorded_with_the_import(world):
     assert [c.condition.slug for c in record.conditions.all()] == ["human-rights"]
 
 
+def publisher():
+    user = UserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="publish_statement"))
+    return type(user).objects.get(pk=user.pk)  # fresh permission cache
+
+
 def test_an_editor_import_cannot_publish(world):
     editor = UserFactory()
-    report = run("statements", csv_bytes(HEADER, statement_line()), user=editor, can_publish=False)
-    assert errors_of(report) == [
-        (
-            2,
-            "status",
-            "Only publishers can import published or retracted statements, or change them: "
-            "set the status to draft, or ask a publisher to import.",
-        )
-    ]
+    report = run("statements", csv_bytes(HEADER, statement_line()), user=editor)
+    assert errors_of(report) == [(2, "status", editorial.ONLY_PUBLISHERS)]
     assert not Statement.objects.exists()
-    draft = run(
-        "statements",
-        csv_bytes(HEADER, statement_line(status="draft")),
-        user=editor,
-        can_publish=False,
-    )
+    draft = run("statements", csv_bytes(HEADER, statement_line(status="draft")), user=editor)
     assert draft.ok and Statement.objects.get().status == StatementStatus.DRAFT
+    assert run("statements", csv_bytes(HEADER, statement_line()), user=publisher()).ok
+    assert Statement.objects.get().status == StatementStatus.PUBLISHED
 
 
-def test_publish_permission_comes_from_the_user():
-    from positions.importing import user_can_publish
+def test_an_editor_import_cannot_change_a_published_statement_but_may_skip_it(world):
+    data = csv_bytes(HEADER, statement_line())
+    run("statements", data, user=publisher())
+    editor = UserFactory()
+    assert run("statements", data, user=editor).skipped == 1
+    edited = csv_bytes(HEADER, statement_line(summary="Changed by an editor."))
+    report = run("statements", edited, user=editor)
+    assert errors_of(report) == [(2, "status", editorial.locked_message("published"))]
+    assert Statement.objects.get().summary != "Changed by an editor."
 
-    editor, publisher = UserFactory(), UserFactory()
-    publisher.user_permissions.add(Permission.objects.get(codename="publish_statement"))
-    assert not user_can_publish(editor)
-    assert user_can_publish(type(publisher).objects.get(pk=publisher.pk))
+
+def test_a_retraction_is_final_for_imports_too(world):
+    run("statements", csv_bytes(HEADER, statement_line(status="retracted", correction_note="X")))
+    report = run("statements", csv_bytes(HEADER, statement_line(status="published")))
+    message = editorial.status_change_error(publisher(), "retracted", "published")
+    assert errors_of(report) == [(2, "status", message)]
+    assert Statement.objects.get().status == StatementStatus.RETRACTED
 
 
 def test_dry_run_reports_but_writes_nothing(world):

@@ -20,7 +20,6 @@ from positions.importing import (
     Progress,
     read_table,
     run_import,
-    user_can_publish,
 )
 from positions.resources import RESOURCES
 
@@ -52,13 +51,12 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        user, can_publish = None, True
+        user = None
         if options["user"]:
             try:
                 user = get_user_model().objects.get_by_natural_key(options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named {options['user']!r}.") from None
-            can_publish = user_can_publish(user)
 
         try:
             table = read_table(path.read_bytes(), path.name, kind=kind)
@@ -72,7 +70,8 @@ class Command(BaseCommand):
             stream=self.stderr,
             enabled=not options["no_progress"],
         )
-        context = ImportContext(user=user, file_name=path.name, can_publish=can_publish)
+        # Without --user the server's operator imports, and may publish.
+        context = ImportContext(user=user, file_name=path.name, can_publish=user is None)
         report = run_import(
             RESOURCES[kind](),
             table,
