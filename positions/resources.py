@@ -119,8 +119,10 @@ class TrackerResource(resources.ModelResource):
         }
 
     def export(self, queryset=None, **kwargs):
-        # The admin passes its filtered changelist queryset: keep the filter, add our
-        # ordering and prefetching so the export runs a fixed number of queries.
+        # The admin passes its filtered changelist queryset: keep the filter, replace its
+        # prefetches and ordering with ours so the export runs a fixed number of queries.
+        if queryset is not None:
+            queryset = queryset.prefetch_related(None)
         queryset = self.export_queryset(queryset)
         return super().export(queryset=queryset, **kwargs)
 

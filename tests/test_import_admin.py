@@ -8,6 +8,7 @@ import io
 import openpyxl
 import pytest
 import redis
+from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.cache.backends.redis import RedisCache
@@ -16,7 +17,6 @@ from django.test import RequestFactory
 
 from positions.models import Statement, StatementStatus
 from positions.resources import SafeCSV, SafeXLSX, StatementResource
-from tests.admin_urls import site
 from tests.factories import (
     ActorFactory,
     QuestionFactory,
@@ -25,7 +25,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.admin_urls")]
+pytestmark = pytest.mark.django_db
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 IMPORT_URL = "/admin/positions/statement/import/"
@@ -178,7 +178,7 @@ def test_import_needs_the_add_permission(client, world):
 def export(fmt, queryset):
     request = RequestFactory().get("/")
     request.user = staff("view_statement")
-    model_admin = site._registry[Statement]
+    model_admin = admin.site._registry[Statement]
     fmt = type("F", (fmt,), {"kind": "statements"})()
     return model_admin.get_export_data(fmt, request, queryset)
 
@@ -212,8 +212,23 @@ def test_admin_export_view_exports_the_filtered_list_sanitised(client, world):
     fields = {f"statementresource_{column}": "on" for column in StatementResource.columns}
     response = client.post(url, {"format": "0", "resource": "0", **fields})
     assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv"), [
+        str(m) for m in response.context["messages"]
+    ]
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
     assert lines[0] == ",".join(StatementResource.columns)
     assert [line.split(",")[0] for line in lines[1:]] == ["a"]
     assert ",'+1 to oppose," in lines[1]
+
+
+@pytest.mark.parametrize(
+    "model", ["topic", "question", "condition", "actor", "source", "statement"]
+)
+def test_every_importable_list_offers_import_and_export(client, model):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(user)
+    response = client.get(f"/admin/positions/{model}/")
+    assert f"/admin/positions/{model}/import/".encode() in response.content
+    assert f"/admin/positions/{model}/export/".encode() in response.content
+    assert client.get(f"/admin/positions/{model}/import/").status_code == 200
