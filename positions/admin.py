@@ -11,6 +11,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -43,6 +44,8 @@ class TrackedAdmin(SimpleHistoryAdmin):
     # Same as simple-history's list, without its inline style (the CSP forbids them).
     object_history_list_template = "admin/positions/object_history_list.html"
     history_list_per_page = 50
+    # An address typed without a scheme is taken as https, not http (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def history_view(self, request, object_id, extra_context=None):
         self.check_ids(object_id)

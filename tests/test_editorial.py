@@ -85,9 +85,9 @@ def test_migrate_gives_publishers_what_editors_have_plus_publishing():
 
 def test_the_group_migration_creates_missing_permissions_and_is_reversible():
     """On a fresh database the permissions do not exist yet when the migration runs."""
-    migration = importlib.import_module("positions.migrations.0002_editor_groups")
+    migration = importlib.import_module("positions.migrations.0003_editor_groups")
     state_apps = (
-        MigrationExecutor(connection).loader.project_state(("positions", "0002_editor_groups")).apps
+        MigrationExecutor(connection).loader.project_state(("positions", "0003_editor_groups")).apps
     )
 
     class SchemaEditor:  # what RunPython functions use of it

@@ -59,7 +59,7 @@ def delete_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("positions", "0001_initial"),
+        ("positions", "0002_statement_date_precision_optional_source_url"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
