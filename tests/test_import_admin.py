@@ -232,3 +232,16 @@ def test_every_importable_list_offers_import_and_export(client, model):
     assert f"/admin/positions/{model}/import/".encode() in response.content
     assert f"/admin/positions/{model}/export/".encode() in response.content
     assert client.get(f"/admin/positions/{model}/import/").status_code == 200
+
+
+def test_a_confirm_whose_upload_is_gone_explains_instead_of_failing(client, world):
+    client.force_login(staff(*EDITOR_PERMS))
+    response = upload(client, CSV.format(status="draft").encode())
+    confirm = response.context["confirm_form"].initial
+    from django.core.cache import cache
+
+    cache.clear()  # expired, or kept by another process's private cache
+    response = client.post(CONFIRM_URL, confirm, follow=True)
+    assert response.redirect_chain[-1][0] == IMPORT_URL
+    assert "no longer available" in " ".join(str(m) for m in response.context["messages"])
+    assert not Statement.objects.exists()
