@@ -44,6 +44,14 @@ class ImportFileError(Exception):
     """The whole file cannot be imported; the message says why, for the person uploading."""
 
 
+class NoRows(ImportFileError):
+    """The file (or its part for one type) has no data rows."""
+
+
+class MissingPart(ImportFileError):
+    """A file holding several types (workbook, whole-data-set JSON) lacks the one asked for."""
+
+
 # Rows are numbered as a spreadsheet shows them: the header is row 1, data starts at row 2.
 FIRST_DATA_ROW = 2
 
@@ -182,8 +190,12 @@ def decode_text(data):
     )
 
 
-def read_table(data, file_name, *, kind=None):
-    """Read uploaded bytes into a `Table`, or raise `ImportFileError` with a clear message."""
+def read_table(data, file_name, *, kind=None, part_required=False):
+    """
+    Read uploaded bytes into a `Table`, or raise `ImportFileError` with a clear message.
+    With `part_required`, a workbook must have a sheet named `kind` and a JSON file an
+    object with a `kind` key (reading one type out of a file that holds several).
+    """
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise ImportFileError(
@@ -194,7 +206,7 @@ def read_table(data, file_name, *, kind=None):
     if not data.strip():
         raise ImportFileError("The file is empty.")
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[file_format]
-    table = reader(data, kind)
+    table = reader(data, kind, part_required)
     table.headers = [_header(h) for h in table.headers]
     if not any(table.headers):
         raise ImportFileError("The file has no header row.")
@@ -205,7 +217,7 @@ def read_table(data, file_name, *, kind=None):
     if duplicates:
         raise ImportFileError(f"Column(s) appear more than once: {', '.join(duplicates)}.")
     if not table.rows:
-        raise ImportFileError("The file has a header row but no data rows.")
+        raise NoRows("The file has a header row but no data rows.")
     return table
 
 
@@ -263,7 +275,7 @@ def _rows(headers, value_rows):
     return rows
 
 
-def _read_csv(data, kind):
+def _read_csv(data, kind, part_required):
     text = decode_text(data)
     # newline="" lets the csv module handle CRLF, lone CR and line breaks inside quotes.
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -280,7 +292,7 @@ def _read_csv(data, kind):
     return Table(headers=headers, rows=_rows(headers, lines[1:]))
 
 
-def _read_xlsx(data, kind):
+def _read_xlsx(data, kind, part_required):
     import zipfile
 
     import openpyxl
@@ -294,6 +306,8 @@ def _read_xlsx(data, kind):
         # A workbook may hold several sheets: the one named after the file type wins
         # (an "actors" sheet for an actors import), else the first sheet with data.
         sheet = sheets.get(kind or "")
+        if sheet is None and part_required:
+            raise MissingPart(f"The workbook has no sheet named '{kind}'.")
         if sheet is None:
             for candidate in book.worksheets:
                 if any(
@@ -309,27 +323,29 @@ def _read_xlsx(data, kind):
     while lines and not any(v not in (None, "") for v in lines[0]):
         lines.pop(0)
     if not lines:
-        raise ImportFileError("The sheet is empty.")
+        raise NoRows("The sheet is empty.")
     headers = [_header(h) for h in lines[0]]
     while headers and not headers[-1]:
         headers.pop()
     return Table(headers=headers, rows=_rows(headers, lines[1:]), sheet=sheet.title)
 
 
-def _read_json(data, kind):
+def _read_json(data, kind, part_required):
     try:
         payload = json.loads(decode_text(data))
     except json.JSONDecodeError as error:
         raise ImportFileError(f"The JSON file cannot be read: {error}.") from error
     if isinstance(payload, dict) and kind in payload:
         payload = payload[kind]  # the whole-data-set download holds every type by name
+    elif part_required:
+        raise MissingPart(f"The JSON file has no '{kind}' list.")
     if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
         raise ImportFileError("The JSON file must hold a list of objects, one per row.")
     headers = []
     for item in payload:
         headers += [h for h in item if h not in headers]
     if not payload:
-        raise ImportFileError("The file has no data rows.")
+        raise NoRows("The file has no data rows.")
     return Table(
         headers=headers, rows=_rows(headers, ([item.get(h) for h in headers] for item in payload))
     )

@@ -74,3 +74,73 @@ def test_missing_file_and_unreadable_file_fail_clearly(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(CommandError, match="actors.csv: The file is empty."):
         run("import_actors", str(empty))
+
+
+@pytest.fixture
+def whole_data_set(tmp_path, client, settings):
+    """The public /data/all.json of a small record, saved to a file, then the record gone."""
+    import json
+
+    from positions.models import Actor, Question, Source, Topic
+
+    settings.SECURE_SSL_REDIRECT = False
+    QuestionFactory(topic__slug="uncc", slug="adoption")
+    ActorFactory(slug="us-admin")
+    SourceFactory(url="https://e.org/1")
+    path = tmp_path / "statements.csv"
+    path.write_text(CSV)
+    run("import_statements", str(path), "--no-progress")
+    response = client.get("/data/all.json")
+    data = json.loads(b"".join(response.streaming_content))
+    Statement.objects.all().delete()
+    for model in (Source, Question, Topic, Actor):
+        model.objects.all().delete()
+    return tmp_path, data
+
+
+def test_import_all_reads_every_type_from_the_whole_data_set(whole_data_set):
+    import json
+
+    tmp_path, data = whole_data_set
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(data))
+    out, err = run("import_data", "all", str(path), "--dry-run", "--no-progress")
+    assert "statements: 2 created" in out and "rolled back" in out
+    assert "conditions: nothing to import" in err
+    assert not Statement.objects.exists()
+    run("import_data", "all", str(path), "--no-progress")
+    assert Statement.objects.count() == 2
+
+
+def test_import_all_is_all_or_nothing_across_types(whole_data_set):
+    import json
+
+    from positions.models import Actor
+
+    tmp_path, data = whole_data_set
+    data["statements"][1]["stance"] = "maybe"
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(CommandError, match="1 errors in statements: nothing was imported"):
+        run("import_data", "all", str(path), "--no-progress")
+    assert not Actor.objects.exists(), "the actors imported before the error are rolled back"
+
+
+def test_import_all_from_a_workbook_with_one_sheet_per_type(whole_data_set):
+    import openpyxl
+
+    tmp_path, data = whole_data_set
+    book = openpyxl.Workbook()
+    book.active.title = "About"
+    for kind, rows in data.items():
+        if not rows:
+            continue
+        sheet = book.create_sheet(kind)
+        sheet.append(list(rows[0]))
+        for row in rows:
+            sheet.append(["|".join(v) if isinstance(v, list) else v for v in row.values()])
+    path = tmp_path / "all.xlsx"
+    book.save(path)
+    out, _ = run("import_data", "all", str(path), "--no-progress")
+    assert "statements: 2 created" in out
+    assert Statement.objects.count() == 2
