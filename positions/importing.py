@@ -96,6 +96,7 @@ class ImportReport:
     dry_run: bool
     plans: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    error_rows: dict = field(default_factory=dict)  # row number -> the row, for previews
     written: bool = False
 
     def count(self, action):
@@ -516,6 +517,9 @@ def run_import(resource, table, *, context, dry_run=False, progress=None):
         if progress:
             progress.advance()
     report.errors.sort(key=lambda e: (e.row, e.column))
+    report.error_rows = {
+        e.row: table.rows[e.row - FIRST_DATA_ROW] for e in report.errors if e.row >= FIRST_DATA_ROW
+    }
     if report.errors or dry_run:
         return report
 

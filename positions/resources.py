@@ -253,7 +253,9 @@ class TrackerResource(resources.ModelResource):
                 InvalidRow(
                     number=number or 1,
                     validation_error=ValidationError(row_messages),
-                    values=(),
+                    values=tuple(
+                        report.error_rows.get(number, {}).get(column, "") for column in self.columns
+                    ),
                 )
             )
             result.totals[RowResult.IMPORT_TYPE_INVALID] += 1

@@ -129,6 +129,8 @@ def test_preview_shows_each_row_and_errors_with_row_and_column(client, world):
     assert [(row.number, row.error_dict) for row in result.invalid_rows] == [
         (3, {"date": ["'2024-13-01' is not a date: write it as YYYY-MM-DD."]})
     ]
+    (row,) = result.invalid_rows
+    assert dict(zip(result.diff_headers, row.values, strict=True))["summary"] == "Bad date."
     assert "confirm_form" not in response.context
     assert b"is not a date" in response.content
 
