@@ -21,6 +21,7 @@ history) is the service in `positions/importing.py`; django-import-export's admi
 through `TrackerResource.import_data()`.
 """
 
+import functools
 import re
 
 import tablib
@@ -85,6 +86,17 @@ def text(value):
 
 def iso(value):
     return value.isoformat() if value else ""
+
+
+@functools.cache
+def unvalidated_fields(model):
+    """Relations (resolved from prefetched maps) and fields editors never type."""
+    return frozenset(f.name for f in model._meta.fields if f.is_relation or not f.editable)
+
+
+@functools.cache
+def fields_by_name(model):
+    return {f.name: f for f in model._meta.fields}
 
 
 class TrackerResource(resources.ModelResource):
@@ -157,6 +169,10 @@ class TrackerResource(resources.ModelResource):
         except CellError as error:
             errors.append(RowError(number, column, str(error)))
 
+    # Fields whose cells the parsers already checked as strictly as the model would
+    # (choices, dates); `validate()` does not check them twice.
+    parsed_fields = frozenset()
+
     def validate(self, number, instance, errors, run_clean=True):
         """
         The model's own rules (field validators, `clean()`) without database queries:
@@ -164,7 +180,7 @@ class TrackerResource(resources.ModelResource):
         """
         if errors:
             return
-        exclude = {f.name for f in instance._meta.fields if f.is_relation or not f.editable}
+        exclude = unvalidated_fields(type(instance)) | self.parsed_fields
         methods = [lambda: instance.clean_fields(exclude=exclude)]
         if run_clean:
             methods.append(instance.clean)
@@ -183,8 +199,9 @@ class TrackerResource(resources.ModelResource):
     def apply(instance, values):
         """Set `values` on `instance`; return the names of the fields that changed."""
         changed = []
+        fields = fields_by_name(type(instance))
         for name, value in values.items():
-            field = instance._meta.get_field(name)
+            field = fields[name]
             if field.is_relation:
                 # Compare ids: reading the related object could cost a query.
                 current, new = getattr(instance, field.attname), value.pk if value else None
@@ -844,6 +861,7 @@ class StatementResource(TrackerResource):
     )
     required_columns = ("import_ref", "question", "date", "stance", "signatories", "summary")
     list_columns = frozenset({"signatories", "conditions"})
+    parsed_fields = frozenset({"date", "date_precision", "stance", "attribution", "status"})
 
     class Meta:
         model = Statement
