@@ -349,3 +349,72 @@ def test_unknown_and_missing_columns_are_refused(world):
     messages = [e.message for e in report.errors]
     assert messages[0].startswith("Unknown column(s): stnce.")
     assert messages[1].startswith("Missing required column(s): question, date, stance")
+
+
+def test_moving_the_lead_and_reordering_signatories_updates_in_place(world):
+    run("statements", csv_bytes(HEADER, statement_line(signatories="senator-a|senator-b")))
+    report = run(
+        "statements", csv_bytes(HEADER, statement_line(signatories="senator-a|senator-b*"))
+    )
+    assert report.updated == 1
+    statement = Statement.objects.get()
+    assert list(statement.signatures.values_list("actor__slug", "order", "is_lead")) == [
+        ("senator-a", 0, False),
+        ("senator-b", 1, True),
+    ]
+    report = run("statements", csv_bytes(HEADER, statement_line(signatories="senator-b|senator-a")))
+    assert list(statement.signatures.values_list("actor__slug", "order", "is_lead")) == [
+        ("senator-b", 0, True),
+        ("senator-a", 1, False),
+    ]
+    assert Signatory.objects.count() == 2
+
+
+def test_actor_updates_change_parent_and_identifiers_with_history():
+    header = "slug,name,kind,parent,identifiers"
+    run(
+        "actors",
+        csv_bytes(
+            header, "senate,Senate,legislative_group,,", "wyden,Wyden,legislator,,wikidata:Q1"
+        ),
+    )
+    report = run(
+        "actors",
+        csv_bytes(
+            header,
+            "wyden,Wyden,legislator,senate,bioguide:W000779",
+            "senate,Senate,legislative_group,,",
+        ),
+        file_name="second.csv",
+    )
+    assert (report.created, report.updated, report.skipped) == (0, 1, 1)
+    wyden = Actor.objects.get(slug="wyden")
+    assert wyden.parent.slug == "senate"
+    assert list(wyden.identifiers.values_list("scheme", "identifier")) == [("bioguide", "W000779")]
+    assert wyden.history.first().history_change_reason == "Imported from second.csv"
+    deleted = ActorIdentifier.history.get(history_type="-")
+    assert (deleted.identifier, deleted.history_change_reason) == ("Q1", "Imported from second.csv")
+
+
+def test_an_identifier_of_another_actor_is_refused():
+    header = "slug,name,kind,identifiers"
+    run("actors", csv_bytes(header, "a,A,ngo,wikidata:Q1"))
+    report = run("actors", csv_bytes(header, "b,B,ngo,wikidata:Q1"))
+    assert errors_of(report) == [(2, "identifiers", "wikidata:Q1 already belongs to actor 'a'.")]
+
+
+def test_offline_sources_are_keyed_and_referenced_by_title(world):
+    header = "url,title,publisher,kind,archive_url,published_on"
+    assert run("sources", csv_bytes(header, ",Briefing note,,report,,")).created == 1
+    assert run("sources", csv_bytes(header, ",Briefing note,Reuters,report,,")).updated == 1
+    report = run("statements", csv_bytes(HEADER, statement_line(source="Briefing note")))
+    assert report.ok, report.errors
+    assert Statement.objects.get().source.publisher == "Reuters"
+    report = run("statements", csv_bytes(HEADER, statement_line("s2", source="No such note")))
+    assert errors_of(report) == [
+        (
+            2,
+            "source",
+            "No source has the URL or title 'No such note': import it in a sources file first.",
+        )
+    ]
