@@ -16,3 +16,34 @@ urlpatterns = [
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
 ]
+
+# --- Data exchange: downloads, Popolo, Atom feeds (positions/exports.py, popolo.py,
+# feeds.py). Kept as one block at the end of the file so merges stay trivial. -------------
+from django.urls import re_path  # noqa: E402
+
+from . import exports, feeds, popolo  # noqa: E402
+
+urlpatterns += [
+    path("data/all.json", exports.data_all, name="data_all"),
+    path("data/popolo.json", popolo.popolo_actors, name="popolo"),
+    re_path(
+        r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)$", exports.data_download, name="data_download"
+    ),
+    re_path(
+        r"^topics/(?P<topic_slug>[-\w]+)/(?P<slug>[-\w]+)/statements\.(?P<fmt>csv|json)$",
+        exports.question_statements_download,
+        name="question_statements_download",
+    ),
+    re_path(
+        r"^topics/(?P<topic_slug>[-\w]+)/(?P<slug>[-\w]+)/board\.(?P<fmt>csv|json)$",
+        exports.question_board_download,
+        name="question_board_download",
+    ),
+    path("feeds/statements/", feeds.LatestStatementsFeed(), name="feed_statements"),
+    path(
+        "feeds/topics/<slug:topic_slug>/<slug:slug>/",
+        feeds.QuestionStatementsFeed(),
+        name="feed_question",
+    ),
+    path("feeds/actors/<slug:slug>/", feeds.ActorStatementsFeed(), name="feed_actor"),
+]
