@@ -13,7 +13,8 @@ revert, management commands, the shell) and they live in other modules. `post_sa
 `post_delete` and `m2m_changed` on the tracker's models catch all of them in one place,
 including those written later, and only bump a counter (no logic hides in them). Writes
 that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL) must call
-`bump_data_version()` themselves; `generate_data` does.
+`bump_data_version()` themselves (or `data_changed()` inside a transaction); the
+import and `generate_data` do.
 
 Writes are safe across processes: the version is bumped at each write and again once the
 transaction commits, so a page another process computed from the pre-commit snapshot is

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from positions import caching
+
 # Cells that start with one of these are read by spreadsheets as formulas. Exports prefix
 # them with an apostrophe (see `positions/exports.py`); imports strip that apostrophe again
 # so that a file exported from the tracker imports unchanged.
@@ -526,6 +528,8 @@ def run_import(resource, table, *, context, dry_run=False, progress=None):
     try:
         with transaction.atomic():
             resource.write(report.plans, context)
+            # Bulk writes send no model signals: make cached pages stale ourselves.
+            caching.data_changed()
     except IntegrityError as error:
         # The rows were checked against the database as it was a moment ago; someone may
         # have changed it since. The transaction rolled back: nothing was written.

@@ -233,6 +233,22 @@ def test_a_history_revert_in_the_admin_makes_pages_fresh(titles, editor_client):
     assert_page_is_fresh(titles, first)
 
 
+def test_an_import_makes_pages_fresh(titles):
+    """The import writes in bulk (no model signals) and bumps the version itself."""
+    from positions.importing import ImportContext, import_bytes
+    from positions.resources import RESOURCES
+
+    first = titles()
+    Topic.objects.update(title="Quietly renamed")
+    data = b"slug,title,summary\nbudapest,Budapest Convention,On cybercrime.\n"
+    report = import_bytes(
+        RESOURCES["topics"](), data, "topics.csv", context=ImportContext(file_name="topics.csv")
+    )
+    assert report.written, report.errors
+    assert_page_is_fresh(titles, first)
+    assert b"Budapest Convention" in topic_titles_now()
+
+
 def test_writes_that_bypass_signals_must_bump_the_version_themselves(titles):
     """`QuerySet.update()` sends no signal: such code calls `bump_data_version()`."""
     titles()
