@@ -319,6 +319,11 @@ class Command(BaseCommand):
             if connection.vendor == "postgresql":
                 cursor.execute("SHOW server_version")
                 database = f"PostgreSQL {cursor.fetchone()[0]}"
+                tuning = []
+                for name in ("shared_buffers", "work_mem", "random_page_cost", "jit"):
+                    cursor.execute(f"SHOW {name}")
+                    tuning.append(f"{name}={cursor.fetchone()[0]}")
+                database += f" ({', '.join(tuning)})"
             elif connection.vendor == "sqlite":
                 cursor.execute("select sqlite_version()")
                 database = f"SQLite {cursor.fetchone()[0]}"
