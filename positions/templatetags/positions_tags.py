@@ -1,0 +1,71 @@
+"""Reusable page pieces: stance badge, tally bar, source citation, pagination."""
+
+from django import template
+
+from ..models import Stance
+from ..stances import STANCE_ORDER
+
+register = template.Library()
+
+# A stance is never told by colour alone: each has a symbol and its words too.
+STANCE_SYMBOLS = {
+    Stance.SUPPORTS: "✓",
+    Stance.CONDITIONAL: "◐",
+    Stance.OPPOSES: "✗",
+    Stance.UNDECIDED: "?",
+}
+
+
+@register.inclusion_tag("includes/stance_badge.html")
+def stance_badge(stance, retracted=False):
+    stance = Stance(stance)
+    return {
+        "stance": stance,
+        "symbol": STANCE_SYMBOLS[stance],
+        "definition": stance.definition,
+        "retracted": retracted,
+    }
+
+
+@register.inclusion_tag("includes/tally_bar.html")
+def tally_bar(counts, caption=""):
+    """A horizontal bar of actors per stance, with the numbers written out beside it."""
+    total = sum(counts.get(s, 0) for s in STANCE_ORDER)
+    segments, offset = [], 0.0
+    for stance in STANCE_ORDER:
+        count = counts.get(stance, 0)
+        share = 100.0 * count / total if total else 0.0
+        segments.append(
+            {
+                "stance": Stance(stance),
+                "symbol": STANCE_SYMBOLS[stance],
+                "count": count,
+                "x": round(offset, 3),
+                "width": round(share, 3),
+            }
+        )
+        offset += share
+    return {"segments": segments, "total": total, "caption": caption}
+
+
+@register.inclusion_tag("includes/source_citation.html")
+def source_citation(source, statement=None):
+    return {"source": source, "statement": statement}
+
+
+@register.inclusion_tag("includes/pagination.html")
+def pagination(page_obj, query_string=""):
+    """Previous/next links that keep the current filters (query_string has no `page`)."""
+    return {"page_obj": page_obj, "query_string": query_string}
+
+
+@register.simple_tag
+def stance_symbol(stance):
+    return STANCE_SYMBOLS[Stance(stance)]
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context, path=None):
+    """The absolute address of this page without its query string (or of `path`)."""
+    request = context["request"]
+    return request.build_absolute_uri(path or request.path)
