@@ -27,10 +27,8 @@ def country_choices():
     return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
 
 
-def question_choices():
-    return Question.objects.select_related("topic").order_by(
-        "topic__title", "display_order", "pk"
-    )
+def question_choices(request=None):
+    return Question.objects.select_related("topic").order_by("topic__title", "display_order", "pk")
 
 
 class QuestionChoiceField(forms.ModelChoiceField):
@@ -45,16 +43,25 @@ class SearchField(forms.CharField):
         super().__init__(**kwargs)
 
 
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
+class SlugFilter(django_filters.CharFilter):
+    field_class = forms.SlugField
+
+
+class QuestionFilter(django_filters.ModelChoiceFilter):
+    field_class = QuestionChoiceField
+
+
 class StatementFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = SearchFilter(
         label="Search",
         method="filter_text",
-        field_class=SearchField,
         help_text="Words from the summary or quote, or an actor's name.",
     )
-    question = django_filters.ModelChoiceFilter(
-        queryset=question_choices, field_class=QuestionChoiceField, empty_label="Any question"
-    )
+    question = QuestionFilter(queryset=question_choices, empty_label="Any question")
     stance = django_filters.ChoiceFilter(choices=Stance.choices, empty_label="Any stance")
     kind = django_filters.ChoiceFilter(
         label="Actor kind",
@@ -63,7 +70,9 @@ class StatementFilter(django_filters.FilterSet):
         empty_label="Any kind",
     )
     country = django_filters.ChoiceFilter(
-        label="Actor country", choices=country_choices, method="filter_signatory",
+        label="Actor country",
+        choices=country_choices,
+        method="filter_signatory",
         empty_label="Any country",
     )
     source_kind = django_filters.ChoiceFilter(
@@ -84,8 +93,9 @@ class StatementFilter(django_filters.FilterSet):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    actor = django_filters.CharFilter(
-        label="Actor", method="filter_signatory", field_class=forms.SlugField,
+    actor = SlugFilter(
+        label="Actor",
+        method="filter_signatory",
         widget=forms.HiddenInput,
     )
     # Sorting is limited to this allow-list; anything else is reported and ignored.
@@ -117,18 +127,16 @@ class StatementFilter(django_filters.FilterSet):
 
 
 class ActorFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = SearchFilter(
         label="Name",
         method="filter_name",
-        field_class=SearchField,
         help_text="Part of a name or of another name the actor is known by.",
     )
     kind = django_filters.ChoiceFilter(choices=ActorKind.choices, empty_label="Any kind")
     country = django_filters.ChoiceFilter(choices=country_choices, empty_label="Any country")
-    question = django_filters.ModelChoiceFilter(
+    question = QuestionFilter(
         label="Question",
         queryset=question_choices,
-        field_class=QuestionChoiceField,
         empty_label="Any question",
         method="filter_position",
     )

@@ -137,9 +137,7 @@ def valid_data(form):
 def home(request):
     page = paginate(request, Topic.objects.order_by("title", "pk"), TOPICS_PER_PAGE)
     topics = list(page.object_list)
-    questions = list(
-        Question.objects.filter(topic__in=topics).order_by("display_order", "pk")
-    )
+    questions = list(Question.objects.filter(topic__in=topics).order_by("display_order", "pk"))
     counts = stances.tallies(questions)
     by_topic = {topic.pk: [] for topic in topics}
     for question in questions:
@@ -194,9 +192,7 @@ def question_board(request, topic_slug, slug):
         groups[position.statement.stance].append(position)
 
     series = stances.stance_counts_over_time(question, as_of)
-    counted = (
-        Statement.objects.published().on(question).as_of(as_of).values("pk")
-    )
+    counted = Statement.objects.published().on(question).as_of(as_of).values("pk")
     conditions = conditions_named(counted)
     other_questions = list(
         question.topic.questions.exclude(pk=question.pk).order_by("display_order", "pk")
@@ -380,9 +376,7 @@ def source_detail(request, pk):
     # reveal work still in draft.
     if not any(s.is_public for s in statements) and not is_staff(request):
         raise Http404("No public statement cites this source.")
-    return render(
-        request, "positions/source.html", {"source": source, "statements": statements}
-    )
+    return render(request, "positions/source.html", {"source": source, "statements": statements})
 
 
 def condition_detail(request, slug):
@@ -403,14 +397,10 @@ def condition_detail(request, slug):
 
 def corrections(request):
     retracted = listed_statements(
-        Statement.objects.filter(status=StatementStatus.RETRACTED).order_by(
-            "-retracted_at", "-pk"
-        )
+        Statement.objects.filter(status=StatementStatus.RETRACTED).order_by("-retracted_at", "-pk")
     )
     page = paginate(request, retracted, STATEMENTS_PER_PAGE)
-    return render(
-        request, "positions/corrections.html", {"page_obj": page, "query_string": ""}
-    )
+    return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
 
 
 def methodology(request):
