@@ -23,7 +23,12 @@ from .search import MAX_SEARCH_LENGTH, search_statements
 
 def country_choices():
     """The countries some actor belongs to (one query), by name: a short, useful list."""
-    codes = Actor.objects.exclude(country="").values_list("country", flat=True).distinct()
+    codes = (
+        Actor.objects.exclude(country="")
+        .order_by()
+        .values_list("country", flat=True)
+        .distinct()
+    )
     return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
 
 
@@ -55,7 +60,15 @@ class QuestionFilter(django_filters.ModelChoiceFilter):
     field_class = QuestionChoiceField
 
 
-class StatementFilter(django_filters.FilterSet):
+class CountriesOnceMixin:
+    """Evaluate the country choices once per request, not for validation and again to render."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["country"].choices = [("", "Any country"), *country_choices()]
+
+
+class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
     q = SearchFilter(
         label="Search",
         method="filter_text",
@@ -126,7 +139,7 @@ class StatementFilter(django_filters.FilterSet):
         return statements
 
 
-class ActorFilter(django_filters.FilterSet):
+class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
     q = SearchFilter(
         label="Name",
         method="filter_name",
