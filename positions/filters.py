@@ -24,10 +24,7 @@ from .search import MAX_SEARCH_LENGTH, search_statements
 def country_choices():
     """The countries some actor belongs to (one query), by name: a short, useful list."""
     codes = (
-        Actor.objects.exclude(country="")
-        .order_by()
-        .values_list("country", flat=True)
-        .distinct()
+        Actor.objects.exclude(country="").order_by().values_list("country", flat=True).distinct()
     )
     return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
 

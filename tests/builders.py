@@ -6,6 +6,8 @@ Cybercrime with its two questions), and `grow()` to make it many times larger.
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from positions.models import (
     ActorIdentifier,
     ActorKind,
@@ -123,7 +125,7 @@ def build_record():
         stance=Stance.SUPPORTS,
         summary="The administration will support the convention in the UN vote.",
         source=s["cio"],
-        first_published_at=datetime.datetime(2024, 11, 1, tzinfo=datetime.UTC),
+        first_published_at=timezone.now(),
     )
     st["usgov_ratification"] = StatementFactory(
         question=r.ratification,
@@ -247,3 +249,6 @@ def grow(record, factor):
         QuestionFactory(topic=topic)
         StatementFactory(question=QuestionFactory(topic=record.topic), actors=[actors[2]])
     return record
+
+
+BOARD_URL = f"/topics/{TOPIC_SLUG}/{RATIFICATION_SLUG}/"
