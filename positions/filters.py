@@ -49,8 +49,14 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+class SlugField(forms.SlugField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)  # Actor.slug's length
+        super().__init__(**kwargs)
+
+
 class SlugFilter(django_filters.CharFilter):
-    field_class = forms.SlugField
+    field_class = SlugField
 
 
 class QuestionFilter(django_filters.ModelChoiceFilter):
