@@ -13,7 +13,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q
 
-from .models import Signatory
+from .models import Signatory, Statement
 
 SEARCH_CONFIG = "english"
 SEARCH_INDEX_NAME = "statement_search_idx"
@@ -39,10 +39,11 @@ def search_statements(statements, text):
         Q(actor__name__icontains=text) | Q(actor__aliases__icontains=text)
     ).values("statement_id")
     if uses_full_text_search():
-        in_text = Q(
-            search_document=SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+        # A subquery of its own, so the planner answers it from the GIN index.
+        in_text = Statement.objects.annotate(search_document=statement_search_vector()).filter(
+            search_document=query
         )
-        statements = statements.annotate(search_document=statement_search_vector())
     else:
-        in_text = Q(summary__icontains=text) | Q(quote__icontains=text)
-    return statements.filter(in_text | Q(pk__in=by_actor))
+        in_text = Statement.objects.filter(Q(summary__icontains=text) | Q(quote__icontains=text))
+    return statements.filter(Q(pk__in=in_text.values("pk")) | Q(pk__in=by_actor))
