@@ -1,4 +1,4 @@
-"""Full-text search of statements: PostgreSQL text search with its GIN index, or SQLite's fallback."""
+"""Full-text search of statements: PostgreSQL text search and its index, or the SQLite fallback."""
 
 import importlib
 
@@ -65,9 +65,7 @@ def test_postgres_uses_stemming_through_full_text_search(statements):
 @on_postgres
 def test_postgres_has_the_gin_index_and_the_planner_uses_it(statements):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX_NAME]
-        )
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX_NAME])
         (definition,) = cursor.fetchone()
         assert "gin" in definition.lower() and "'english'::regconfig" in definition
         cursor.execute("SET enable_seqscan = off")
