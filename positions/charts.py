@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from .models import Stance
 from .stances import STANCE_ORDER
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 150, 16, 36
+WIDTH, HEIGHT = 680, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 200, 16, 36
 # Each stance has its own dash pattern and an end label, so lines differ without colour.
 DASHES = {
     Stance.SUPPORTS: "",

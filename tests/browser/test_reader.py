@@ -1,0 +1,78 @@
+"""A reader's way through the public pages, and an accessibility check, in a real browser."""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.builders import BOARD_URL
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_reader_goes_from_the_home_page_to_a_source(site, page, demo):
+    page.goto(site + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who stands where")
+
+    page.get_by_role("link", name="Ratification by the United States").first.click()
+    expect(page).to_have_url(site + BOARD_URL)
+    board = page.get_by_role("region", name=re.compile("Who stands where"))
+    expect(board.get_by_role("link", name="Cisco", exact=True)).to_be_visible()
+
+    page.get_by_label("Actor kind").select_option(label="Legislator")
+    page.get_by_role("button", name="Show board").click()
+    expect(page).to_have_url(re.compile(r"kind=legislator"))
+    expect(board.get_by_role("link", name="Cisco", exact=True)).to_have_count(0)
+    expect(board.get_by_role("link", name="Ron Wyden", exact=True)).to_be_visible()
+
+    page.get_by_role("link", name=re.compile(r"Statement by Ron Wyden")).click()
+    letter = demo.statements["letter"]
+    expect(page).to_have_url(site + letter.get_absolute_url())
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ron Wyden, Tim Kaine")
+
+    # The source is off-site: answer it locally, since tests never touch the network.
+    page.route(letter.source.url, lambda route: route.fulfill(body="<title>Press release</title>"))
+    source_link = page.get_by_role("region", name="Source").get_by_role(
+        "link", name=letter.source.title
+    )
+    expect(source_link).to_have_attribute("href", letter.source.url)
+    source_link.click()
+    expect(page).to_have_url(letter.source.url)
+
+
+def test_the_board_works_on_a_phone_and_is_saved_as_a_screenshot(site, page, artifacts_dir, demo):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(site + BOARD_URL)
+    page.screenshot(path=str(artifacts_dir / "board.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(site + BOARD_URL)
+    page.screenshot(path=str(artifacts_dir / "board-phone.png"), full_page=True)
+    # Nothing wider than the phone: no sideways scrolling of the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert (artifacts_dir / "board.png").stat().st_size > 10_000
+
+
+def test_the_skip_link_appears_on_focus_and_leads_to_the_content(site, page):
+    page.goto(site + "/statements/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    skip.press("Enter")
+    expect(page).to_have_url(re.compile("#main$"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", BOARD_URL, "/actors/cisco/", "/statements/", "/statements/?stance=opposes"],
+)
+def test_axe_finds_no_serious_or_critical_violation(site, page, path):
+    page.goto(site + path)
+    results = Axe().run(page)
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], results.generate_report()
