@@ -26,8 +26,8 @@ PINNED = {
     BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
-    # + the current positions on the question
-    "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
+    # + the question (validation) and the current positions on it
+    "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 6,
     # actor+parent, members, identifiers, positions, timeline
     "/actors/us-administration/": 5,
     "/actors/cisco/": 5,
