@@ -80,7 +80,7 @@ def test_postgres_has_the_gin_index_and_the_planner_uses_it(statements):
 def test_the_index_migration_is_reversible():
     migration = importlib.import_module("positions.migrations.0003_statement_search_index")
     executor = MigrationExecutor(connection)
-    target = [("positions", "0001_initial")]
+    target = migration.Migration.dependencies
     executor.migrate(target)
     try:
         with connection.cursor() as cursor:

@@ -30,6 +30,7 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("positions", "0001_initial")]
+    # Only needs the statement table of 0001; follows 0002 to keep the history linear.
+    dependencies = [("positions", "0002_statement_date_precision_optional_source_url")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]

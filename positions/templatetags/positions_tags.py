@@ -1,6 +1,8 @@
 """Reusable page pieces: stance badge, tally bar, source citation, pagination."""
 
 from django import template
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from ..models import Stance
 from ..stances import STANCE_ORDER
@@ -69,3 +71,26 @@ def canonical_url(context, path=None):
     """The absolute address of this page without its query string (or of `path`)."""
     request = context["request"]
     return request.build_absolute_uri(path or request.path)
+
+
+@register.simple_tag
+def statement_date(statement):
+    """The date as precisely as the evidence gives it ('November 2024'), machine-readable too."""
+    machine = {"year": "%Y", "month": "%Y-%m"}.get(statement.date_precision, "%Y-%m-%d")
+    return format_html(
+        '<time datetime="{}">{}</time>', statement.date.strftime(machine), statement.date_display
+    )
+
+
+@register.simple_tag
+def source_link(source, prefix="", limit=None):
+    """
+    A link to the document itself; a source that is not online (no URL) links to its page
+    here instead, so there is never an empty or dead link.
+    """
+    text = prefix + (Truncator(source.title).chars(limit) if limit else source.title)
+    if source.url:
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer external">{}</a>', source.url, text
+        )
+    return format_html('<a href="{}">{}</a>', source.get_absolute_url(), text)

@@ -3,6 +3,7 @@ Browser tests: Playwright drives Debian's Chromium (Playwright cannot download i
 here) against pytest-django's live server. Run them with `pytest -m browser`.
 """
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -69,10 +70,10 @@ def plain_http_server_settings():
 
 @pytest.fixture
 def demo(transactional_db):
-    """The demo record, as readers would find it after `make run`."""
-    from tests.builders import build_record
+    """The demo data set, as readers find it after `make run`."""
+    from django.core.management import call_command
 
-    return build_record()
+    call_command("load_demo", stdout=io.StringIO())
 
 
 @pytest.fixture
