@@ -15,6 +15,8 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from . import stances
 from .charts import stance_chart
@@ -409,7 +411,7 @@ def methodology(request):
         "positions/methodology.html",
         {
             "definitions": [(Stance(s), STANCE_DEFINITIONS[s]) for s in stances.STANCE_ORDER],
-            "rules": position_rules(),
+            "rules": [rule_html(rule) for rule in position_rules()],
         },
     )
 
@@ -431,3 +433,8 @@ def position_rules():
         elif current is not None and not line.strip():
             current = None
     return [" ".join(parts) for parts in rules]
+
+
+def rule_html(rule):
+    """A rule as HTML: escaped, with the docstring's *emphasis* kept as emphasis."""
+    return mark_safe(re.sub(r"\*([^*]+)\*", r"<em>\1</em>", escape(rule)))  # noqa: S308
