@@ -98,7 +98,10 @@ def test_a_5kb_search_is_refused_with_a_message(client, record):
 
 def test_a_bad_date_says_so_and_the_other_filters_still_apply(client, record):
     response = client.get("/statements/", {"date_from": "2024-13-45", "stance": "opposes"})
-    assert "From: Enter a valid date. This filter was ignored." in response.content.decode()
+    html = response.content.decode()
+    assert "From: Enter a valid date. This filter was ignored." in html
+    # The message sits under the page's one h1, in heading order.
+    assert html.index("<h1") < html.index("Some filters could not be used")
     assert {s.stance for s in response.context["page_obj"].object_list} == {"opposes"}
 
 
