@@ -70,8 +70,16 @@ def test_the_board_works_on_a_phone_and_is_saved_as_a_screenshot(site, page, art
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(site + BOARD_URL)
     page.screenshot(path=str(artifacts_dir / "board-phone.png"), full_page=True)
-    # Nothing wider than the phone: no sideways scrolling of the page.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Nothing wider than the phone: no sideways scrolling of any page.
+    for path in [BOARD_URL, "/", "/statements/", "/actors/", "/actors/us-administration/"]:
+        page.goto(site + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        wide = page.evaluate(
+            "[...document.querySelectorAll('main *')].filter("
+            "e => e.getBoundingClientRect().right > 391 && !e.closest('.chart, .table-scroll')"
+            ").map(e => e.tagName + '.' + e.className).slice(0, 5)"
+        )
+        assert wide == [], path
     assert (artifacts_dir / "board.png").stat().st_size > 10_000
 
 
