@@ -30,7 +30,8 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # Only needs the statement table of 0001; follows 0002 to keep the history linear.
-    dependencies = [("positions", "0002_statement_date_precision_optional_source_url")]
+    # Only needs the statement table of 0001; chained after the other 0003 so the history
+    # stays linear (one leaf).
+    dependencies = [("positions", "0003_editor_groups")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
