@@ -12,9 +12,8 @@ import re
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -404,12 +403,6 @@ def corrections(request):
     )
     page = paginate(request, retracted, STATEMENTS_PER_PAGE)
     return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
-
-
-def robots_txt(request):
-    """Let crawlers in and point them to the sitemap (the admin path is not advertised)."""
-    sitemap = request.build_absolute_uri(reverse("positions:sitemap"))
-    return HttpResponse(f"User-agent: *\nAllow: /\nSitemap: {sitemap}\n", content_type="text/plain")
 
 
 def methodology(request):

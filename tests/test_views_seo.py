@@ -81,8 +81,3 @@ def test_the_sitemap_lists_public_pages_and_no_draft(client):
     draft_source = record.statements["draft"].source.get_absolute_url()
     assert f"<loc>http://testserver{draft_source}</loc>" not in xml
 
-
-def test_robots_txt_points_to_the_sitemap(client):
-    response = client.get("/robots.txt")
-    assert response["Content-Type"].startswith("text/plain")
-    assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
