@@ -80,4 +80,3 @@ def test_the_sitemap_lists_public_pages_and_no_draft(client):
     assert f"<loc>http://testserver{record.statements['draft'].get_absolute_url()}</loc>" not in xml
     draft_source = record.statements["draft"].source.get_absolute_url()
     assert f"<loc>http://testserver{draft_source}</loc>" not in xml
-
