@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from . import stances
 from .charts import stance_chart
@@ -59,15 +60,13 @@ def listed_statements(statements):
     )
 
 
-def visible_statements(request):
-    """Readers see public statements; staff may also preview drafts."""
-    if request.user.is_authenticated and request.user.is_staff:
-        return Statement.objects.all()
-    return Statement.objects.public()
-
-
 def is_staff(request):
     return request.user.is_authenticated and request.user.is_staff
+
+
+def visible_statements(request):
+    """Readers see public statements; staff may also preview drafts."""
+    return Statement.objects.all() if is_staff(request) else Statement.objects.public()
 
 
 def paginate(request, items, per_page):
@@ -88,8 +87,16 @@ def form_errors(form):
     messages = []
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else "Filter"
-        messages.extend(f"{label}: {error} This filter was ignored." for error in errors)
+        messages.extend(
+            f"{label}: {_printable(error)} This filter was ignored." for error in errors
+        )
     return messages
+
+
+def _printable(message):
+    # Some messages quote the value sent ("x is not one of the available choices"): keep a
+    # 5 kB or NUL-laden value from being echoed whole.
+    return Truncator("".join(c for c in str(message) if c.isprintable())).chars(160)
 
 
 def base_query_string(request, drop=("page",)):

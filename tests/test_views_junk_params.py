@@ -77,6 +77,12 @@ def test_a_junk_filter_value_is_reported_or_ignored(client, record, url, value):
         free_text = param in {"q", "actor"}
         if value in {"\x00", "abc\x00def", HUGE} or (value == "not-a-choice" and not free_text):
             assert "This filter was ignored" in html, (param, value[:20])
+        # Messages never echo a NUL byte or a 5 kB value back.
+        if "notice__title" in html:
+            notice = html[
+                html.index("notice__title") : html.index("</ul>", html.index("notice__title"))
+            ]
+            assert "\x00" not in notice and HUGE[:200] not in notice, param
 
 
 @pytest.mark.parametrize("url", list(LIST_PAGES))
