@@ -45,6 +45,9 @@ PINNED = {
     "/methodology/": 0,
     # count, page of retracted statements, signatories
     "/corrections/": 3,
+    # per section with records (topics, questions, actors, statements, sources, conditions):
+    # a count for the paginator and the items
+    "/sitemap.xml": 12,
 }
 
 
