@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from . import views
+from .sitemaps import SITEMAPS
 
 app_name = "positions"
 
@@ -15,6 +17,8 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
+    path("corrections/", views.corrections, name="corrections"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 
 # --- Data exchange: downloads, Popolo, Atom feeds (positions/exports.py, popolo.py,
