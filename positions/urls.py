@@ -2,6 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from . import views
+from .caching import cached_page
 from .sitemaps import SITEMAPS
 
 app_name = "positions"
@@ -18,7 +19,7 @@ urlpatterns = [
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
     path("corrections/", views.corrections, name="corrections"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 
 # --- Data exchange: downloads, Popolo, Atom feeds (positions/exports.py, popolo.py,
@@ -43,11 +44,11 @@ urlpatterns += [
         exports.question_board_download,
         name="question_board_download",
     ),
-    path("feeds/statements/", feeds.LatestStatementsFeed(), name="feed_statements"),
+    path("feeds/statements/", cached_page(feeds.LatestStatementsFeed()), name="feed_statements"),
     path(
         "feeds/topics/<slug:topic_slug>/<slug:slug>/",
-        feeds.QuestionStatementsFeed(),
+        cached_page(feeds.QuestionStatementsFeed()),
         name="feed_question",
     ),
-    path("feeds/actors/<slug:slug>/", feeds.ActorStatementsFeed(), name="feed_actor"),
+    path("feeds/actors/<slug:slug>/", cached_page(feeds.ActorStatementsFeed()), name="feed_actor"),
 ]

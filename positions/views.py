@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from . import stances
+from .caching import cached_page
 from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter, country_choices
 from .models import (
@@ -143,6 +144,7 @@ def valid_data(form):
 # --- pages ----------------------------------------------------------------------------------
 
 
+@cached_page
 def home(request):
     page = paginate(request, Topic.objects.order_by("title", "pk"), TOPICS_PER_PAGE)
     topics = list(page.object_list)
@@ -165,6 +167,7 @@ def home(request):
     )
 
 
+@cached_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     questions = list(topic.questions.order_by("display_order", "pk"))
@@ -182,10 +185,17 @@ def topic_detail(request, slug):
     )
 
 
+@cached_page
 def question_board(request, topic_slug, slug):
-    question = get_object_or_404(
-        Question.objects.select_related("topic"), topic__slug=topic_slug, slug=slug
+    # The question and the other questions of its topic, in one query.
+    siblings = list(
+        Question.objects.select_related("topic")
+        .filter(topic__slug=topic_slug)
+        .order_by("display_order", "pk")
     )
+    question = next((q for q in siblings if q.slug == slug), None)
+    if question is None:
+        raise Http404("No such question.")
     form = AsOfForm(request.GET)
     data = valid_data(form)
     today = timezone.localdate()
@@ -203,9 +213,7 @@ def question_board(request, topic_slug, slug):
     series = stances.stance_counts_over_time(question, as_of)
     counted = Statement.objects.published().on(question).as_of(as_of).values("pk")
     conditions = conditions_named(counted)
-    other_questions = list(
-        question.topic.questions.exclude(pk=question.pk).order_by("display_order", "pk")
-    )
+    other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
         other.topic = question.topic
     return render(
@@ -262,6 +270,7 @@ def conditions_named(statement_ids):
     return result
 
 
+@cached_page
 def actor_list(request):
     actors = Actor.objects.order_by("name", "pk")
     actor_filter = ActorFilter(request.GET, queryset=actors)
@@ -278,6 +287,7 @@ def actor_list(request):
     )
 
 
+@cached_page
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.select_related("parent"), slug=slug)
     members = list(actor.members.order_by("name", "pk"))
@@ -323,6 +333,7 @@ def mark_position_changes(timeline):
             change.statement.position_change = change
 
 
+@cached_page
 def statement_list(request):
     statements = listed_statements(visible_statements(request))
     statement_filter = StatementFilter(request.GET, queryset=statements)
@@ -342,6 +353,7 @@ def statement_list(request):
     )
 
 
+@cached_page
 def statement_detail(request, pk):
     statement = get_object_or_404(
         visible_statements(request).select_related("question__topic", "source"), pk=pk
@@ -374,6 +386,7 @@ def last_corrected(statement):
     return None
 
 
+@cached_page
 def source_detail(request, pk):
     source = get_object_or_404(Source, pk=pk)
     statements = list(
@@ -388,6 +401,7 @@ def source_detail(request, pk):
     return render(request, "positions/source.html", {"source": source, "statements": statements})
 
 
+@cached_page
 def condition_detail(request, slug):
     condition = get_object_or_404(Condition, slug=slug)
     statements = list(
@@ -404,6 +418,7 @@ def condition_detail(request, slug):
     )
 
 
+@cached_page
 def corrections(request):
     retracted = listed_statements(
         Statement.objects.filter(status=StatementStatus.RETRACTED).order_by("-retracted_at", "-pk")
@@ -412,6 +427,7 @@ def corrections(request):
     return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
 
 
+@cached_page
 def methodology(request):
     return render(
         request,

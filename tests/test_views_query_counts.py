@@ -20,10 +20,10 @@ PINNED = {
     "/": 6,
     # topic, questions, tallies, latest statements + signatories
     "/topics/un-convention-against-cybercrime/": 5,
-    # question+topic, countries for the filter, positions, chart series, counted conditions,
-    # their signatories, other questions
-    BOARD: 7,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
+    # the topic's questions (with the asked one), countries for the filter, positions, chart
+    # series, counted conditions, their signatories
+    BOARD: 6,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation) and the current positions on it

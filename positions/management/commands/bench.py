@@ -68,6 +68,10 @@ IMPORT_END = "<!-- bench_import:end -->"
 # Tables big enough that a sequential scan on them is a bug at scale.
 BIG_TABLE_ROWS = 50_000
 BENCH_USER = "bench-admin"
+# Values for URL parameters that no sample record provides (downloads: format, data set).
+DEFAULT_PARAMS = {"fmt": "csv", "kind": "statements"}
+# Downloads stream: only their first megabyte is read, and timed.
+STREAM_LIMIT = 1_000_000
 # The throughput mix: boards of at most this many actors, pages of at most this size.
 MIX_MAX_ACTORS = 1000
 MIX_MAX_BYTES = 1_000_000
@@ -94,14 +98,17 @@ def ratio(value, baseline):
 # --- HTTP against a real server ------------------------------------------------------
 
 
-def http_get(port, path, headers=None, timeout=120):
-    """One GET over a fresh loopback connection: (status, body bytes, headers, seconds)."""
+def http_get(port, path, headers=None, timeout=120, max_bytes=None):
+    """
+    One GET over a fresh loopback connection: (status, body bytes, headers, seconds). With
+    `max_bytes`, stops reading there (a download is timed to its first megabyte).
+    """
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
         response = conn.getresponse()
-        body = response.read()
+        body = response.read(max_bytes) if max_bytes else response.read()
         elapsed = time.perf_counter() - started
         return response.status, body, dict(response.getheaders()), elapsed
     finally:
@@ -207,6 +214,7 @@ class Page:
         self.status = None
         self.latency = {}
         self.sql = []
+        self.streaming = False
 
 
 def positions_url_names():
@@ -220,7 +228,11 @@ def positions_url_names():
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns)
             elif isinstance(pattern, URLPattern) and pattern.name:
-                names.append((pattern.name, tuple(pattern.pattern.converters)))
+                # path() patterns list their converters; re_path() ones their named groups.
+                params = (
+                    pattern.pattern.converters or getattr(pattern.pattern, "regex", None).groupindex
+                )
+                names.append((pattern.name, tuple(params)))
 
     walk(urls.urlpatterns)
     return names
@@ -419,7 +431,7 @@ class Command(BaseCommand):
         """
         One page per URL name of positions/urls.py. Parameters come from the samples'
         `get_absolute_url()`: a name whose parameters match a sample's URL takes them,
-        preferring the sample whose page name it starts with (`question_csv` -> question).
+        preferring the sample whose page name it contains (`feed_actor` -> actor).
         """
         s = self.samples
         objects = {
@@ -444,20 +456,24 @@ class Command(BaseCommand):
                     continue
                 candidates.append((match.url_name, match.kwargs, variant))
 
-        pages = []
+        pages, self.unmeasured = [], []
         for name, params in positions_url_names():
-            if not params:
-                pages.append(Page(name, reverse(f"positions:{name}")))
+            fixed = {p: DEFAULT_PARAMS[p] for p in params if p in DEFAULT_PARAMS}
+            rest = set(params) - set(fixed)
+            if not rest:
+                pages.append(Page(name, reverse(f"positions:{name}", kwargs=fixed)))
                 continue
-            matching = [c for c in candidates if set(c[1]) == set(params)]
-            matching.sort(key=lambda c: (not name.startswith(c[0]), -len(c[0])))
+            matching = [c for c in candidates if set(c[1]) == rest]
+            matching.sort(key=lambda c: (c[0] not in name, -len(c[0])))
             if not matching:
                 self.log(f"  {name}: no sample fits its parameters {params}; not measured")
+                self.unmeasured.append((name, params))
                 continue
             family = matching[0][0]
             for url_name, kwargs, variant in matching:
                 if url_name != family:
                     continue
+                kwargs = {**kwargs, **fixed}
                 label = f"{name} ({variant})" if variant else name
                 target = None
                 if name == "question" and "largest" not in variant:
@@ -524,8 +540,15 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 self.log(f"  {page.label}: HTTP {response.status_code}, not measured")
                 continue
-            content = b"".join(response) if response.streaming else response.content
-            page.bytes = len(content)
+            if response.streaming:
+                page.streaming, page.bytes = True, 0
+                for chunk in response.streaming_content:
+                    page.bytes += len(chunk)
+                    if page.bytes >= STREAM_LIMIT:
+                        break
+                response.close()
+            else:
+                page.bytes = len(response.content)
             page.queries["cold"] = len(cold)
             page.sql = [q["sql"] for q in cold.captured_queries]
             with CaptureQueriesContext(connection) as warm:
@@ -583,14 +606,14 @@ class Command(BaseCommand):
         )
         return env
 
-    def timed(self, port, path, count, cold, cookie=None):
+    def timed(self, port, path, count, cold, cookie=None, max_bytes=None):
         headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"} if cookie else {}
         times, deadline = [], time.monotonic() + self.options["page_seconds"]
-        http_get(port, path, headers)  # The worker has loaded templates and code.
+        http_get(port, path, headers, max_bytes=max_bytes)  # Templates and code are loaded.
         for _ in range(count):
             if cold:
                 bump_data_version()
-            status, _, _, elapsed = http_get(port, path, headers)
+            status, _, _, elapsed = http_get(port, path, headers, max_bytes=max_bytes)
             if status != 200:
                 raise CommandError(f"{path} answered HTTP {status} under gunicorn.")
             times.append(elapsed)
@@ -608,6 +631,12 @@ class Command(BaseCommand):
             for page in self.pages:
                 cookie = self.session_cookie if page.admin else None
                 n = self.options["admin_requests"] if page.admin else count
+                if page.streaming:
+                    # Never cached: one measure, of the first megabyte.
+                    page.latency["cold"] = self.timed(
+                        port, page.path, 3, cold=True, max_bytes=STREAM_LIMIT
+                    )
+                    continue
                 page.latency["cold"] = self.timed(port, page.path, n, cold=True, cookie=cookie)
                 if not page.admin:
                     page.latency["warm"] = self.timed(port, page.path, n, cold=False)
@@ -639,7 +668,11 @@ class Command(BaseCommand):
         statements = Statement.objects.in_bulk(
             rng.sample(statement_ids, min(20, len(statement_ids)))
         )
-        paths = [p.path for p in self.pages if not p.admin and p.bytes <= MIX_MAX_BYTES]
+        paths = [
+            p.path
+            for p in self.pages
+            if not p.admin and not p.streaming and p.bytes <= MIX_MAX_BYTES
+        ]
         for group in (questions, actors, statements):
             paths += [obj.get_absolute_url() for obj in group.values()]
         return list(dict.fromkeys(paths))
@@ -817,7 +850,7 @@ class Command(BaseCommand):
             verdict = "met" if met else "**not met**"
             rows.append(f"| {target} | {measured} | {verdict} |")
 
-        public = [p for p in self.pages if not p.admin]
+        public = [p for p in self.pages if not p.admin and not p.streaming]
         worst = max((p.queries.get("cold", 0) for p in public), default=0)
         add("Public pages: at most 6 queries", f"at most {worst} (cold)", worst <= 6)
         not_modified = [p.queries.get("304") for p in public]
@@ -901,6 +934,17 @@ class Command(BaseCommand):
             "Paths: " + ", ".join(f"`{p.path}`" for p in self.pages),
             "",
         ]
+        downloads = [p.label for p in self.pages if p.streaming]
+        if downloads:
+            lines += [
+                f"Streamed downloads ({', '.join(downloads)}): never cached; their bytes and "
+                f"times are those of the first {STREAM_LIMIT // 1_000_000} MB only, and they "
+                "are left out of the query target (they read in chunks as they stream).",
+                "",
+            ]
+        if getattr(self, "unmeasured", None):
+            names = ", ".join(f"{n} ({', '.join(p)})" for n, p in self.unmeasured)
+            lines += [f"Not measured (no sample record fits their parameters): {names}.", ""]
         return lines
 
     def position_section(self):
