@@ -43,7 +43,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -546,7 +547,13 @@ class Command(BaseCommand):
                     page.bytes += len(chunk)
                     if page.bytes >= STREAM_LIMIT:
                         break
-                response.close()
+                # Closing sends request_finished, which would close the database connection
+                # (and end a test's transaction): the test client keeps it open, so do we.
+                request_finished.disconnect(close_old_connections)
+                try:
+                    response.close()
+                finally:
+                    request_finished.connect(close_old_connections)
             else:
                 page.bytes = len(response.content)
             page.queries["cold"] = len(cold)
