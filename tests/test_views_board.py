@@ -173,9 +173,3 @@ def test_the_stance_is_never_shown_by_colour_alone(client):
     for stance in Stance:
         assert stance.label in html
     assert "✗" in html and "◐" in html
-
-
-def test_it_leaves_a_downloads_block_and_links_no_download_yet(client):
-    build_record()
-    html = client.get(URL).content.decode()
-    assert ".csv" not in html and "feed" not in html.lower()
