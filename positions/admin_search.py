@@ -4,7 +4,7 @@ The admin's statement search, fast at a million statements.
 Django's admin search ORs `icontains` over every search field, across joins: PostgreSQL can
 use no index for that and reads every statement with its signatories and source (seconds
 at a million). Here each field is searched on its own, each from an index (trigram indexes
-for the free text, migration 0005), and the matching ids are united. Same fields, same
+for the free text, migration 0006), and the matching ids are united. Same fields, same
 case-insensitive substring match as Django's search; the import reference must match whole.
 """
 

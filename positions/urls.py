@@ -1,7 +1,7 @@
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views
+from . import exports, feeds, popolo, views
 from .caching import cached_page
 from .sitemaps import SITEMAPS
 
@@ -20,17 +20,9 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("corrections/", views.corrections, name="corrections"),
     path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
-]
-
-# --- Data exchange: downloads, Popolo, Atom feeds (positions/exports.py, popolo.py,
-# feeds.py). Kept as one block at the end of the file so merges stay trivial. -------------
-from django.urls import re_path  # noqa: E402
-
-from . import exports, feeds, popolo  # noqa: E402
-
-urlpatterns += [
+    # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).
     path("data/all.json", exports.data_all, name="data_all"),
-    path("data/popolo.json", popolo.popolo_actors, name="popolo"),
+    path("data/popolo.json", cached_page(popolo.popolo_actors), name="popolo"),
     re_path(
         r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)$", exports.data_download, name="data_download"
     ),

@@ -78,7 +78,7 @@ def test_postgres_has_the_gin_index_and_the_planner_uses_it(statements):
 
 @on_postgres
 def test_the_index_migration_is_reversible():
-    migration = importlib.import_module("positions.migrations.0003_statement_search_index")
+    migration = importlib.import_module("positions.migrations.0004_statement_search_index")
     executor = MigrationExecutor(connection)
     target = migration.Migration.dependencies
     executor.migrate(target)

@@ -175,7 +175,23 @@ def test_the_stance_is_never_shown_by_colour_alone(client):
     assert "✗" in html and "◐" in html
 
 
-def test_it_leaves_a_downloads_block_and_links_no_download_yet(client):
-    build_record()
-    html = client.get(URL).content.decode()
-    assert ".csv" not in html and "feed" not in html.lower()
+def test_a_condition_is_named_only_by_actors_whose_current_position_names_it(client):
+    question = QuestionFactory()
+    administration = ActorFactory(name="Administration")
+    StatementFactory(
+        question=question,
+        actors=[administration],
+        date=datetime.date(2024, 11, 1),
+        stance=Stance.CONDITIONAL,
+    )
+    StatementFactory(
+        question=question,
+        actors=[administration],
+        date=datetime.date(2024, 12, 1),
+        stance=Stance.SUPPORTS,
+    )
+    response = client.get(question.get_absolute_url())
+    assert response.context["conditions"] == []
+    earlier = client.get(question.get_absolute_url() + "?as_of=2024-11-15")
+    [condition] = earlier.context["conditions"]
+    assert condition.named_by == [administration]

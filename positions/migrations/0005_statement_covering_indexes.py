@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('positions', '0003_statement_search_index'),
+        ('positions', '0004_statement_search_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

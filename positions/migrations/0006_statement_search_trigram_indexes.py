@@ -36,6 +36,6 @@ def drop_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("positions", "0004_statement_covering_indexes")]
+    dependencies = [("positions", "0005_statement_covering_indexes")]
 
     operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]
