@@ -248,9 +248,10 @@ class Source(TimestampedModel):
     url = models.URLField(
         "URL",
         max_length=1000,
-        unique=True,
+        blank=True,
         validators=[http_url_validator],
-        help_text="Where readers can read the document (http or https).",
+        help_text="Where readers can read the document (http or https). Leave blank only "
+        "for a document that is not online; title, publisher and date then identify it.",
     )
     archive_url = models.URLField(
         "archive URL",
@@ -269,6 +270,8 @@ class Source(TimestampedModel):
         constraints = [
             choices_constraint("kind", SourceKind, "source_kind_valid"),
             http_url_constraint("url", "source_url_http"),
+            # The URL is the natural key of an online source: one record per document.
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique"),
             http_url_constraint("archive_url", "source_archive_url_http"),
         ]
 
@@ -336,6 +339,28 @@ STANCE_DEFINITIONS = {
 }
 
 
+class DatePrecision(models.TextChoices):
+    """How much of a statement's date the evidence gives; the date stores the first day."""
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+    def first_day(self, date):
+        if self == DatePrecision.YEAR:
+            return date.replace(month=1, day=1)
+        if self == DatePrecision.MONTH:
+            return date.replace(day=1)
+        return date
+
+    def format(self, date):
+        if self == DatePrecision.YEAR:
+            return f"{date:%Y}"
+        if self == DatePrecision.MONTH:
+            return f"{date:%B %Y}"
+        return f"{date.day} {date:%B %Y}"
+
+
 class Attribution(models.TextChoices):
     OWN_WORDS = "own_words", "The actor's own words"
     REPORTED = "reported", "Reported by others"
@@ -377,6 +402,13 @@ class Statement(TimestampedModel):
         Actor, through="Signatory", related_name="statements", verbose_name="signatories"
     )
     date = models.DateField(help_text="The day the actors said it, not the day it was reported.")
+    date_precision = models.CharField(
+        max_length=8,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="If the evidence gives only the month or the year, enter the first day of it "
+        "and say so here; the statement then counts from that first day.",
+    )
     stance = models.CharField(max_length=16, choices=Stance.choices)
     summary = models.TextField(
         help_text="What the actors said, in one or two neutral sentences of your own."
@@ -448,6 +480,7 @@ class Statement(TimestampedModel):
             choices_constraint("stance", Stance, "statement_stance_valid"),
             choices_constraint("status", StatementStatus, "statement_status_valid"),
             choices_constraint("attribution", Attribution, "statement_attribution_valid"),
+            choices_constraint("date_precision", DatePrecision, "statement_date_precision_valid"),
             models.CheckConstraint(
                 condition=Q(status=StatementStatus.DRAFT) | Q(source__isnull=False),
                 name="statement_public_has_source",
@@ -479,6 +512,11 @@ class Statement(TimestampedModel):
         return reverse("positions:statement", args=[self.pk])
 
     @property
+    def date_display(self):
+        """The date as precisely as the evidence gives it: '29 October 2024', 'November 2024'."""
+        return DatePrecision(self.date_precision).format(self.date)
+
+    @property
     def is_public(self):
         return self.status != StatementStatus.DRAFT
 
@@ -494,14 +532,17 @@ class Statement(TimestampedModel):
         return None
 
     def clean(self):
+        errors = {}
         if self.status != StatementStatus.DRAFT and self.source_id is None:
-            raise ValidationError({"source": "A statement needs a source before it is published."})
+            errors["source"] = "A statement needs a source before it is published."
         if self.status == StatementStatus.RETRACTED and not self.correction_note.strip():
-            raise ValidationError(
-                {"correction_note": "A retraction needs a correction note for readers."}
-            )
+            errors["correction_note"] = "A retraction needs a correction note for readers."
         if self.date and self.date > timezone.localdate() + datetime.timedelta(days=1):
-            raise ValidationError({"date": "The date of a statement cannot be in the future."})
+            errors["date"] = "The date of a statement cannot be in the future."
+        elif self.date and self.date != DatePrecision(self.date_precision).first_day(self.date):
+            errors["date"] = "A date known only to the month or year must be the first day of it."
+        if errors:
+            raise ValidationError(errors)
 
     def mark_status(self, status, user=None, note=""):
         """Move the statement to `status`, stamping the dates readers see."""

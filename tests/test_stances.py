@@ -158,3 +158,19 @@ def test_counts_over_time_replay_to_the_current_tally():
     ]
     final = {k: v for k, v in series[-1][1].items() if v}
     assert final == dict(stances.tally(question))
+
+
+def test_as_of_applies_todays_record_to_a_past_date():
+    """Rule 4: a correction made later changes the past board too; history keeps the old text."""
+    question, actor = QuestionFactory(), ActorFactory(slug="a")
+    statement = StatementFactory(
+        question=question, actors=[actor], date=D(2024, 1, 1), stance=Stance.SUPPORTS
+    )
+    statement.stance = Stance.CONDITIONAL  # corrected after publication
+    statement.save()
+    assert board(question, as_of=D(2024, 2, 1)) == {"a": Stance.CONDITIONAL}
+    assert statement.history.earliest().stance == Stance.SUPPORTS
+
+    statement.mark_status(StatementStatus.RETRACTED, note="Misattributed.")
+    statement.save()
+    assert board(question, as_of=D(2024, 2, 1)) == {}
