@@ -154,6 +154,10 @@ STORAGES = {
     },
 }
 
+# The admin is the only place to sign in: after signing in, or when a page needs it, go there.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
 # The admin lives at a configurable path, so it is not where every scanner looks first.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 if ADMIN_URL == "/":

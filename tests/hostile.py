@@ -1,0 +1,303 @@
+"""
+Hostile data and the tools to hunt for it: a record whose every text field carries a script
+payload, every public page of the site built from real objects, and an HTML checker that
+finds anything a payload managed to inject.
+"""
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from positions.models import (
+    ActorIdentifier,
+    ConditionStatus,
+    Stance,
+    Statement,
+    StatementStatus,
+)
+from tests.factories import (
+    ActorFactory,
+    ConditionFactory,
+    QuestionFactory,
+    SourceFactory,
+    StatementFactory,
+    TopicFactory,
+    UserFactory,
+)
+
+
+def payload(tag):
+    """A script payload naming the field it was put in, to tell where it came out."""
+    return f'<script>alert("{tag}")</script>"><img src=x onerror=alert("{tag}")>'
+
+
+def escaped_marker(tag):
+    """How the payload's `alert("tag")` reads once Django has escaped it."""
+    return f"alert(&quot;{tag}&quot;)"
+
+
+def hostile_url(tag):
+    """A valid https address that still tries to break out of an href attribute."""
+    return f'https://evil.example/"><script>alert("{tag}")</script>'
+
+
+@dataclass
+class HostileRecord:
+    objects: dict = field(default_factory=dict)
+    # field label -> tag used in its payload, for fields readers should see somewhere
+    public_tags: dict = field(default_factory=dict)
+    draft_tags: list = field(default_factory=list)
+
+    def __getitem__(self, name):
+        return self.objects[name]
+
+
+def build_hostile_record():
+    """Every text field of every model holds a payload; a draft holds its own, never public."""
+    record = HostileRecord()
+
+    def tag(label):
+        record.public_tags[label] = label.replace(".", "-")
+        return payload(record.public_tags[label])
+
+    user = UserFactory(username="hostile-editor", is_staff=True, first_name=tag("user.first_name"))
+    group = Group.objects.create(name=tag("group.name")[:150])
+    user.groups.add(group)
+
+    parent = ActorFactory(
+        name=tag("parent.name"), slug="hostile-parent", description=tag("parent.description")
+    )
+    actor = ActorFactory(
+        name=tag("actor.name"),
+        slug="hostile-actor",
+        parent=parent,
+        country="US",
+        aliases=tag("actor.aliases") + "\n" + payload("actor-alias-2"),
+        description=tag("actor.description"),
+        website=hostile_url("actor-website"),
+    )
+    ActorIdentifier.objects.create(actor=actor, scheme="wikidata", identifier=tag("identifier"))
+    ActorIdentifier.objects.create(actor=actor, scheme="ocd-person", identifier=tag("ocd"))
+    topic = TopicFactory(
+        title=tag("topic.title"), slug="hostile-topic", summary=tag("topic.summary")
+    )
+    question = QuestionFactory(
+        topic=topic,
+        title=tag("question.title"),
+        short_label=tag("ql")[:80],
+        slug="hostile-question",
+        description=tag("question.description"),
+    )
+    source = SourceFactory(
+        title=tag("source.title"),
+        publisher=tag("source.publisher"),
+        url=hostile_url("source-url"),
+        archive_url=hostile_url("source-archive-url"),
+    )
+    condition = ConditionFactory(
+        text=tag("condition.text"),
+        slug="hostile-condition",
+        description=tag("condition.description"),
+        status=ConditionStatus.NOT_MET,
+        status_note=tag("condition.status_note"),
+    )
+    statement = StatementFactory(
+        question=question,
+        actors=[actor, parent],
+        source=source,
+        stance=Stance.CONDITIONAL,
+        conditions=[condition],
+        summary=tag("statement.summary"),
+        quote=tag("statement.quote"),
+        quote_locator=tag("statement.quote_locator")[:200],
+        import_ref="hostile-1",
+    )
+    retracted = StatementFactory(
+        question=question,
+        actors=[actor],
+        source=source,
+        stance=Stance.OPPOSES,
+        summary=tag("retracted.summary"),
+        status=StatementStatus.RETRACTED,
+        correction_note=tag("statement.correction_note"),
+    )
+    record.draft_tags = ["draft-summary", "draft-quote"]
+    draft = StatementFactory(
+        question=question,
+        actors=[actor],
+        source=source,
+        stance=Stance.SUPPORTS,
+        summary=payload("draft-summary"),
+        quote=payload("draft-quote"),
+        status=StatementStatus.DRAFT,
+    )
+    record.objects.update(
+        user=user,
+        group=group,
+        actor=actor,
+        parent=parent,
+        topic=topic,
+        question=question,
+        source=source,
+        condition=condition,
+        statement=statement,
+        retracted=retracted,
+        draft=draft,
+    )
+    return record
+
+
+# --- Finding injections in HTML -----------------------------------------------------------
+
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster"}
+DATA_SCRIPT_TYPES = {"application/json", "application/ld+json"}
+
+
+class InjectionFinder(HTMLParser):
+    """Collects what an escaped page never contains: live handlers, scripts, js: URLs."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems = []
+        self.inline_styles = []
+        self._script = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}={value!r}>: inline event handler")
+            if name in URL_ATTRIBUTES and (value or "").strip().lower().startswith(
+                ("javascript:", "vbscript:", "data:text/html")
+            ):
+                self.problems.append(f"<{tag} {name}={value!r}>: script URL")
+            if name == "style":
+                self.inline_styles.append(f"<{tag} style={value!r}>")
+        if tag == "img" and attributes.get("src") == "x":
+            self.problems.append("<img src=x>: the payload's image element")
+        if tag == "script":
+            self._script = {"attrs": attributes, "text": ""}
+        if tag == "style":
+            self.inline_styles.append("<style> block")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag == "script":
+            self.handle_endtag(tag)
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            attrs, text = self._script["attrs"], self._script["text"]
+            kind = (attrs.get("type") or "").lower()
+            if kind in DATA_SCRIPT_TYPES:
+                # Data, not code: but it must not be able to close its own element.
+                if re.search(r"</?script", text, re.IGNORECASE):
+                    self.problems.append("a data <script> contains a <script> tag")
+            elif text.strip():
+                self.problems.append(f"inline <script>: {text.strip()[:80]!r}")
+            self._script = None
+
+
+def injections(page):
+    finder = InjectionFinder()
+    finder.feed(page)
+    finder.close()
+    return finder.problems
+
+
+def inline_styles(page):
+    finder = InjectionFinder()
+    finder.feed(page)
+    finder.close()
+    return finder.inline_styles
+
+
+def unescaped_payloads(page, tags):
+    """Tags whose payload appears verbatim (unescaped) in a page."""
+    return [tag for tag in tags if payload(tag) in page or f'alert("{tag}")</script>' in page]
+
+
+def shown_tags(page, tags):
+    text = html.unescape(page)
+    return {tag for tag in tags if f'alert("{tag}")' in text}
+
+
+# --- Every public page ----------------------------------------------------------------------
+
+# Patterns that are not pages a reader opens with GET, with the reason.
+NOT_PUBLIC_PAGES = {}
+# Namespaces that are not public.
+PRIVATE_NAMESPACES = {"admin"}
+
+
+@dataclass(frozen=True)
+class PublicPattern:
+    name: str  # "namespace:name"
+    kwargs: tuple  # the names of the pattern's arguments
+
+    def __str__(self):
+        return self.name
+
+
+def public_patterns(resolver=None, namespace=""):
+    """Every named URL pattern outside the admin, with its arguments (from the URLconf)."""
+    resolver = resolver or get_resolver()
+    found = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in PRIVATE_NAMESPACES:
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found.extend(public_patterns(entry, inner))
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}{entry.name}"
+            if name not in NOT_PUBLIC_PAGES:
+                found.append(PublicPattern(name, tuple(sorted(entry.pattern.regex.groupindex))))
+    return sorted(set(found), key=str)
+
+
+def candidate_kwargs(record):
+    """For each public object: the arguments of its own page, by model name."""
+    candidates = []
+    for obj in record.objects.values():
+        if isinstance(obj, Statement) and obj.status == StatementStatus.DRAFT:
+            continue
+        model_name = obj._meta.model_name
+        options = [{"pk": obj.pk}]
+        if getattr(obj, "slug", None):
+            options.append({"slug": obj.slug})
+        if hasattr(obj, "get_absolute_url"):
+            options.insert(0, resolve(obj.get_absolute_url()).kwargs)
+        candidates.extend((model_name, kwargs) for kwargs in options)
+    return candidates
+
+
+def public_url(pattern, record, client):
+    """A URL of `pattern` that answers 200, built from the record's real objects."""
+    if not pattern.kwargs:
+        return reverse(pattern.name)
+    short_name = pattern.name.rsplit(":", 1)[-1]
+    # Objects whose model names the pattern ("actor_feed" → the actor) are tried first.
+    ranked = sorted(candidate_kwargs(record), key=lambda c: not short_name.startswith(c[0]))
+    tried = []
+    for _model, kwargs in ranked:
+        if set(kwargs) != set(pattern.kwargs):
+            continue
+        url = reverse(pattern.name, kwargs=kwargs)
+        if url in tried:
+            continue
+        tried.append(url)
+        if client.get(url).status_code == 200:
+            return url
+    raise AssertionError(
+        f"No object of the hostile record gives a page for {pattern.name} "
+        f"({', '.join(pattern.kwargs)}); tried {tried}. Teach tests/hostile.py about it."
+    )
