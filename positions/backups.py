@@ -16,6 +16,7 @@ from collections import Counter
 from django.apps import apps
 from django.core.serializers import sort_dependencies
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
 
 # app_label or app_label.model_name
 EXCLUDED = {
@@ -40,6 +41,28 @@ def backed_up_models():
         for config in apps.get_app_configs()
     ]
     return sort_dependencies([(c, ms) for c, ms in app_list if ms], allow_cycles=True)
+
+
+def rows_to_back_up(model, database):
+    """All rows of `model` by id, with what natural keys and many-to-many lists need joined in
+    or prefetched, so the number of queries does not grow with the number of rows."""
+    natural_key_fks = [
+        field.name
+        for field in model._meta.concrete_fields
+        if field.is_relation and hasattr(field.related_model, "natural_key")
+    ]
+    m2m = [
+        Prefetch(
+            field.name,
+            queryset=field.related_model._base_manager.select_related()
+            if hasattr(field.related_model, "natural_key")
+            else field.related_model._base_manager.only("pk"),
+        )
+        for field in model._meta.local_many_to_many
+        if field.remote_field.through._meta.auto_created
+    ]
+    queryset = model._default_manager.using(database).order_by("pk")
+    return queryset.select_related(*natural_key_fks).prefetch_related(*m2m)
 
 
 class FullPrecisionEncoder(DjangoJSONEncoder):

@@ -12,11 +12,12 @@ from pathlib import Path
 import dj_database_url
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from positions.backups import backed_up_models
 from positions.models import (
@@ -285,6 +286,27 @@ def test_backup_reports_progress_per_model(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "positions.statement: 3 rows" in out
     assert "Backed up " in out
+
+
+def test_the_backup_makes_as_many_queries_for_ten_statements_as_for_one(tmp_path):
+    """History users, content types and many-to-many lists are joined, not fetched per row."""
+
+    def queries_of_backup():
+        with CaptureQueriesContext(connection) as queries:
+            call_command("backup", str(tmp_path / "backup.jsonl"), verbosity=0)
+        return len(queries)
+
+    build_record()
+    few = queries_of_backup()
+    user = User.objects.get(username="ed")
+    for _ in range(10):
+        statement = StatementFactory(conditions=[ConditionFactory()])
+        statement._history_user = user
+        statement.save()
+    LogEntry.objects.log_actions(
+        user_id=user.pk, queryset=Statement.objects.all(), action_flag=CHANGE
+    )
+    assert queries_of_backup() == few
 
 
 def test_every_model_with_a_table_is_backed_up_or_deliberately_left_out():

@@ -7,7 +7,7 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from positions.backups import backed_up_models, serialize_options
+from positions.backups import backed_up_models, rows_to_back_up, serialize_options
 
 
 class Command(BaseCommand):
@@ -47,8 +47,8 @@ class Command(BaseCommand):
                     with connection.cursor() as cursor:
                         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 for model in backed_up_models():
-                    queryset = model._default_manager.using(database).order_by("pk")
-                    counter = _CountingIterator(queryset.iterator(chunk_size=2000))
+                    rows = rows_to_back_up(model, database).iterator(chunk_size=2000)
+                    counter = _CountingIterator(rows)
                     serializers.serialize("jsonl", counter, stream=stream, **serialize_options())
                     total += counter.count
                     if verbosity >= 1:
