@@ -1,6 +1,7 @@
 """
-The admin works under the strict Content-Security-Policy: a real Chromium opens every admin
-page (lists, forms, popups, autocomplete, history) and reports any CSP violation.
+The site works under the strict Content-Security-Policy: a real Chromium opens every admin
+page (lists, forms, popups, history), the sign-in and lockout pages and every public page
+(with a script payload in every field) and reports any CSP violation.
 """
 
 import os
@@ -11,7 +12,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests.factories import UserFactory
-from tests.hostile import build_hostile_record
+from tests.hostile import build_hostile_record, public_patterns, public_url
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,17 +43,29 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+@pytest.fixture(scope="session")
+def plain_http_live_server():
+    """
+    The live server builds its middleware once per session, before per-test settings apply:
+    turn the HTTPS redirect off before it starts (as tests/browser/conftest.py does).
+    """
+    from django.test import override_settings
+
+    override = override_settings(SECURE_SSL_REDIRECT=False)
+    override.enable()
+    yield
+    override.disable()
+
+
 @pytest.fixture
-def browser_page():
+def browser_page(plain_http_live_server, live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        # As behind the production TLS proxy: the live server keeps the HTTPS redirect on
-        # (its middleware was built before any test could change settings).
-        context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"})
+        context = browser.new_context()
         context.add_init_script(LISTEN_FOR_VIOLATIONS)
         page = context.new_page()
         page.console_messages_seen = []
@@ -138,3 +151,43 @@ def test_the_check_catches_a_violation(browser_page, live_server, client, settin
     browser_page.goto(live_server.url + reverse("admin:auth_user_changelist"))
     browser_page.wait_for_load_state("load")
     assert any("script-src" in problem for problem in violations(browser_page))
+
+
+def test_every_public_page_with_hostile_data_runs_without_csp_violations(
+    browser_page, live_server, client
+):
+    """The reader's side too, with a payload in every field: nothing runs, nothing is blocked."""
+    record = build_hostile_record()
+    dialogs = []
+    browser_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    found = {}
+    for pattern in public_patterns():
+        url = public_url(pattern, record, client)
+        response = browser_page.goto(live_server.url + url)
+        assert response.status == 200, url
+        if not response.headers["content-type"].startswith("text/html"):
+            # Chromium styles its own viewer of XML and text inline: not the site's doing.
+            violations(browser_page)
+            continue
+        browser_page.wait_for_load_state("load")
+        problems = violations(browser_page)
+        if problems:
+            found[url] = problems
+    assert found == {}
+    assert dialogs == []  # no alert() from any payload
+
+
+def test_the_sign_in_and_lockout_pages_work_under_the_policy(browser_page, live_server, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = UserFactory(username="editor", is_staff=True)
+    user.set_password("a long and unusual passphrase")
+    user.save()
+    page = browser_page
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto(live_server.url + reverse("admin:login"))
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", "wrong password")
+        page.click("input[type=submit]")
+        page.wait_for_load_state("load")
+    assert "Sign-in paused after too many failed attempts" in page.inner_text("#content")
+    assert violations(page) == []
