@@ -1,0 +1,96 @@
+"""
+Who may move a statement between draft, published and retracted: the editorial rules.
+
+One place for them: the admin form, the admin actions, the revert view (and any importer)
+ask these functions, and `Statement.mark_status` stamps the dates readers see.
+See docs/editorial.md for the workflow as editors experience it.
+"""
+
+from django.core.exceptions import ValidationError
+
+from .models import Statement, StatementStatus
+
+PUBLISH_PERMISSION = "positions.publish_statement"
+
+# The moves a Publisher may make. A retraction is a public correction: it is final, so a
+# retracted statement never goes back to draft or published (its note may still be edited).
+STATUS_MOVES = {
+    StatementStatus.DRAFT: {StatementStatus.PUBLISHED},
+    StatementStatus.PUBLISHED: {StatementStatus.DRAFT, StatementStatus.RETRACTED},
+    StatementStatus.RETRACTED: set(),
+}
+
+ONLY_PUBLISHERS = (
+    "Only a Publisher can publish, unpublish or retract a statement. Save it as a draft and "
+    "ask a Publisher to review it."
+)
+
+
+def can_publish(user):
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+def may_edit(user, stored_status):
+    """Editors change drafts; what readers can see (published, retracted) is the Publishers'."""
+    return stored_status in (None, StatementStatus.DRAFT) or can_publish(user)
+
+
+def locked_message(stored_status):
+    label = StatementStatus(stored_status).label.lower()
+    return (
+        f"This statement is {label}: only a Publisher can change it. Ask a Publisher to make "
+        "the change, or to unpublish it so that you can edit the draft."
+    )
+
+
+def allowed_statuses(user, stored_status):
+    """The statuses `user` may give a statement whose saved status is `stored_status`."""
+    current = StatementStatus(stored_status or StatementStatus.DRAFT)
+    if not can_publish(user):
+        return [current] if current == StatementStatus.DRAFT else []
+    return [current, *sorted(STATUS_MOVES[current])]
+
+
+def status_change_error(user, stored_status, new_status):
+    """Why `user` may not move a statement from `stored_status` (None: new) to `new_status`."""
+    current = StatementStatus(stored_status or StatementStatus.DRAFT)
+    new = StatementStatus(new_status)
+    if new == current:
+        return None
+    if not can_publish(user):
+        return ONLY_PUBLISHERS
+    if new not in STATUS_MOVES[current]:
+        if current == StatementStatus.RETRACTED:
+            return (
+                "A retraction is final: the statement stays on the record with its correction "
+                "note. To restate the position, add a new statement."
+            )
+        return f"A {current.label.lower()} statement cannot become {new.label.lower()}."
+    return None
+
+
+def change_status(statement, new_status, user, note=""):
+    """
+    Move a saved statement to `new_status` if `user` may, and save it with history.
+
+    Returns None on success, or the reason the statement was left unchanged (the instance
+    may then be half-changed: discard it). When many statements are moved at once, prefetch
+    their signatures and conditions.
+    """
+    error = status_change_error(user, statement.status, new_status)
+    if error:
+        return error
+    if new_status == StatementStatus.PUBLISHED:
+        if not statement.signatures.all():
+            return "A statement needs at least one signatory before it is published."
+        error = Statement.conditions_error(statement.stance, statement.conditions.all())
+        if error:
+            return error
+    statement.mark_status(new_status, user=user, note=note)
+    try:
+        statement.clean()
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    statement._change_reason = f"Status set to {StatementStatus(new_status).label.lower()}"
+    statement.save()
+    return None

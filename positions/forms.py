@@ -1,0 +1,113 @@
+"""Forms of the editors' admin. The editorial rules they enforce live in `editorial.py`."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from . import editorial
+from .models import Statement, StatementStatus
+
+STATUS_HELP_PUBLISHER = (
+    "Drafts are not public. Publishing makes the statement count towards positions; "
+    "unpublishing takes it back to draft; retracting keeps it public as retracted, with the "
+    "correction note, and is final."
+)
+STATUS_HELP_EDITOR = (
+    "Drafts are not public. Only a Publisher can publish it: save your draft and it appears "
+    "under 'Waiting for review'. Once published, only a Publisher can change it."
+)
+
+
+class StatementAdminForm(forms.ModelForm):
+    # The user filling in the form; the admin sets it on the class it builds per request.
+    editor = None
+
+    class Meta:
+        model = Statement
+        fields = [
+            "question",
+            "date",
+            "stance",
+            "conditions",
+            "summary",
+            "quote",
+            "quote_locator",
+            "attribution",
+            "source",
+            "status",
+            "correction_note",
+            "import_ref",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The status saved in the database, not the instance's: reverting to an old version
+        # starts from that version, and the rules apply to the move from what is stored now.
+        self.stored_status = None
+        if not self.instance._state.adding and self.instance.pk is not None:
+            self.stored_status = (
+                Statement.objects.filter(pk=self.instance.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+        status = self.fields.get("status")
+        if status is not None:
+            allowed = editorial.allowed_statuses(self.editor, self.stored_status)
+            status.choices = [c for c in StatementStatus.choices if c[0] in allowed]
+            if editorial.can_publish(self.editor):
+                status.help_text = STATUS_HELP_PUBLISHER
+            else:
+                status.help_text = STATUS_HELP_EDITOR
+                status.error_messages["invalid_choice"] = editorial.ONLY_PUBLISHERS
+
+    def clean(self):
+        cleaned = super().clean()
+        if not editorial.may_edit(self.editor, self.stored_status):
+            raise ValidationError(editorial.locked_message(self.stored_status))
+        if "stance" in cleaned and "conditions" in cleaned:
+            error = Statement.conditions_error(cleaned["stance"], cleaned["conditions"])
+            if error:
+                self.add_error("conditions", error)
+        if cleaned.get("status"):
+            error = editorial.status_change_error(
+                self.editor, self.stored_status, cleaned["status"]
+            )
+            if error:
+                self.add_error("status", error)
+        return cleaned
+
+
+class SignatoryFormSet(BaseInlineFormSet):
+    """The signatories of one statement: at least one, at most one of them the lead."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not kept:
+            raise ValidationError("A statement needs at least one signatory.")
+        if sum(1 for data in kept if data.get("is_lead")) > 1:
+            raise ValidationError(
+                "Only one signatory can be the lead of a joint statement: untick the others."
+            )
+
+
+class RetractForm(forms.Form):
+    """The intermediate page of the retract action asks for what readers will be told."""
+
+    correction_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="What was wrong, in a sentence or two. Readers see it on each retracted "
+        "statement, with the date of the retraction.",
+    )
+
+    def clean_correction_note(self):
+        note = self.cleaned_data["correction_note"].strip()
+        if not note:
+            raise ValidationError("Write the correction note readers will see.")
+        return note
