@@ -24,7 +24,9 @@ def run_django(code_or_args, env=None, manage=False):
     full_env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ADMIN_URL"}
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for this process; not a deployment's.
+        if key
+        not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ADMIN_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     full_env.update({"SECRET_KEY": secrets.token_urlsafe(50), **PRODUCTION_ENV, **(env or {})})
     full_env["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
