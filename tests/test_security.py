@@ -17,7 +17,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from positions.models import Actor, Source, SourceKind, Statement, StatementStatus
 from tests.factories import ActorFactory, SourceFactory, StatementFactory, UserFactory
@@ -563,3 +563,38 @@ def test_an_editor_cannot_publish_by_tampering_with_the_change_form():
     draft.refresh_from_db()
     assert draft.status == StatementStatus.DRAFT
     assert draft.first_published_at is None
+
+
+def test_an_editor_cannot_publish_by_replaying_a_publishers_import_confirmation(client):
+    """The confirm step re-applies the editorial rules for whoever posts it: an editor who
+    gets hold of a publisher's previewed upload (its stored file name) cannot confirm it."""
+    try:
+        import_url = reverse("admin:positions_statement_import")
+        confirm_url = reverse("admin:positions_statement_process_import")
+    except NoReverseMatch:
+        pytest.skip("the statement import is not on this branch")
+    from django.contrib.auth.models import Group
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    question = StatementFactory(status=StatementStatus.DRAFT).question
+    actor = ActorFactory(slug="importing-actor")
+    source = SourceFactory(url="https://example.org/letter")
+    csv_file = (
+        "import_ref,question,date,stance,signatories,summary,source,status\r\n"
+        f"forged-1,{question.topic.slug}/{question.slug},2024-11-01,opposes,{actor.slug},"
+        f"They object.,{source.url},published\r\n"
+    ).encode()
+    publisher = UserFactory(username="publisher", is_staff=True)
+    publisher.groups.add(Group.objects.get(name="Publishers"))
+    client.force_login(publisher)
+    preview = client.post(
+        import_url,
+        {"import_file": SimpleUploadedFile("s.csv", csv_file), "format": "0", "resource": "0"},
+    )
+    confirmation = preview.context["confirm_form"].initial
+
+    csrf_client = editor_csrf_client()
+    token = csrf_token(csrf_client, import_url)
+    response = csrf_client.post(confirm_url, {**confirmation, "csrfmiddlewaretoken": token})
+    assert response.status_code != 403  # the token was right: refused by the editorial rules
+    assert not Statement.objects.filter(import_ref="forged-1", status="published").exists()
