@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.contrib import admin
 from django.urls import reverse
 
+from positions.models import Actor
 from tests.factories import UserFactory
 from tests.hostile import build_hostile_record, public_patterns, public_url
 
@@ -67,10 +68,14 @@ def browser_page(plain_http_live_server, live_server):
         )
         context = browser.new_context()
         context.add_init_script(LISTEN_FOR_VIOLATIONS)
+
+        def watch(page):
+            page.console_messages_seen = []
+            page.on("console", lambda message: page.console_messages_seen.append(message.text))
+            page.on("pageerror", lambda error: page.console_messages_seen.append(f"error: {error}"))
+
+        context.on("page", watch)  # popups too
         page = context.new_page()
-        page.console_messages_seen = []
-        page.on("console", lambda message: page.console_messages_seen.append(message.text))
-        page.on("pageerror", lambda error: page.console_messages_seen.append(f"error: {error}"))
         yield page
         browser.close()
 
@@ -139,6 +144,31 @@ def test_admin_scripts_work_under_the_policy(browser_page, live_server, client):
         page.click("#add_id_groups" if page.locator("#add_id_groups").count() else "a.add-related")
     popup.value.wait_for_load_state("load")
     assert "_popup=1" in popup.value.url
+    assert violations(page) == []
+
+    if Actor not in admin.site._registry:
+        return
+    # The actor form: the slug fills itself from the name (prepopulate.js, URLify)...
+    page.goto(live_server.url + reverse("admin:positions_actor_add"))
+    page.locator("#id_name").press_sequentially("Electronic Frontier Foundation")
+    assert page.input_value("#id_slug") == "electronic-frontier-foundation"
+    # ...the parent is picked with the autocomplete widget (select2 and its JSON view)...
+    page.click("#id_parent + .select2 .select2-selection")
+    page.fill(".select2-search__field", "alert")
+    result = page.locator(".select2-results__option", has_text='alert("parent-name")')
+    result.wait_for()
+    result.click()
+    assert 'alert("parent-name")' in page.inner_text("#select2-id_parent-container")
+    # ...and its popup to add a parent opens.
+    with page.expect_popup() as popup:
+        page.click("#add_id_parent")
+    popup.value.wait_for_load_state("load")
+    assert violations(page) == [] and violations(popup.value) == []
+
+    # A date field's calendar opens (DateTimeShortcuts.js builds it in the page).
+    page.goto(live_server.url + reverse("admin:positions_source_add"))
+    page.click("#calendarlink0")
+    assert page.locator(".calendarbox").is_visible()
     assert violations(page) == []
 
 
