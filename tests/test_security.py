@@ -471,6 +471,21 @@ def test_extra_fields_posted_to_record_forms_are_ignored(client, positions_edito
     assert not positions_editor.is_superuser
 
 
+def test_the_editorial_groups_hold_no_rights_over_users_or_groups():
+    """Whoever may change users may make themselves superuser (the admin's design), so no
+    editorial group may change users, groups or permissions."""
+    from django.contrib.auth.models import Group
+
+    groups = Group.objects.filter(name__in=["Editors", "Publishers"])
+    if not groups.exists():
+        pytest.skip("the editorial groups are not on this branch")
+    assert set(groups.values_list("name", flat=True)) == {"Editors", "Publishers"}
+    rights = Permission.objects.filter(group__in=groups).exclude(
+        content_type__app_label="positions"
+    )
+    assert list(rights.values_list("codename", flat=True)) == []
+
+
 def test_no_admin_form_outside_auth_exposes_staff_or_superuser_fields(positions_editor, rf):
     request = rf.get("/")
     request.user = positions_editor
