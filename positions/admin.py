@@ -35,6 +35,7 @@ from .models import (
     StatementStatus,
     Topic,
 )
+from .resources import TrackerImportExportMixin
 
 
 class TrackedAdmin(SimpleHistoryAdmin):
@@ -93,7 +94,7 @@ class ActorIdentifierInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(TrackedAdmin):
+class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["name", "kind", "country", "parent", "updated_at"]
     list_filter = ["kind", ("country", CountryFilter)]
     list_select_related = ["parent"]
@@ -148,7 +149,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Topic)
-class TopicAdmin(TrackedAdmin):
+class TopicAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["title", "slug", "question_count", "updated_at"]
     search_fields = ["title", "summary", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -163,7 +164,7 @@ class TopicAdmin(TrackedAdmin):
 
 
 @admin.register(Question)
-class QuestionAdmin(TrackedAdmin):
+class QuestionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["title", "topic", "short_label", "display_order"]
     list_filter = ["topic"]
     list_select_related = ["topic"]
@@ -187,7 +188,7 @@ class QuestionAdmin(TrackedAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(TrackedAdmin):
+class SourceAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["title", "publisher", "kind", "published_on", "link"]
     list_filter = ["kind"]
     date_hierarchy = "published_on"
@@ -209,7 +210,7 @@ class SourceAdmin(TrackedAdmin):
 
 
 @admin.register(Condition)
-class ConditionAdmin(TrackedAdmin):
+class ConditionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["text", "status", "status_date"]
     list_filter = ["status"]
     search_fields = ["text", "slug", "description"]
@@ -279,7 +280,7 @@ class StatementChangeList(ChangeList):
 
 
 @admin.register(Statement)
-class StatementAdmin(TrackedAdmin):
+class StatementAdmin(TrackerImportExportMixin, TrackedAdmin):
     form = StatementAdminForm
     inlines = [SignatoryInline]
     list_display = [

@@ -1,63 +1,447 @@
-"""Public pages. Positions come from `stances.py`; only public statements are shown."""
+"""
+Public pages. Positions come from `stances.py`; readers see only public statements
+(published, and retracted ones marked as retracted). Staff may preview drafts.
 
+Each page runs a fixed number of queries whatever the size of the data; the numbers are
+pinned in tests/test_views_*.py.
+"""
+
+import datetime
+import re
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from . import stances
-from .models import Actor, Condition, Question, Source, Stance, Statement, Topic
+from .charts import stance_chart
+from .filters import ActorFilter, StatementFilter, country_choices
+from .models import (
+    STANCE_DEFINITIONS,
+    Actor,
+    ActorKind,
+    Condition,
+    Question,
+    Signatory,
+    Source,
+    Stance,
+    Statement,
+    StatementStatus,
+    Topic,
+)
+
+TOPICS_PER_PAGE = 10
+ACTORS_PER_PAGE = 50
+STATEMENTS_PER_PAGE = 25
+LATEST_STATEMENTS = 5
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def signatories_prefetch():
+    """Signatories of listed statements, lead first, with their actors: one extra query."""
+    return Prefetch(
+        "signatures",
+        queryset=Signatory.objects.select_related("actor").order_by("-is_lead", "order", "pk"),
+    )
+
+
+def listed_statements(statements):
+    """What every statement listing shows: question, topic, source and signatories."""
+    return statements.select_related("question__topic", "source").prefetch_related(
+        signatories_prefetch()
+    )
+
+
+def is_staff(request):
+    return request.user.is_authenticated and request.user.is_staff
+
+
+def visible_statements(request):
+    """Readers see public statements; staff may also preview drafts."""
+    return Statement.objects.all() if is_staff(request) else Statement.objects.public()
+
+
+def paginate(request, items, per_page):
+    """A page of `items`; a page number that is not a number or out of range falls back."""
+    return Paginator(items, per_page).get_page(_clean_page_number(request.GET.get("page")))
+
+
+def _clean_page_number(raw):
+    # get_page() copes with most junk, but a 30-digit number is best cut short: anything
+    # that is not a modest number means the first page; too high a number, the last page.
+    if raw and re.fullmatch(r"[0-9]{1,18}", raw):
+        return min(int(raw), 10**9)
+    return 1
+
+
+def form_errors(form):
+    """Readable messages for the fields of a filter form that were ignored."""
+    messages = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else "Filter"
+        messages.extend(
+            f"{label}: {_printable(error)} This filter was ignored." for error in errors
+        )
+    return messages
+
+
+def _printable(message):
+    # Some messages quote the value sent ("x is not one of the available choices"): keep a
+    # 5 kB or NUL-laden value from being echoed whole.
+    return Truncator("".join(c for c in str(message) if c.isprintable())).chars(160)
+
+
+def base_query_string(request, drop=("page",)):
+    """The current filters, to carry over to pagination links."""
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+class AsOfForm(forms.Form):
+    """The board's own controls: actor filters (safe to chain, see current_positions) and a date."""
+
+    kind = forms.ChoiceField(
+        label="Actor kind", choices=[("", "Any kind"), *ActorKind.choices], required=False
+    )
+    country = forms.ChoiceField(label="Country", required=False)
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Show the board as it stood at the end of that day.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Any country"), *country_choices()]
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("That date is in the future: showing today instead.")
+        if day and day < datetime.date(1900, 1, 1):
+            raise forms.ValidationError("That date is too far back.")
+        return day
+
+
+def valid_data(form):
+    """Cleaned values of the fields that validated (the others are reported and ignored)."""
+    form.errors  # noqa: B018 -- runs validation
+    return form.cleaned_data
+
+
+# --- pages ----------------------------------------------------------------------------------
 
 
 def home(request):
-    topics = Topic.objects.prefetch_related("questions")
-    return render(request, "positions/home.html", {"topics": topics})
+    page = paginate(request, Topic.objects.order_by("title", "pk"), TOPICS_PER_PAGE)
+    topics = list(page.object_list)
+    questions = list(Question.objects.filter(topic__in=topics).order_by("display_order", "pk"))
+    counts = stances.tallies(questions)
+    by_topic = {topic.pk: [] for topic in topics}
+    for question in questions:
+        question.topic = next(t for t in topics if t.pk == question.topic_id)
+        question.tally = counts[question.pk]
+        by_topic[question.topic_id].append(question)
+    for topic in topics:
+        topic.question_list = by_topic[topic.pk]
+    latest = listed_statements(Statement.objects.published().order_by("-date", "-pk"))[
+        :LATEST_STATEMENTS
+    ]
+    return render(
+        request,
+        "positions/home.html",
+        {"page_obj": page, "topics": topics, "latest": latest, "query_string": ""},
+    )
 
 
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    return render(request, "positions/topic.html", {"topic": topic})
+    questions = list(topic.questions.order_by("display_order", "pk"))
+    counts = stances.tallies(questions)
+    for question in questions:
+        question.topic = topic
+        question.tally = counts[question.pk]
+    latest = listed_statements(
+        Statement.objects.published().filter(question__topic=topic).order_by("-date", "-pk")
+    )[:LATEST_STATEMENTS]
+    return render(
+        request,
+        "positions/topic.html",
+        {"topic": topic, "questions": questions, "latest": latest},
+    )
 
 
 def question_board(request, topic_slug, slug):
     question = get_object_or_404(
         Question.objects.select_related("topic"), topic__slug=topic_slug, slug=slug
     )
-    positions = stances.current_positions(question)
+    form = AsOfForm(request.GET)
+    data = valid_data(form)
+    today = timezone.localdate()
+    as_of = data.get("as_of") or today
+
+    positions = stances.current_positions(question, as_of)
+    if data.get("kind"):
+        positions = positions.filter(actor__kind=data["kind"])
+    if data.get("country"):
+        positions = positions.filter(actor__country=data["country"])
+    groups = {stance: [] for stance in stances.STANCE_ORDER}
+    for position in positions:
+        groups[position.statement.stance].append(position)
+
+    series = stances.stance_counts_over_time(question, as_of)
+    counted = Statement.objects.published().on(question).as_of(as_of).values("pk")
+    conditions = conditions_named(counted)
+    other_questions = list(
+        question.topic.questions.exclude(pk=question.pk).order_by("display_order", "pk")
+    )
+    for other in other_questions:
+        other.topic = question.topic
     return render(
         request,
         "positions/question.html",
-        {"question": question, "positions": positions, "stances": Stance},
+        {
+            "question": question,
+            "topic": question.topic,
+            "form": form,
+            "notices": form_errors(form),
+            "as_of": as_of,
+            "is_past": as_of != today,
+            "filtered": bool(data.get("kind") or data.get("country")),
+            "groups": [(Stance(s), groups[s]) for s in stances.STANCE_ORDER],
+            "board_tally": {s: len(groups[s]) for s in stances.STANCE_ORDER},
+            "total": sum(len(g) for g in groups.values()),
+            "series": series,
+            "chart": stance_chart(series, as_of),
+            "conditions": conditions,
+            "other_questions": other_questions,
+        },
     )
+
+
+def conditions_named(statement_ids):
+    """
+    The conditions named by the given statements, each with the actors who name it, in two
+    queries: the statement-condition links, then the signatories of those statements.
+    """
+    links = (
+        Statement.conditions.through.objects.filter(statement_id__in=statement_ids)
+        .select_related("condition")
+        .order_by("condition__text", "condition_id")
+    )
+    conditions, statements_of = {}, {}
+    for link in links:
+        conditions.setdefault(link.condition_id, link.condition)
+        statements_of.setdefault(link.condition_id, set()).add(link.statement_id)
+    if not conditions:
+        return []
+    all_ids = set().union(*statements_of.values())
+    actors_by_statement = {}
+    for signature in Signatory.objects.filter(statement_id__in=all_ids).select_related("actor"):
+        actors_by_statement.setdefault(signature.statement_id, []).append(signature.actor)
+    result = []
+    for condition_id, condition in conditions.items():
+        named_by = {
+            actor.pk: actor
+            for statement_id in statements_of[condition_id]
+            for actor in actors_by_statement.get(statement_id, [])
+        }
+        condition.named_by = sorted(named_by.values(), key=lambda a: (a.name, a.pk))
+        result.append(condition)
+    return result
 
 
 def actor_list(request):
-    return render(request, "positions/actor_list.html", {"actors": Actor.objects.all()[:100]})
+    actors = Actor.objects.order_by("name", "pk")
+    actor_filter = ActorFilter(request.GET, queryset=actors)
+    page = paginate(request, actor_filter.qs, ACTORS_PER_PAGE)
+    return render(
+        request,
+        "positions/actor_list.html",
+        {
+            "filter": actor_filter,
+            "page_obj": page,
+            "notices": form_errors(actor_filter.form) + actor_filter.notices,
+            "query_string": base_query_string(request),
+        },
+    )
 
 
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor, slug=slug)
-    return render(
-        request, "positions/actor.html", {"actor": actor, "positions": stances.positions_of(actor)}
+    actor = get_object_or_404(Actor.objects.select_related("parent"), slug=slug)
+    members = list(actor.members.order_by("name", "pk"))
+    identifiers = list(actor.identifiers.all())
+    positions = list(stances.positions_of(actor))
+    timeline = list(
+        visible_statements(request)
+        .by(actor)
+        .select_related("question__topic", "source")
+        .order_by("-date", "-pk")
     )
+    mark_position_changes(timeline)
+    return render(
+        request,
+        "positions/actor.html",
+        {
+            "actor": actor,
+            "members": members,
+            "identifiers": identifiers,
+            "positions": positions,
+            "timeline": timeline,
+        },
+    )
+
+
+def mark_position_changes(timeline):
+    """
+    Mark on each statement of an actor's timeline the position change it made, if any.
+
+    The same rule as `stances.position_history` (published statements in date order through
+    `stances.changes`), applied to every question from the timeline already loaded instead
+    of one query per question. tests/test_views_actor.py checks both agree.
+    """
+    per_question = {}
+    for statement in sorted(timeline, key=lambda s: (s.date, s.pk)):
+        statement.position_change = None
+        if statement.status == StatementStatus.PUBLISHED and statement.date <= (
+            timezone.localdate()
+        ):
+            per_question.setdefault(statement.question_id, []).append(statement)
+    for statements_in_order in per_question.values():
+        for change in stances.changes((s.date, s.stance, s) for s in statements_in_order):
+            change.statement.position_change = change
 
 
 def statement_list(request):
-    statements = Statement.objects.public().select_related("question", "source")[:100]
-    return render(request, "positions/statement_list.html", {"statements": statements})
-
-
-def statement_detail(request, pk):
-    statement = get_object_or_404(Statement.objects.public(), pk=pk)
-    return render(request, "positions/statement.html", {"statement": statement})
-
-
-def source_detail(request, pk):
-    return render(request, "positions/source.html", {"source": get_object_or_404(Source, pk=pk)})
-
-
-def condition_detail(request, slug):
+    statements = listed_statements(visible_statements(request))
+    statement_filter = StatementFilter(request.GET, queryset=statements)
+    page = paginate(request, statement_filter.qs, STATEMENTS_PER_PAGE)
     return render(
-        request, "positions/condition.html", {"condition": get_object_or_404(Condition, slug=slug)}
+        request,
+        "positions/statement_list.html",
+        {
+            "filter": statement_filter,
+            "page_obj": page,
+            "notices": form_errors(statement_filter.form),
+            "query_string": base_query_string(request),
+            "filtered": any(
+                value for key, value in request.GET.items() if key not in {"page", "sort"}
+            ),
+        },
     )
 
 
+def statement_detail(request, pk):
+    statement = get_object_or_404(
+        visible_statements(request).select_related("question__topic", "source"), pk=pk
+    )
+    signatures = list(statement.signatures.select_related("actor").order_by("-is_lead", "order"))
+    conditions = list(statement.conditions.all())
+    return render(
+        request,
+        "positions/statement.html",
+        {
+            "statement": statement,
+            "signatures": signatures,
+            "conditions": conditions,
+            "last_corrected": last_corrected(statement),
+        },
+    )
+
+
+def last_corrected(statement):
+    """
+    When readers were last shown a change to a public statement: its retraction, or an edit
+    saved after it was first published (a save within a minute of publishing is the
+    publication itself).
+    """
+    if statement.retracted_at:
+        return statement.retracted_at
+    published = statement.first_published_at
+    if published and statement.updated_at - published > datetime.timedelta(minutes=1):
+        return statement.updated_at
+    return None
+
+
+def source_detail(request, pk):
+    source = get_object_or_404(Source, pk=pk)
+    statements = list(
+        listed_statements(visible_statements(request).filter(source=source)).order_by(
+            "-date", "-pk"
+        )
+    )
+    # A source only becomes public with its first public statement: its title alone could
+    # reveal work still in draft.
+    if not any(s.is_public for s in statements) and not is_staff(request):
+        raise Http404("No public statement cites this source.")
+    return render(request, "positions/source.html", {"source": source, "statements": statements})
+
+
+def condition_detail(request, slug):
+    condition = get_object_or_404(Condition, slug=slug)
+    statements = list(
+        listed_statements(visible_statements(request).filter(conditions=condition)).order_by(
+            "-date", "-pk"
+        )
+    )
+    if not any(s.is_public for s in statements) and not is_staff(request):
+        raise Http404("No public statement names this condition.")
+    return render(
+        request,
+        "positions/condition.html",
+        {"condition": condition, "statements": statements},
+    )
+
+
+def corrections(request):
+    retracted = listed_statements(
+        Statement.objects.filter(status=StatementStatus.RETRACTED).order_by("-retracted_at", "-pk")
+    )
+    page = paginate(request, retracted, STATEMENTS_PER_PAGE)
+    return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
+
+
 def methodology(request):
-    return render(request, "positions/methodology.html", {"stances": Stance})
+    return render(
+        request,
+        "positions/methodology.html",
+        {
+            "definitions": [(Stance(s), STANCE_DEFINITIONS[s]) for s in stances.STANCE_ORDER],
+            "rules": [rule_html(rule) for rule in position_rules()],
+        },
+    )
+
+
+def position_rules():
+    """
+    The numbered rules from the docstring of `positions/stances.py`, so the methodology page
+    says exactly what the code documents, from one place.
+    """
+    doc = stances.__doc__ or ""
+    rules, current = [], None
+    for line in doc.splitlines():
+        match = re.match(r"^(\d+)\.\s+(.*)$", line.strip())
+        if match:
+            current = [match.group(2)]
+            rules.append(current)
+        elif current is not None and line.startswith("   ") and line.strip():
+            current.append(line.strip())
+        elif current is not None and not line.strip():
+            current = None
+    return [" ".join(parts) for parts in rules]
+
+
+def rule_html(rule):
+    """A rule as HTML: escaped, with the docstring's *emphasis* kept as emphasis."""
+    return mark_safe(re.sub(r"\*([^*]+)\*", r"<em>\1</em>", escape(rule)))  # noqa: S308

@@ -1,0 +1,104 @@
+"""
+Geometry for the server-rendered SVG chart of stance counts over time. The numbers come
+from `stances.stance_counts_over_time`; this module only turns them into coordinates.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from .models import Stance
+from .stances import STANCE_ORDER
+
+WIDTH, HEIGHT = 680, 260
+LEFT, RIGHT, TOP, BOTTOM = 44, 200, 16, 36
+# Each stance has its own dash pattern and an end label, so lines differ without colour.
+DASHES = {
+    Stance.SUPPORTS: "",
+    Stance.CONDITIONAL: "8 4",
+    Stance.OPPOSES: "2 3",
+    Stance.UNDECIDED: "12 4 2 4",
+}
+
+
+@dataclass
+class Line:
+    stance: str
+    label: str
+    points: str
+    dash: str
+    end_x: float
+    end_y: float
+    last: int
+
+
+@dataclass
+class Chart:
+    width: int = WIDTH
+    height: int = HEIGHT
+    lines: list = field(default_factory=list)
+    y_ticks: list = field(default_factory=list)  # (y, value)
+    x_ticks: list = field(default_factory=list)  # (x, label)
+    plot_left: int = LEFT
+    plot_right: int = WIDTH - RIGHT
+    plot_top: int = TOP
+    plot_bottom: int = HEIGHT - BOTTOM
+
+
+def stance_chart(series, end_date):
+    """
+    Step lines for `series` = `[(date, {stance: count})]` (oldest first), drawn up to
+    `end_date`. Returns None when there is nothing to draw.
+    """
+    if not series:
+        return None
+    start = series[0][0]
+    end = max(end_date, series[-1][0])
+    span_days = max((end - start).days, 1)
+    top_value = max(max(counts.values()) for _, counts in series) or 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(day):
+        return round(LEFT + plot_w * (day - start).days / span_days, 1)
+
+    def y(value):
+        return round(TOP + plot_h * (1 - value / top_value), 1)
+
+    chart = Chart()
+    for stance in STANCE_ORDER:
+        points, previous = [], None
+        for day, counts in series:
+            value = counts.get(stance, 0)
+            if previous is not None:
+                points.append((x(day), y(previous)))
+            points.append((x(day), y(value)))
+            previous = value
+        points.append((x(end), y(previous)))
+        chart.lines.append(
+            Line(
+                stance=stance,
+                label=Stance(stance).label,
+                points=" ".join(f"{px},{py}" for px, py in points),
+                dash=DASHES[stance],
+                end_x=x(end) + 6,
+                end_y=y(previous) + 4,
+                last=previous,
+            )
+        )
+    _spread_labels(chart.lines)
+    step = max(1, -(-top_value // 4))
+    chart.y_ticks = [(y(v), v) for v in range(0, top_value + 1, step)]
+    chart.x_ticks = [(x(start), _short(start)), (x(end), _short(end))]
+    return chart
+
+
+def _spread_labels(lines, gap=13):
+    """End labels of lines ending at the same height would overlap: push them apart."""
+    placed = []
+    for line in sorted(lines, key=lambda line: line.end_y):
+        if placed and line.end_y - placed[-1].end_y < gap:
+            line.end_y = round(placed[-1].end_y + gap, 1)
+        placed.append(line)
+
+
+def _short(day: datetime.date):
+    return day.strftime("%-d %b %Y")

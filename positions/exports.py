@@ -1,0 +1,189 @@
+"""
+Public downloads: streamed CSV and JSON, with the columns documented in
+docs/import-format.md (the same columns the import reads, so a download imports back).
+
+- `data/<type>.csv|json`: one file type of the whole data set (public statements only).
+- `data/all.json`: every file type in one JSON object, keyed by type.
+- `topics/<topic>/<question>/statements.csv|json`: a question's public statements.
+- `topics/<topic>/<question>/board.csv|json`: a question's board, the current position of
+  each actor (from `stances.current_positions`), optionally `?as_of=YYYY-MM-DD`.
+
+Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection); the admin's
+CSV and XLSX exports use the same function through `resources.SafeCSV`/`SafeXLSX`.
+"""
+
+import csv
+import datetime
+import json
+
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from . import stances
+from .importing import sanitize_cell
+from .models import Question, Statement
+from .resources import RESOURCES, StatementResource
+
+# Rows fetched per query while streaming; prefetches run once per chunk.
+CHUNK_SIZE = 500
+
+BOARD_COLUMNS = (
+    "as_of",
+    "question",
+    "actor",
+    "actor_name",
+    "actor_kind",
+    "country",
+    "stance",
+    "date",
+    "statement",
+    "summary",
+    "source",
+    "statement_url",
+)
+
+__all__ = ["sanitize_cell"]
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, for csv.writer streaming."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(columns, rows):
+    """Yield a CSV file line by line: the header, then each row dict, sanitised."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield writer.writerow(columns)
+    for row in rows:
+        yield writer.writerow([sanitize_cell(row[column]) for column in columns])
+
+
+def json_lines(rows):
+    """Yield a JSON array of objects, one object per line, without holding them all."""
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False)
+    yield "\n]\n"
+
+
+def download(file_name, fmt, columns, rows):
+    if fmt == "csv":
+        content, content_type = csv_lines(columns, rows), "text/csv; charset=utf-8"
+    else:
+        content, content_type = json_lines(rows), "application/json"
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}.{fmt}"'
+    return response
+
+
+def public_queryset(kind):
+    """What readers may download of a file type: drafts never leave the tracker."""
+    resource_class = RESOURCES[kind]
+    queryset = Statement.objects.public() if kind == "statements" else None
+    return resource_class.export_queryset(queryset)
+
+
+def resource_rows(resource, queryset, fmt):
+    """Rows of `resource` for `queryset`; JSON keeps list columns as arrays."""
+    convert = resource.export_values if fmt == "json" else resource.export_row
+    for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+        values = convert(obj)
+        yield {column: values[column] for column in resource.columns}
+
+
+def check_format(fmt):
+    if fmt not in ("csv", "json"):
+        raise Http404("Downloads are CSV or JSON.")
+
+
+@require_safe
+def data_download(request, kind, fmt):
+    check_format(fmt)
+    if kind not in RESOURCES:
+        raise Http404("No such file type.")
+    resource = RESOURCES[kind]()
+    rows = resource_rows(resource, public_queryset(kind), fmt)
+    return download(kind, fmt, resource.columns, rows)
+
+
+@require_safe
+def data_all(request):
+    """The whole public data set as one JSON object, in import order, streamed."""
+
+    def content():
+        yield "{"
+        for index, kind in enumerate(RESOURCES):
+            yield ("," if index else "") + f"\n{json.dumps(kind)}: "
+            resource = RESOURCES[kind]()
+            yield from json_lines(resource_rows(resource, public_queryset(kind), "json"))
+        yield "}\n"
+
+    response = StreamingHttpResponse(content(), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="position-tracker.json"'
+    return response
+
+
+def question_or_404(topic_slug, slug):
+    return get_object_or_404(
+        Question.objects.select_related("topic"), topic__slug=topic_slug, slug=slug
+    )
+
+
+@require_safe
+def question_statements_download(request, topic_slug, slug, fmt):
+    check_format(fmt)
+    question = question_or_404(topic_slug, slug)
+    resource = StatementResource()
+    queryset = StatementResource.export_queryset(Statement.objects.public().on(question))
+    return download(
+        f"{topic_slug}-{slug}-statements",
+        fmt,
+        resource.columns,
+        resource_rows(resource, queryset, fmt),
+    )
+
+
+def parse_as_of(value):
+    """`?as_of=` as a date, today when absent; None when it is not a date."""
+    if not value:
+        return timezone.localdate()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@require_safe
+def question_board_download(request, topic_slug, slug, fmt):
+    check_format(fmt)
+    question = question_or_404(topic_slug, slug)
+    as_of = parse_as_of(request.GET.get("as_of", ""))
+    if as_of is None:
+        return HttpResponseBadRequest(
+            "as_of must be a date written YYYY-MM-DD.", content_type="text/plain"
+        )
+    question_key = f"{question.topic.slug}/{question.slug}"
+
+    def rows():
+        for position in stances.current_positions(question, as_of).iterator(chunk_size=CHUNK_SIZE):
+            actor, statement = position.actor, position.statement
+            yield {
+                "as_of": as_of.isoformat(),
+                "question": question_key,
+                "actor": actor.slug,
+                "actor_name": actor.name,
+                "actor_kind": actor.kind,
+                "country": actor.country.code or "",
+                "stance": statement.stance,
+                "date": statement.date.isoformat(),
+                "statement": StatementResource.key_of(statement),
+                "summary": statement.summary,
+                "source": statement.source.url if statement.source else "",
+                "statement_url": request.build_absolute_uri(statement.get_absolute_url()),
+            }
+
+    return download(f"{topic_slug}-{slug}-board-{as_of.isoformat()}", fmt, BOARD_COLUMNS, rows())

@@ -1,0 +1,96 @@
+"""
+Atom feeds of new statements: overall, per question and per actor. Public statements only
+(published, and retracted ones shown as retracted); drafts never appear.
+"""
+
+from django.contrib.syndication.views import Feed
+from django.db.models import F, Prefetch
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from .models import Actor, Question, Signatory, Statement
+
+FEED_LENGTH = 50
+
+
+def latest_public_statements():
+    """Newest first: by when they were published, then by when they were recorded."""
+    return (
+        Statement.objects.public()
+        .select_related("question__topic", "source")
+        .prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=Signatory.objects.select_related("actor").order_by("order", "pk"),
+            )
+        )
+        .order_by(F("first_published_at").desc(nulls_last=True), "-created_at", "-pk")
+    )
+
+
+class LatestStatementsFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Position Tracker: new statements"
+    subtitle = "Dated, sourced statements of who stands where, newest first."
+
+    def link(self):
+        return reverse("positions:statement_list")
+
+    def items(self):
+        return latest_public_statements()[:FEED_LENGTH]
+
+    def item_title(self, statement):
+        actors = ", ".join(s.actor.name for s in statement.signatures.all())
+        title = f"{actors}: {statement.get_stance_display()} — {statement.question.label}"
+        if statement.is_retracted:
+            title = f"[Retracted] {title}"
+        return title
+
+    def item_description(self, statement):
+        text = statement.summary
+        if statement.is_retracted and statement.correction_note:
+            text += f"\n\nCorrection: {statement.correction_note}"
+        return text
+
+    def item_link(self, statement):
+        return statement.get_absolute_url()
+
+    def item_pubdate(self, statement):
+        return statement.first_published_at or statement.created_at
+
+    def item_updateddate(self, statement):
+        return statement.updated_at
+
+    def item_author_name(self, statement):
+        return ", ".join(s.actor.name for s in statement.signatures.all())
+
+
+class QuestionStatementsFeed(LatestStatementsFeed):
+    def get_object(self, request, topic_slug, slug):
+        return get_object_or_404(
+            Question.objects.select_related("topic"), topic__slug=topic_slug, slug=slug
+        )
+
+    def title(self, question):
+        return f"Position Tracker: {question.topic.title} — {question.title}"
+
+    def link(self, question):
+        return question.get_absolute_url()
+
+    def items(self, question):
+        return latest_public_statements().on(question)[:FEED_LENGTH]
+
+
+class ActorStatementsFeed(LatestStatementsFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Actor, slug=slug)
+
+    def title(self, actor):
+        return f"Position Tracker: statements by {actor.name}"
+
+    def link(self, actor):
+        return actor.get_absolute_url()
+
+    def items(self, actor):
+        return latest_public_statements().by(actor)[:FEED_LENGTH]

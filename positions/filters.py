@@ -1,0 +1,201 @@
+"""
+The filters readers use on public lists. Invalid values never break a page: a field that does
+not validate is left out of the filtering and its message is shown above the results.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django_countries import countries
+
+from . import stances
+from .models import (
+    Actor,
+    ActorKind,
+    Question,
+    Signatory,
+    SourceKind,
+    Stance,
+    Statement,
+)
+from .search import MAX_SEARCH_LENGTH, search_statements
+
+
+def country_choices():
+    """The countries some actor belongs to (one query), by name: a short, useful list."""
+    codes = (
+        Actor.objects.exclude(country="").order_by().values_list("country", flat=True).distinct()
+    )
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
+
+
+def question_choices(request=None):
+    return Question.objects.select_related("topic").order_by("topic__title", "display_order", "pk")
+
+
+class QuestionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, question):
+        return f"{question.topic.title}: {question.label}"
+
+
+class SearchField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_SEARCH_LENGTH)
+        kwargs.setdefault("strip", True)
+        super().__init__(**kwargs)
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
+class SlugField(forms.SlugField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)  # Actor.slug's length
+        super().__init__(**kwargs)
+
+
+class SlugFilter(django_filters.CharFilter):
+    field_class = SlugField
+
+
+class QuestionFilter(django_filters.ModelChoiceFilter):
+    field_class = QuestionChoiceField
+
+
+class CountriesOnceMixin:
+    """Evaluate the country choices once per request, not for validation and again to render."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["country"].choices = [("", "Any country"), *country_choices()]
+
+
+class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
+    q = SearchFilter(
+        label="Search",
+        method="filter_text",
+        help_text="Words from the summary or quote, or an actor's name.",
+    )
+    question = QuestionFilter(queryset=question_choices, empty_label="Any question")
+    stance = django_filters.ChoiceFilter(choices=Stance.choices, empty_label="Any stance")
+    kind = django_filters.ChoiceFilter(
+        label="Actor kind",
+        choices=ActorKind.choices,
+        method="filter_signatory",
+        empty_label="Any kind",
+    )
+    country = django_filters.ChoiceFilter(
+        label="Actor country",
+        choices=country_choices,
+        method="filter_signatory",
+        empty_label="Any country",
+    )
+    source_kind = django_filters.ChoiceFilter(
+        label="Source kind",
+        field_name="source__kind",
+        choices=SourceKind.choices,
+        empty_label="Any source",
+    )
+    date_from = django_filters.DateFilter(
+        label="From",
+        field_name="date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        label="To",
+        field_name="date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    actor = SlugFilter(
+        label="Actor",
+        method="filter_signatory",
+        widget=forms.HiddenInput,
+    )
+    # Sorting is limited to this allow-list; anything else is reported and ignored.
+    sort = django_filters.OrderingFilter(
+        label="Sort by",
+        empty_label="Newest first",
+        fields=(("date", "date"), ("question__title", "question")),
+        field_labels={"date": "Oldest first", "-date": "Newest first", "question": "Question"},
+    )
+
+    class Meta:
+        model = Statement
+        fields = []
+
+    def filter_text(self, statements, name, value):
+        return search_statements(statements, value)
+
+    def filter_signatory(self, statements, name, value):
+        # A subquery rather than a join: a joint statement must not appear once per signatory.
+        lookup = {"kind": "actor__kind", "country": "actor__country", "actor": "actor__slug"}
+        signatures = Signatory.objects.filter(**{lookup[name]: value}).values("statement_id")
+        return statements.filter(pk__in=signatures)
+
+    def filter_queryset(self, statements):
+        statements = super().filter_queryset(statements)
+        if not self.form.cleaned_data.get("sort"):
+            statements = statements.order_by("-date", "-pk")
+        return statements
+
+
+class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
+    q = SearchFilter(
+        label="Name",
+        method="filter_name",
+        help_text="Part of a name or of another name the actor is known by.",
+    )
+    kind = django_filters.ChoiceFilter(choices=ActorKind.choices, empty_label="Any kind")
+    country = django_filters.ChoiceFilter(choices=country_choices, empty_label="Any country")
+    question = QuestionFilter(
+        label="Question",
+        queryset=question_choices,
+        empty_label="Any question",
+        method="filter_position",
+    )
+    stance = django_filters.ChoiceFilter(
+        label="Current stance on that question",
+        choices=Stance.choices,
+        empty_label="Any stance",
+        method="filter_position",
+    )
+
+    class Meta:
+        model = Actor
+        fields = []
+
+    def filter_name(self, actors, name, value):
+        value = " ".join(value.split())
+        return actors.filter(Q(name__icontains=value) | Q(aliases__icontains=value))
+
+    def filter_position(self, actors, name, value):
+        # Applied once in filter_queryset, where question and stance are seen together.
+        return actors
+
+    def filter_queryset(self, actors):
+        actors = super().filter_queryset(actors)
+        question = self.form.cleaned_data.get("question")
+        stance = self.form.cleaned_data.get("stance")
+        if question:
+            # Compared in Python on purpose: a stance filter chained onto current_positions()
+            # would be applied before the window picks each actor's latest statement, and so
+            # answer "who ever said X" instead of "who holds X now". One query either way.
+            holders = [
+                position.actor_id
+                for position in stances.current_positions(question)
+                if not stance or position.statement.stance == stance
+            ]
+            actors = actors.filter(pk__in=holders)
+        return actors
+
+    @property
+    def notices(self):
+        """Advice about a combination that cannot be applied as asked."""
+        self.form.errors  # noqa: B018 -- validates the form, filling cleaned_data
+        data = self.form.cleaned_data
+        if data.get("stance") and not data.get("question"):
+            return ["A stance filter needs a question: choose one to see who holds that stance."]
+        return []

@@ -1,0 +1,123 @@
+"""
+Import a CSV, XLSX or JSON file of one type, for files too large for the admin:
+
+    manage.py import_data statements statements.csv [--dry-run] [--user NAME]
+    manage.py import_data all position-tracker.json   (every type, all or nothing)
+
+(`import_statements FILE`, `import_actors FILE`, ... are the same command for one type.)
+The whole file is checked first; one bad row means nothing is written. Re-importing the
+same file changes nothing. Without --user, the import runs as the operator of the server,
+who may publish; with --user it has that user's permissions and is recorded as theirs.
+"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from positions.importing import (
+    ImportContext,
+    ImportFileError,
+    MissingPart,
+    NoRows,
+    Progress,
+    read_table,
+    run_import,
+)
+from positions.resources import RESOURCES
+
+MAX_ERRORS_SHOWN = 200
+ALL = "all"
+
+
+class Command(BaseCommand):
+    help = "Import a CSV, XLSX or JSON file of one type (see docs/import-format.md)."
+    kind = None  # set by the per-type commands
+
+    def add_arguments(self, parser):
+        if self.kind is None:
+            parser.add_argument(
+                "kind",
+                choices=[*RESOURCES, ALL],
+                help="The type of rows; 'all' reads every type from a whole-data-set JSON "
+                "(/data/all.json) or a workbook with one sheet per type.",
+            )
+        parser.add_argument("file", help="A .csv, .xlsx or .json file.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check every row and report what would change, without writing anything.",
+        )
+        parser.add_argument(
+            "--user",
+            help="Record the changes as this user's and apply their permissions "
+            "(an editor's import cannot publish).",
+        )
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args, **options):
+        kind = self.kind or options["kind"]
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No file at {path}.")
+        user = None
+        if options["user"]:
+            try:
+                user = get_user_model().objects.get_by_natural_key(options["user"])
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"No user named {options['user']!r}.") from None
+        # Without --user the server's operator imports, and may publish.
+        context = ImportContext(user=user, file_name=path.name, can_publish=user is None)
+        data = path.read_bytes()
+        if kind != ALL:
+            report = self.import_one(kind, data, path.name, context, options, options["dry_run"])
+            if not report.ok:
+                raise CommandError(f"{len(report.errors)} errors: nothing was imported.")
+            return
+
+        # Every type from one file, in import order, all or nothing: each type is written
+        # (so the next can refer to it) inside one transaction, rolled back on an error
+        # or for a dry run.
+        with transaction.atomic():
+            for each in RESOURCES:
+                report = self.import_one(each, data, path.name, context, options, False)
+                if report is not None and not report.ok:
+                    transaction.set_rollback(True)
+                    raise CommandError(
+                        f"{len(report.errors)} errors in {each}: nothing was imported."
+                    )
+            if options["dry_run"]:
+                transaction.set_rollback(True)
+                self.stdout.write("Dry run: every change above was rolled back.")
+
+    def import_one(self, kind, data, file_name, context, options, dry_run):
+        try:
+            table = read_table(data, file_name, kind=kind, part_required=self.several(options))
+        except (MissingPart, NoRows) as error:
+            if not self.several(options):
+                raise CommandError(f"{file_name}: {error}") from None
+            self.stderr.write(f"{kind}: nothing to import ({error})")
+            return None
+        except ImportFileError as error:
+            raise CommandError(f"{file_name}: {error}") from None
+        if table.sheet:
+            self.stderr.write(f"Reading sheet {table.sheet!r} of {file_name}.")
+        progress = Progress(
+            len(table.rows),
+            f"Checking {kind}",
+            stream=self.stderr,
+            enabled=not options["no_progress"],
+        )
+        report = run_import(
+            RESOURCES[kind](), table, context=context, dry_run=dry_run, progress=progress
+        )
+        for error in report.errors[:MAX_ERRORS_SHOWN]:
+            self.stderr.write(self.style.ERROR(str(error)))
+        if len(report.errors) > MAX_ERRORS_SHOWN:
+            self.stderr.write(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more errors.")
+        self.stdout.write(report.summary())
+        return report
+
+    def several(self, options):
+        return (self.kind or options["kind"]) == ALL

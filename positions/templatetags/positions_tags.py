@@ -1,0 +1,96 @@
+"""Reusable page pieces: stance badge, tally bar, source citation, pagination."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from ..models import Stance
+from ..stances import STANCE_ORDER
+
+register = template.Library()
+
+# A stance is never told by colour alone: each has a symbol and its words too.
+STANCE_SYMBOLS = {
+    Stance.SUPPORTS: "✓",
+    Stance.CONDITIONAL: "◐",
+    Stance.OPPOSES: "✗",
+    Stance.UNDECIDED: "?",
+}
+
+
+@register.inclusion_tag("includes/stance_badge.html")
+def stance_badge(stance, retracted=False):
+    stance = Stance(stance)
+    return {
+        "stance": stance,
+        "symbol": STANCE_SYMBOLS[stance],
+        "definition": stance.definition,
+        "retracted": retracted,
+    }
+
+
+@register.inclusion_tag("includes/tally_bar.html")
+def tally_bar(counts, caption=""):
+    """A horizontal bar of actors per stance, with the numbers written out beside it."""
+    total = sum(counts.get(s, 0) for s in STANCE_ORDER)
+    segments, offset = [], 0.0
+    for stance in STANCE_ORDER:
+        count = counts.get(stance, 0)
+        share = 100.0 * count / total if total else 0.0
+        segments.append(
+            {
+                "stance": Stance(stance),
+                "symbol": STANCE_SYMBOLS[stance],
+                "count": count,
+                "x": round(offset, 3),
+                "width": round(share, 3),
+            }
+        )
+        offset += share
+    return {"segments": segments, "total": total, "caption": caption}
+
+
+@register.inclusion_tag("includes/source_citation.html")
+def source_citation(source, statement=None):
+    return {"source": source, "statement": statement}
+
+
+@register.inclusion_tag("includes/pagination.html")
+def pagination(page_obj, query_string=""):
+    """Previous/next links that keep the current filters (query_string has no `page`)."""
+    return {"page_obj": page_obj, "query_string": query_string}
+
+
+@register.simple_tag
+def stance_symbol(stance):
+    return STANCE_SYMBOLS[Stance(stance)]
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context, path=None):
+    """The absolute address of this page without its query string (or of `path`)."""
+    request = context["request"]
+    return request.build_absolute_uri(path or request.path)
+
+
+@register.simple_tag
+def statement_date(statement):
+    """The date as precisely as the evidence gives it ('November 2024'), machine-readable too."""
+    machine = {"year": "%Y", "month": "%Y-%m"}.get(statement.date_precision, "%Y-%m-%d")
+    return format_html(
+        '<time datetime="{}">{}</time>', statement.date.strftime(machine), statement.date_display
+    )
+
+
+@register.simple_tag
+def source_link(source, prefix="", limit=None):
+    """
+    A link to the document itself; a source that is not online (no URL) links to its page
+    here instead, so there is never an empty or dead link.
+    """
+    text = prefix + (Truncator(source.title).chars(limit) if limit else source.title)
+    if source.url:
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer external">{}</a>', source.url, text
+        )
+    return format_html('<a href="{}">{}</a>', source.get_absolute_url(), text)

@@ -1,0 +1,175 @@
+"""The question board: who stands where, filtered, as of a date, with chart and conditions."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+
+from positions import stances
+from positions.models import ActorKind, Stance, StatementStatus
+from tests.builders import BOARD_URL as URL
+from tests.builders import build_record
+from tests.factories import ActorFactory, QuestionFactory, StatementFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def grouped(response):
+    return {
+        stance.value: [p.actor.slug for p in positions]
+        for stance, positions in response.context["groups"]
+    }
+
+
+def test_it_groups_actors_by_their_current_stance(client):
+    build_record()
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert grouped(response) == {
+        "supports": [],
+        "conditional": ["us-administration"],
+        "opposes": ["cisco", "digital-rights-groups", "ron-wyden", "tim-kaine"],
+        "undecided": [],
+    }
+
+
+def test_it_reads_positions_from_the_position_rules(client):
+    record = build_record()
+    response = client.get(URL)
+    board = {s: sorted(slugs) for s, slugs in grouped(response).items() if slugs}
+    expected = {}
+    for position in stances.current_positions(record.ratification):
+        expected.setdefault(position.statement.stance, []).append(position.actor.slug)
+    assert board == {s: sorted(v) for s, v in expected.items()}
+
+
+def test_it_shows_kind_country_date_summary_and_links_to_statement_and_source(client):
+    record = build_record()
+    html = client.get(URL).content.decode()
+    cisco = record.statements["cisco"]
+    assert "Company" in html and "United States of America" in html
+    assert "30 Oct 2024" in html
+    assert cisco.summary in html
+    assert f'href="{cisco.get_absolute_url()}"' in html
+    assert f'href="{cisco.source.url}"' in html
+
+
+def test_it_never_shows_drafts_or_retracted_statements_as_positions(client):
+    record = build_record()
+    html = client.get(URL).content.decode()
+    assert record.statements["draft"].summary not in html
+    assert "us-department-of-justice" not in str(grouped(client.get(URL)))
+
+
+def test_it_filters_by_actor_kind(client):
+    build_record()
+    response = client.get(URL, {"kind": ActorKind.LEGISLATOR})
+    assert grouped(response)["opposes"] == ["ron-wyden", "tim-kaine"]
+    assert grouped(response)["conditional"] == []
+    assert response.context["total"] == 2
+
+
+def test_it_filters_by_country(client):
+    build_record()
+    response = client.get(URL, {"country": "US"})
+    assert "digital-rights-groups" not in grouped(response)["opposes"]
+    assert "cisco" in grouped(response)["opposes"]
+
+
+def test_as_of_shows_the_board_as_it_stood_on_that_day(client):
+    build_record()
+    response = client.get(URL, {"as_of": "2024-07-01"})
+    assert grouped(response) == {
+        "supports": [],
+        "conditional": [],
+        "opposes": [],
+        "undecided": ["cisco"],
+    }
+    assert "As of 1 July 2024" in response.content.decode()
+
+
+def test_a_future_as_of_date_is_refused_with_a_message_and_today_is_shown(client):
+    build_record()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.get(URL, {"as_of": tomorrow.isoformat()})
+    assert response.context["as_of"] == timezone.localdate()
+    assert "future" in response.content.decode()
+
+
+def test_the_chart_and_its_table_carry_the_counts_over_time(client):
+    record = build_record()
+    response = client.get(URL)
+    html = response.content.decode()
+    assert response.context["series"] == stances.stance_counts_over_time(record.ratification)
+    assert "<svg" in html and 'role="img"' in html and "<title" in html
+    assert html.count("<polyline") == 4
+    table = html[html.index("<table") : html.index("</table>")]
+    assert re.search(r"30 Oct 2024</time></th><td>0</td><td>1</td><td>4</td><td>0</td>", table)
+    assert re.search(r"1 Jun 2024</time></th><td>0</td><td>0</td><td>0</td><td>1</td>", table)
+
+
+def test_the_chart_uses_no_inline_style(client):
+    build_record()
+    html = client.get(URL).content.decode()
+    assert "style=" not in html
+    assert "<style" not in html and "<script" not in html
+
+
+def test_without_statements_the_board_says_so_and_draws_no_chart(client):
+    question = QuestionFactory()
+    StatementFactory(question=question, status=StatementStatus.DRAFT)
+    response = client.get(question.get_absolute_url())
+    assert response.context["chart"] is None
+    assert "No published statement on this question yet" in response.content.decode()
+
+
+def test_it_lists_the_conditions_named_who_names_them_and_their_status(client):
+    record = build_record()
+    response = client.get(URL)
+    (condition,) = response.context["conditions"]
+    assert condition == record.condition
+    assert [a.slug for a in condition.named_by] == ["us-administration"]
+    html = response.content.decode()
+    assert record.condition.text in html and "Open" in html
+
+
+def test_a_condition_named_only_in_a_draft_is_not_listed(client):
+    question, condition = QuestionFactory(), None
+    from tests.factories import ConditionFactory
+
+    condition = ConditionFactory(text="Secret demand")
+    StatementFactory(
+        question=question,
+        stance=Stance.CONDITIONAL,
+        conditions=[condition],
+        status=StatementStatus.DRAFT,
+    )
+    StatementFactory(question=question)
+    response = client.get(question.get_absolute_url())
+    assert response.context["conditions"] == []
+    assert "Secret demand" not in response.content.decode()
+
+
+def test_a_joint_statement_puts_every_signatory_on_the_board(client):
+    question = QuestionFactory()
+    a, b = ActorFactory(slug="a"), ActorFactory(slug="b")
+    StatementFactory(question=question, actors=[a, b], stance=Stance.OPPOSES)
+    response = client.get(question.get_absolute_url())
+    assert grouped(response)["opposes"] == ["a", "b"]
+
+
+def test_an_unknown_board_is_404(client):
+    build_record()
+    assert client.get("/topics/un-convention-against-cybercrime/nope/").status_code == 404
+    assert client.get("/topics/nope/ratification-by-the-united-states/").status_code == 404
+
+
+def test_the_stance_is_never_shown_by_colour_alone(client):
+    build_record()
+    html = client.get(URL).content.decode()
+    for stance in Stance:
+        assert stance.label in html
+    assert "✗" in html and "◐" in html

@@ -1,0 +1,88 @@
+"""
+Every public page runs a fixed number of queries: the same on the small record and on one
+twenty times larger. The numbers are pinned; each page's view lists what they are.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from positions.models import Statement
+from tests.builders import build_record, grow
+
+pytestmark = pytest.mark.django_db
+
+BOARD = "/topics/un-convention-against-cybercrime/ratification-by-the-united-states/"
+
+# url (with filters, where a page has them) -> queries. What they are, per page:
+PINNED = {
+    # topics count, topics page, their questions, tallies, latest statements + signatories
+    "/": 6,
+    # topic, questions, tallies, latest statements + signatories
+    "/topics/un-convention-against-cybercrime/": 5,
+    # question+topic, countries for the filter, positions, chart series, counted conditions,
+    # their signatories, other questions
+    BOARD: 7,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
+    # countries, questions for the filter (rendered), count, page of actors
+    "/actors/": 4,
+    # + the question (validation) and the current positions on it
+    "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 6,
+    # actor+parent, members, identifiers, positions, timeline
+    "/actors/us-administration/": 5,
+    "/actors/cisco/": 5,
+    # countries, questions for the filter (rendered), count, page, signatories
+    "/statements/": 5,
+    # + the question (validation)
+    "/statements/?q=human&stance=opposes&kind=company&country=US&source_kind=news_report"
+    "&date_from=2024-01-01&date_to=2024-12-31&sort=-date&question={ratification}": 6,
+    # statement+question+topic+source, signatories, conditions
+    "/statements/{letter}/": 3,
+    # source, statements, signatories
+    "/sources/{cio}/": 3,
+    # condition, statements, signatories
+    "/conditions/human-rights-safeguards/": 3,
+    "/methodology/": 0,
+    # count, page of retracted statements, signatories
+    "/corrections/": 3,
+    # per section with records (topics, questions, actors, statements, sources, conditions):
+    # a count for the paginator and the items
+    "/sitemap.xml": 12,
+}
+
+
+def fill(url, record):
+    return url.format(
+        ratification=record.ratification.pk,
+        letter=record.statements["letter"].pk,
+        cio=record.sources["cio"].pk,
+    )
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_it_runs_the_same_pinned_number_of_queries_on_twenty_times_the_data(client):
+    record = build_record()
+    small = {url: count_queries(client, fill(url, record)) for url in PINNED}
+    grow(record, 20)
+    large = {url: count_queries(client, fill(url, record)) for url in PINNED}
+    assert small == PINNED
+    assert large == PINNED
+
+
+def test_the_larger_data_set_really_is_twenty_times_larger():
+    record = build_record()
+    small = Statement.objects.count()
+    grow(record, 20)
+    assert Statement.objects.count() >= 20 * small
+
+
+def test_it_pins_the_board_with_django_assert_num_queries(client, django_assert_num_queries):
+    build_record()
+    with django_assert_num_queries(PINNED[BOARD]):
+        client.get(BOARD)

@@ -1,0 +1,82 @@
+"""Titles, descriptions, OpenGraph, canonical links, landmarks and sitemap.xml."""
+
+import re
+
+import pytest
+
+from tests.builders import BOARD_URL, build_record
+
+pytestmark = pytest.mark.django_db
+
+
+def public_urls(record):
+    return [
+        "/",
+        record.topic.get_absolute_url(),
+        BOARD_URL,
+        "/actors/",
+        "/actors/cisco/",
+        "/statements/",
+        record.statements["letter"].get_absolute_url(),
+        record.sources["cio"].get_absolute_url(),
+        record.condition.get_absolute_url(),
+        "/methodology/",
+        "/corrections/",
+    ]
+
+
+def test_every_page_has_one_h1_title_description_og_and_canonical(client):
+    record = build_record()
+    titles = set()
+    for url in public_urls(record):
+        html = client.get(url).content.decode()
+        assert html.count("<h1") == 1, url
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+        assert title.endswith("· Position Tracker"), url
+        titles.add(title)
+        assert re.search(r'<meta name="description" content="[^"]{20,}">', html), url
+        for prop in ("og:title", "og:description", "og:url", "og:type", "og:site_name"):
+            assert f'property="{prop}"' in html, (url, prop)
+        path = url.split("?")[0]
+        assert f'<link rel="canonical" href="http://testserver{path}">' in html, url
+
+
+def test_every_page_has_landmarks_a_skip_link_and_no_inline_code(client):
+    record = build_record()
+    for url in public_urls(record):
+        html = client.get(url).content.decode()
+        assert '<a class="skip-link" href="#main">' in html
+        assert '<main id="main"' in html and "<header" in html and "<footer" in html
+        assert '<nav aria-label="Main">' in html
+        assert "style=" not in html and "<style" not in html and "<script" not in html, url
+
+
+def test_canonical_drops_the_query_string(client):
+    build_record()
+    html = client.get("/statements/", {"stance": "opposes"}).content.decode()
+    assert '<link rel="canonical" href="http://testserver/statements/">' in html
+
+
+def test_every_form_control_has_a_label(client):
+    build_record()
+    for url in ["/actors/", "/statements/", BOARD_URL]:
+        html = client.get(url).content.decode()
+        controls = re.findall(r"<(?:select|input)\b[^>]*>", html)
+        visible = [c for c in controls if 'type="hidden"' not in c]
+        assert len(visible) >= 3, url
+        for control in visible:
+            control_id = re.search(r'\bid="([^"]+)"', control).group(1)
+            assert f'<label for="{control_id}">' in html, (url, control_id)
+
+
+def test_the_sitemap_lists_public_pages_and_no_draft(client):
+    record = build_record()
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    xml = response.content.decode()
+    for url in public_urls(record):
+        assert f"<loc>http://testserver{url}</loc>" in xml, url
+    assert record.statements["retracted"].get_absolute_url() in xml
+    assert f"<loc>http://testserver{record.statements['draft'].get_absolute_url()}</loc>" not in xml
+    draft_source = record.statements["draft"].source.get_absolute_url()
+    assert f"<loc>http://testserver{draft_source}</loc>" not in xml

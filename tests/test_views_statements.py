@@ -1,0 +1,105 @@
+"""The statement list (filters, search, sorting, pagination) and the statement page."""
+
+import datetime
+
+import pytest
+
+from positions.models import ActorKind, SourceKind, Stance
+from positions.views import STATEMENTS_PER_PAGE
+from tests.builders import build_record
+from tests.factories import SourceFactory, StatementFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def listed(response):
+    return [s.pk for s in response.context["page_obj"].object_list]
+
+
+def pks(record, *names):
+    return [record.statements[name].pk for name in names]
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def test_it_lists_public_statements_newest_first_with_retracted_marked(client):
+    record = build_record()
+    response = client.get("/statements/")
+    listed_pks = listed(response)
+    assert record.statements["draft"].pk not in listed_pks
+    assert record.statements["retracted"].pk in listed_pks
+    dates = [s.date for s in response.context["page_obj"].object_list]
+    assert dates == sorted(dates, reverse=True)
+    assert "(retracted)" in response.content.decode()
+
+
+def test_staff_see_drafts_in_the_list(client):
+    record = build_record()
+    client.force_login(UserFactory(is_staff=True))
+    assert record.statements["draft"].pk in listed(client.get("/statements/"))
+
+
+def test_it_filters_by_question_and_stance(client):
+    record = build_record()
+    response = client.get(
+        "/statements/", {"question": record.ratification.pk, "stance": Stance.OPPOSES}
+    )
+    assert sorted(listed(response)) == sorted(pks(record, "letter", "cisco", "rights"))
+
+
+def test_it_filters_by_actor_kind_and_country_once_per_statement(client):
+    record = build_record()
+    response = client.get("/statements/", {"kind": ActorKind.LEGISLATOR, "country": "US"})
+    # The joint letter has two legislators but is listed once.
+    assert listed(response) == pks(record, "letter")
+
+
+def test_it_filters_by_date_range_and_source_kind(client):
+    record = build_record()
+    response = client.get("/statements/", {"date_from": "2024-10-29", "date_to": "2024-10-29"})
+    assert listed(response) == pks(record, "letter")
+    response = client.get("/statements/", {"source_kind": SourceKind.PRESS_RELEASE})
+    assert listed(response) == pks(record, "letter")
+
+
+def test_it_filters_by_actor_slug(client):
+    record = build_record()
+    assert sorted(listed(client.get("/statements/", {"actor": "cisco"}))) == sorted(
+        pks(record, "cisco_early", "cisco")
+    )
+
+
+def test_search_matches_summary_quote_and_actor_names(client):
+    record = build_record()
+    assert listed(client.get("/statements/", {"q": "authoritarian"})) == pks(
+        record, "rights", "letter"
+    )
+    assert listed(client.get("/statements/", {"q": "surveil"})) == pks(record, "letter")
+    assert sorted(listed(client.get("/statements/", {"q": "Cisco"}))) == sorted(
+        pks(record, "cisco_early", "cisco")
+    )
+
+
+def test_sorting_follows_the_allow_list(client):
+    build_record()
+    oldest = client.get("/statements/", {"sort": "date"}).context["page_obj"].object_list
+    assert [s.date for s in oldest] == sorted(s.date for s in oldest)
+    response = client.get("/statements/", {"sort": "summary"})
+    assert response.status_code == 200
+    assert "Sort by" in response.content.decode() and "was ignored" in response.content.decode()
+
+
+def test_pagination_keeps_the_filters(client):
+    source = SourceFactory()
+    for i in range(STATEMENTS_PER_PAGE + 2):
+        StatementFactory(stance=Stance.OPPOSES, source=source, date=D(2024, 1, 1 + i % 28))
+    StatementFactory(stance=Stance.SUPPORTS)
+    response = client.get("/statements/", {"stance": "opposes", "sort": "date"})
+    html = response.content.decode()
+    assert 'href="?stance=opposes&amp;sort=date&amp;page=2"' in html
+    second = client.get("/statements/", {"stance": "opposes", "sort": "date", "page": 2})
+    assert len(listed(second)) == 2
+    assert 'href="?stance=opposes&amp;sort=date&amp;page=1"' in second.content.decode()
