@@ -17,11 +17,12 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
-from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, reverse
 
 from positions.models import Actor, Source, SourceKind, Statement, StatementStatus
 from tests.factories import ActorFactory, SourceFactory, StatementFactory, UserFactory
 from tests.hostile import (
+    admin_urls,
     body_of,
     build_hostile_record,
     escaped_marker,
@@ -116,56 +117,6 @@ def test_a_statement_page_escapes_its_quote_and_citation(client, record):
 
 
 # --- Stored XSS in the admin ----------------------------------------------------------------
-
-
-def admin_urls(record):
-    """Every admin page that takes no more than an object or app: index, lists, forms,
-    history, deletion, and any custom view a ModelAdmin adds, from the admin's URLconf."""
-    objects = {}
-    for obj in record.objects.values():
-        objects.setdefault(type(obj), obj)
-    for model in admin.site._registry:
-        if model not in objects:
-            first = model._default_manager.order_by("pk").first()
-            if first is not None:
-                objects[model] = first
-    by_prefix = {f"{m._meta.app_label}_{m._meta.model_name}_": m for m in admin.site._registry}
-
-    admin_resolver = next(
-        entry
-        for entry in get_resolver().url_patterns
-        if isinstance(entry, URLResolver) and entry.namespace == "admin"
-    )
-
-    def walk(resolver):
-        for entry in resolver.url_patterns:
-            if isinstance(entry, URLResolver):
-                yield from walk(entry)
-            elif isinstance(entry, URLPattern) and entry.name:
-                yield entry
-
-    urls, skipped = [], []
-    for entry in walk(admin_resolver):
-        name, regex = entry.name, entry.pattern.regex
-        model = next((m for p, m in by_prefix.items() if name.startswith(p)), None)
-        obj = objects.get(model)
-        # simple-history's version page has positional arguments: object id, version id.
-        names = list(regex.groupindex) or ["object_id", "version_id"][: regex.groups]
-        values = {"app_label": "positions" if Actor in admin.site._registry else "auth"}
-        if obj is not None:
-            values["object_id"] = values["id"] = obj.pk  # "id": the user password form
-            if hasattr(obj, "history"):
-                values["version_id"] = obj.history.order_by("history_id").first().history_id
-        if not set(names) <= set(values):
-            skipped.append(name)  # e.g. view_on_site (content type and object, redirects)
-            continue
-        if regex.groupindex:
-            urls.append(reverse(f"admin:{name}", kwargs={n: values[n] for n in names}))
-        else:
-            urls.append(reverse(f"admin:{name}", args=[values[n] for n in names]))
-        if name.endswith("_changelist"):
-            urls.append(urls[-1] + "?" + urlencode({"q": payload("search")}))
-    return urls, skipped
 
 
 def test_payloads_come_out_escaped_on_every_admin_page(client, record):
