@@ -47,6 +47,10 @@ class TrackedAdmin(SimpleHistoryAdmin):
     # An address typed without a scheme is taken as https, not http (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses text with NUL bytes; nobody searches for one.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
     def history_view(self, request, object_id, extra_context=None):
         self.check_ids(object_id)
         return super().history_view(request, object_id, extra_context)
@@ -392,6 +396,10 @@ class StatementAdmin(TrackerImportExportMixin, TrackedAdmin):
 
     # --- history ---
 
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses text with NUL bytes; nobody searches for one.
+        return super().get_search_results(request, queryset, search_term.replace("\x00", ""))
+
     def history_view(self, request, object_id, extra_context=None):
         self.check_ids(object_id)
         # Signatories have their own history; a joint statement's page shows it too.
@@ -467,7 +475,14 @@ class StatementAdmin(TrackerImportExportMixin, TrackedAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if not change:
+        if change:
+            # A revert saves an old version whole: the record's own stamps (who created it,
+            # when it was first published or retracted) must not go back with it.
+            stamps = ("created_by_id", "first_published_at", "retracted_at")
+            stored = Statement.objects.filter(pk=obj.pk).values(*stamps).first() or {}
+            for field, value in stored.items():
+                setattr(obj, field, value)
+        else:
             obj.created_by = request.user
         obj.updated_by = request.user
         stored = getattr(form, "stored_status", None) or StatementStatus.DRAFT

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_safe
 
 from . import stances
 from .importing import sanitize_cell
-from .models import Question, Statement
+from .models import Condition, Question, Source, Statement
 from .resources import RESOURCES, StatementResource
+from .views import as_of_error
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 500
@@ -82,9 +83,12 @@ def download(file_name, fmt, columns, rows):
 
 def public_queryset(kind):
     """What readers may download of a file type: drafts never leave the tracker."""
-    resource_class = RESOURCES[kind]
-    queryset = Statement.objects.public() if kind == "statements" else None
-    return resource_class.export_queryset(queryset)
+    public = {
+        "statements": Statement.objects.public(),
+        "sources": Source.objects.public(),
+        "conditions": Condition.objects.public(),
+    }
+    return RESOURCES[kind].export_queryset(public.get(kind))
 
 
 def resource_rows(resource, queryset, fmt):
@@ -147,25 +151,21 @@ def question_statements_download(request, topic_slug, slug, fmt):
     )
 
 
-def parse_as_of(value):
-    """`?as_of=` as a date, today when absent; None when it is not a date."""
-    if not value:
-        return timezone.localdate()
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 @require_safe
 def question_board_download(request, topic_slug, slug, fmt):
     check_format(fmt)
     question = question_or_404(topic_slug, slug)
-    as_of = parse_as_of(request.GET.get("as_of", ""))
-    if as_of is None:
+    value = request.GET.get("as_of", "")
+    try:
+        as_of = datetime.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
         return HttpResponseBadRequest(
             "as_of must be a date written YYYY-MM-DD.", content_type="text/plain"
         )
+    # The board page's own rule for the date, so the download always matches the page.
+    error = as_of_error(as_of)
+    if error:
+        return HttpResponseBadRequest(error, content_type="text/plain")
     question_key = f"{question.topic.slug}/{question.slug}"
 
     def rows():

@@ -359,6 +359,11 @@ class CellError(ValueError):
     """A cell's value is wrong; the message is shown with the row and column."""
 
 
+class BlankCell(Exception):  # noqa: N818 -- a signal, not an error
+    """An optional cell left blank: a new record takes the model's default, an existing one
+    keeps what it has (a blank cell never overwrites an editor's choice)."""
+
+
 def parse_date(value, *, required=False):
     if not value:
         if required:
@@ -376,10 +381,10 @@ def _choice_values(choices):
     return frozenset(choices.values)
 
 
-def parse_choice(value, choices, *, default=None, what="value"):
+def parse_choice(value, choices, *, optional=False, what="value"):
     if not value:
-        if default is not None:
-            return default
+        if optional:
+            raise BlankCell
         raise CellError(f"A {what} is required: one of {', '.join(choices.values)}.")
     normalized = value.strip().lower()
     if normalized in _choice_values(choices):

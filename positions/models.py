@@ -7,6 +7,7 @@ Positions are never stored: they are derived from published statements by the ru
 
 import datetime
 import re
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -162,7 +163,7 @@ class ActorIdentifier(models.Model):
     @property
     def url(self):
         template = self.LINKS.get(self.scheme)
-        return template.format(self.identifier) if template else ""
+        return template.format(quote(self.identifier, safe="")) if template else ""
 
     def clean(self):
         pattern, message = self.FORMATS.get(self.scheme, (None, ""))
@@ -239,6 +240,12 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """Sources a public statement cites: a source's title alone could reveal draft work."""
+        return self.filter(pk__in=Statement.objects.public().values("source_id"))
+
+
 class Source(TimestampedModel):
     title = models.CharField(max_length=500)
     publisher = models.CharField(
@@ -265,6 +272,8 @@ class Source(TimestampedModel):
     )
     history = HistoricalRecords()
 
+    objects = SourceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-published_on", "title", "pk"]
         constraints = [
@@ -288,6 +297,15 @@ class ConditionStatus(models.TextChoices):
     NOT_MET = "not_met", "Not met"
 
 
+class ConditionQuerySet(models.QuerySet):
+    def public(self):
+        """Conditions a public statement names (like sources, unseen while only drafts do)."""
+        named = Statement.conditions.through.objects.filter(
+            statement__in=Statement.objects.public()
+        )
+        return self.filter(pk__in=named.values("condition_id"))
+
+
 class Condition(TimestampedModel):
     """A named demand that conditional stances depend on, shared across statements."""
 
@@ -306,6 +324,8 @@ class Condition(TimestampedModel):
         blank=True, help_text="Why the status is what it is, with a reference."
     )
     history = HistoricalRecords()
+
+    objects = ConditionQuerySet.as_manager()
 
     class Meta:
         ordering = ["text", "pk"]

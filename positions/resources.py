@@ -44,6 +44,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from . import editorial, importing
 from .importing import (
+    BlankCell,
     CellError,
     ImportContext,
     RowError,
@@ -166,6 +167,8 @@ class TrackerResource(resources.ModelResource):
             return
         try:
             values[attribute or column] = parser(row[column])
+        except BlankCell:
+            pass
         except CellError as error:
             errors.append(RowError(number, column, str(error)))
 
@@ -452,7 +455,7 @@ class ConditionResource(TrackerResource):
             number,
             row,
             "status",
-            lambda v: parse_choice(v, ConditionStatus, default=ConditionStatus.OPEN, what="status"),
+            lambda v: parse_choice(v, ConditionStatus, optional=True, what="status"),
             errors,
             values,
         )
@@ -1047,9 +1050,7 @@ class StatementResource(TrackerResource):
             number,
             row,
             "date_precision",
-            lambda v: parse_choice(
-                v, DatePrecision, default=DatePrecision.DAY, what="date precision"
-            ),
+            lambda v: parse_choice(v, DatePrecision, optional=True, what="date precision"),
             errors,
             values,
         )
@@ -1067,9 +1068,7 @@ class StatementResource(TrackerResource):
             number,
             row,
             "attribution",
-            lambda v: parse_choice(
-                v, Attribution, default=Attribution.OWN_WORDS, what="attribution"
-            ),
+            lambda v: parse_choice(v, Attribution, optional=True, what="attribution"),
             errors,
             values,
         )
@@ -1078,9 +1077,7 @@ class StatementResource(TrackerResource):
             number,
             row,
             "status",
-            lambda v: parse_choice(
-                v, StatementStatus, default=StatementStatus.DRAFT, what="status"
-            ),
+            lambda v: parse_choice(v, StatementStatus, optional=True, what="status"),
             errors,
             values,
         )

@@ -48,8 +48,7 @@ class StatementSitemap(Sitemap):
 
 class SourceSitemap(Sitemap):
     def items(self):
-        public = Statement.objects.public().values("source_id")
-        return Source.objects.filter(pk__in=public).order_by("pk")
+        return Source.objects.public().order_by("pk")
 
     def lastmod(self, source):
         return source.updated_at
@@ -57,8 +56,7 @@ class SourceSitemap(Sitemap):
 
 class ConditionSitemap(Sitemap):
     def items(self):
-        public = Statement.objects.public().values("pk")
-        return Condition.objects.filter(statements__in=public).distinct().order_by("pk")
+        return Condition.objects.public().order_by("pk")
 
     def lastmod(self, condition):
         return condition.updated_at

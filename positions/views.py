@@ -12,7 +12,6 @@ import re
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.html import escape
@@ -127,11 +126,19 @@ class AsOfForm(forms.Form):
 
     def clean_as_of(self):
         day = self.cleaned_data["as_of"]
-        if day and day > timezone.localdate():
-            raise forms.ValidationError("That date is in the future: showing today instead.")
-        if day and day < datetime.date(1900, 1, 1):
-            raise forms.ValidationError("That date is too far back.")
+        error = as_of_error(day) if day else None
+        if error:
+            raise forms.ValidationError(f"{error} Showing today instead.")
         return day
+
+
+def as_of_error(day):
+    """Why `day` cannot be a board's "as of" date (the board page and its downloads)."""
+    if day > timezone.localdate():
+        return "That date is in the future."
+    if day < datetime.date(1900, 1, 1):
+        return "That date is too far back."
+    return None
 
 
 def valid_data(form):
@@ -196,13 +203,13 @@ def question_board(request, topic_slug, slug):
         positions = positions.filter(actor__kind=data["kind"])
     if data.get("country"):
         positions = positions.filter(actor__country=data["country"])
+    positions = list(positions)
     groups = {stance: [] for stance in stances.STANCE_ORDER}
     for position in positions:
         groups[position.statement.stance].append(position)
 
     series = stances.stance_counts_over_time(question, as_of)
-    counted = Statement.objects.published().on(question).as_of(as_of).values("pk")
-    conditions = conditions_named(counted)
+    conditions = conditions_named(positions)
     other_questions = list(
         question.topic.questions.exclude(pk=question.pk).order_by("display_order", "pk")
     )
@@ -230,36 +237,28 @@ def question_board(request, topic_slug, slug):
     )
 
 
-def conditions_named(statement_ids):
+def conditions_named(positions):
     """
-    The conditions named by the given statements, each with the actors who name it, in two
-    queries: the statement-condition links, then the signatories of those statements.
+    The conditions that actors' current positions depend on, each with the actors whose
+    deciding statement names it (an actor who has since changed its stance no longer names
+    it). One query: the links of the deciding statements to their conditions.
     """
+    actors_of = {}
+    for position in positions:
+        actors_of.setdefault(position.statement_id, []).append(position.actor)
     links = (
-        Statement.conditions.through.objects.filter(statement_id__in=statement_ids)
+        Statement.conditions.through.objects.filter(statement_id__in=actors_of)
         .select_related("condition")
         .order_by("condition__text", "condition_id")
     )
-    conditions, statements_of = {}, {}
+    conditions, named_by = {}, {}
     for link in links:
         conditions.setdefault(link.condition_id, link.condition)
-        statements_of.setdefault(link.condition_id, set()).add(link.statement_id)
-    if not conditions:
-        return []
-    all_ids = set().union(*statements_of.values())
-    actors_by_statement = {}
-    for signature in Signatory.objects.filter(statement_id__in=all_ids).select_related("actor"):
-        actors_by_statement.setdefault(signature.statement_id, []).append(signature.actor)
-    result = []
+        for actor in actors_of[link.statement_id]:
+            named_by.setdefault(link.condition_id, {})[actor.pk] = actor
     for condition_id, condition in conditions.items():
-        named_by = {
-            actor.pk: actor
-            for statement_id in statements_of[condition_id]
-            for actor in actors_by_statement.get(statement_id, [])
-        }
-        condition.named_by = sorted(named_by.values(), key=lambda a: (a.name, a.pk))
-        result.append(condition)
-    return result
+        condition.named_by = sorted(named_by[condition_id].values(), key=lambda a: (a.name, a.pk))
+    return list(conditions.values())
 
 
 def actor_list(request):
@@ -375,32 +374,33 @@ def last_corrected(statement):
 
 
 def source_detail(request, pk):
-    source = get_object_or_404(Source, pk=pk)
-    statements = list(
-        listed_statements(visible_statements(request).filter(source=source)).order_by(
-            "-date", "-pk"
-        )
+    # A source becomes public with its first public statement: its title alone could reveal
+    # work still in draft. Staff may preview.
+    sources = Source.objects.all() if is_staff(request) else Source.objects.public()
+    source = get_object_or_404(sources, pk=pk)
+    statements = listed_statements(visible_statements(request).filter(source=source))
+    page = paginate(request, statements.order_by("-date", "-pk"), STATEMENTS_PER_PAGE)
+    return render(
+        request,
+        "positions/source.html",
+        {"source": source, "page_obj": page, "statements": page.object_list, "query_string": ""},
     )
-    # A source only becomes public with its first public statement: its title alone could
-    # reveal work still in draft.
-    if not any(s.is_public for s in statements) and not is_staff(request):
-        raise Http404("No public statement cites this source.")
-    return render(request, "positions/source.html", {"source": source, "statements": statements})
 
 
 def condition_detail(request, slug):
-    condition = get_object_or_404(Condition, slug=slug)
-    statements = list(
-        listed_statements(visible_statements(request).filter(conditions=condition)).order_by(
-            "-date", "-pk"
-        )
-    )
-    if not any(s.is_public for s in statements) and not is_staff(request):
-        raise Http404("No public statement names this condition.")
+    conditions = Condition.objects.all() if is_staff(request) else Condition.objects.public()
+    condition = get_object_or_404(conditions, slug=slug)
+    statements = listed_statements(visible_statements(request).filter(conditions=condition))
+    page = paginate(request, statements.order_by("-date", "-pk"), STATEMENTS_PER_PAGE)
     return render(
         request,
         "positions/condition.html",
-        {"condition": condition, "statements": statements},
+        {
+            "condition": condition,
+            "page_obj": page,
+            "statements": page.object_list,
+            "query_string": "",
+        },
     )
 
 

@@ -95,8 +95,21 @@ def test_a_second_run_changes_nothing():
     assert row_counts() == before
 
 
-def test_it_repairs_a_record_edited_since():
+def test_a_second_run_leaves_editors_decisions_alone():
+    """`make run` loads the demo on every start: it must not undo a correction or retraction."""
     load()
-    Actor.objects.filter(slug="cisco").update(name="Something else")
+    Actor.objects.filter(slug="cisco").update(name="Cisco Systems, Inc.")
+    statement = Statement.objects.get(import_ref="demo-rights-groups-warn")
+    statement.mark_status(StatementStatus.RETRACTED, note="Misread the report.")
+    statement.save()
     load()
-    assert Actor.objects.get(slug="cisco").name == "Cisco"
+    assert Actor.objects.get(slug="cisco").name == "Cisco Systems, Inc."
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.RETRACTED
+
+
+def test_it_adds_what_is_missing():
+    load()
+    Statement.objects.get(import_ref="demo-cisco-warns").delete()
+    load()
+    assert Statement.objects.get(import_ref="demo-cisco-warns").signatures.count() == 1

@@ -672,3 +672,19 @@ def test_a_statement_needs_a_signatory(client, editor):
         response.context["inline_admin_formsets"][0].formset.non_form_errors()
     )
     assert draft.signatures.count() == 1
+
+
+def test_a_revert_keeps_the_records_own_stamps(client, publisher):
+    """Reverting to a version from before publication unpublishes but keeps the first date."""
+    statement = StatementFactory(status=DRAFT)
+    draft_version = statement.history.get()
+    statement.mark_status(PUBLISHED)
+    statement.save()
+    first_published = reload(statement).first_published_at
+    client.force_login(publisher)
+    response = client.post(
+        revert_url(statement, draft_version), statement_form_data(statement, status=DRAFT)
+    )
+    assert response.status_code == 302
+    assert reload(statement).status == DRAFT
+    assert reload(statement).first_published_at == first_published

@@ -179,3 +179,13 @@ def test_board_download_queries_do_not_grow(client, question, django_assert_num_
         # question, the board (one window-function query from stances.current_positions)
         with django_assert_num_queries(2):
             assert len(json.loads(body(client.get(url)))) >= count
+
+
+@pytest.mark.parametrize(
+    ("as_of", "message"), [("9999-12-31", b"future"), ("0001-01-01", b"far back")]
+)
+def test_the_board_download_takes_the_same_dates_as_the_board(client, question, as_of, message):
+    url = reverse("positions:question_board_download", args=["uncc", "ratification", "csv"])
+    response = client.get(url, {"as_of": as_of})
+    assert response.status_code == 400
+    assert message in response.content

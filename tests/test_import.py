@@ -418,3 +418,25 @@ def test_offline_sources_are_keyed_and_referenced_by_title(world):
             "No source has the URL or title 'No such note': import it in a sources file first.",
         )
     ]
+
+
+def test_a_blank_choice_cell_keeps_the_stored_value_of_an_existing_record(tmp_path):
+    """A blank `status` must not unpublish: defaults are for new records only."""
+    from django.core.management import call_command
+
+    from positions.models import Statement, StatementStatus
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    statement = Statement.objects.get(import_ref="demo-cisco-warns")
+    path = tmp_path / "statements.csv"
+    path.write_text(
+        "import_ref,question,date,stance,signatories,summary,status,attribution,date_precision\n"
+        f"demo-cisco-warns,un-convention-against-cybercrime/adoption-by-the-un-general-assembly,"
+        f"2024-11-01,opposes,cisco,{statement.summary.replace(',', '')},,,\n",
+        encoding="utf-8",
+    )
+    call_command("import_data", "statements", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.PUBLISHED
+    assert statement.attribution == "reported"
+    assert statement.date_precision == "month"

@@ -173,3 +173,25 @@ def test_the_stance_is_never_shown_by_colour_alone(client):
     for stance in Stance:
         assert stance.label in html
     assert "✗" in html and "◐" in html
+
+
+def test_a_condition_is_named_only_by_actors_whose_current_position_names_it(client):
+    question = QuestionFactory()
+    administration = ActorFactory(name="Administration")
+    StatementFactory(
+        question=question,
+        actors=[administration],
+        date=datetime.date(2024, 11, 1),
+        stance=Stance.CONDITIONAL,
+    )
+    StatementFactory(
+        question=question,
+        actors=[administration],
+        date=datetime.date(2024, 12, 1),
+        stance=Stance.SUPPORTS,
+    )
+    response = client.get(question.get_absolute_url())
+    assert response.context["conditions"] == []
+    earlier = client.get(question.get_absolute_url() + "?as_of=2024-11-15")
+    [condition] = earlier.context["conditions"]
+    assert condition.named_by == [administration]

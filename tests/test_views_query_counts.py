@@ -20,10 +20,10 @@ PINNED = {
     "/": 6,
     # topic, questions, tallies, latest statements + signatories
     "/topics/un-convention-against-cybercrime/": 5,
-    # question+topic, countries for the filter, positions, chart series, counted conditions,
-    # their signatories, other questions
-    BOARD: 7,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
+    # question+topic, countries for the filter, positions, chart series, the conditions of
+    # the deciding statements, other questions
+    BOARD: 6,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation) and the current positions on it
@@ -38,10 +38,10 @@ PINNED = {
     "&date_from=2024-01-01&date_to=2024-12-31&sort=-date&question={ratification}": 6,
     # statement+question+topic+source, signatories, conditions
     "/statements/{letter}/": 3,
-    # source, statements, signatories
-    "/sources/{cio}/": 3,
-    # condition, statements, signatories
-    "/conditions/human-rights-safeguards/": 3,
+    # source, count, page of statements, signatories
+    "/sources/{cio}/": 4,
+    # condition, count, page of statements, signatories
+    "/conditions/human-rights-safeguards/": 4,
     "/methodology/": 0,
     # count, page of retracted statements, signatories
     "/corrections/": 3,

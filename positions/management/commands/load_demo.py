@@ -7,7 +7,6 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import update_change_reason
 
 from positions.models import (
     Actor,
@@ -25,38 +24,30 @@ DEFAULT_DATA_SET = DEMO_DIR / "un-cybercrime.json"
 CHANGE_REASON = "Loaded from the demo data set"
 
 
-def create_or_update(model, lookup, values, counts):
+def create_missing(model, lookup, values, counts):
     """
-    Find the record by its natural key `lookup`; create it, or save only the fields that
-    differ. Returns the record; `counts` tallies created / updated / unchanged per model.
+    Find the record by its natural key `lookup`, or create it. A record that exists is left
+    as it is: editors may have corrected, unpublished or retracted it since, and their
+    decisions win over the demo file. Returns (record, created).
     """
     name = model._meta.verbose_name_plural
-    values = _without(values, *lookup)
     obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model(**lookup, **values)
-        obj.full_clean()
-        obj._change_reason = CHANGE_REASON
-        obj.save()
-        counts[f"{name} created"] += 1
-        return obj
-    changed = [field for field, value in values.items() if getattr(obj, field) != value]
-    if changed:
-        for field in changed:
-            setattr(obj, field, values[field])
-        obj.full_clean()
-        obj._change_reason = CHANGE_REASON
-        obj.save()
-        counts[f"{name} updated"] += 1
-    else:
-        counts[f"{name} unchanged"] += 1
-    return obj
+    if obj is not None:
+        counts[f"{name} already there"] += 1
+        return obj, False
+    obj = model(**lookup, **_without(values, *lookup))
+    obj.full_clean()
+    obj._change_reason = CHANGE_REASON
+    obj.save()
+    counts[f"{name} created"] += 1
+    return obj, True
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo data set (the UN Convention against Cybercrime, from the reports in "
-        "positions/demo/sources/). Safe to run again: only what differs is written."
+        "positions/demo/sources/). Safe to run again: it only adds what is missing and never "
+        "changes a record that exists."
     )
 
     def add_arguments(self, parser):
@@ -78,13 +69,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data set loaded from {path.name}."))
 
     def load(self, data, counts):
-        topic = create_or_update(
+        topic, _ = create_missing(
             Topic, {"slug": data["topic"]["slug"]}, _without(data["topic"], "slug"), counts
         )
         questions = {
-            q["slug"]: create_or_update(
+            q["slug"]: create_missing(
                 Question, {"topic": topic, "slug": q["slug"]}, _without(q, "slug"), counts
-            )
+            )[0]
             for q in data["questions"]
         }
         actors = {}
@@ -92,14 +83,16 @@ class Command(BaseCommand):
             values = _without(a, "slug", "parent", "aliases")
             values["aliases"] = "\n".join(a.get("aliases", []))
             values["parent"] = actors[a["parent"]] if a.get("parent") else None
-            actors[a["slug"]] = create_or_update(Actor, {"slug": a["slug"]}, values, counts)
+            actors[a["slug"]], _ = create_missing(Actor, {"slug": a["slug"]}, values, counts)
         sources = {}
         for s in data["sources"]:
             values = _without(s, "key", "file", "url")
             lookup = {"url": s["url"]} if s["url"] else {"title": s["title"], "url": ""}
-            sources[s["key"]] = create_or_update(Source, lookup, values, counts)
+            sources[s["key"]], _ = create_missing(Source, lookup, values, counts)
         conditions = {
-            c["slug"]: create_or_update(Condition, {"slug": c["slug"]}, _without(c, "slug"), counts)
+            c["slug"]: create_missing(Condition, {"slug": c["slug"]}, _without(c, "slug"), counts)[
+                0
+            ]
             for c in data["conditions"]
         }
         for s in data["statements"]:
@@ -114,32 +107,25 @@ class Command(BaseCommand):
             source=sources[s["source"]],
             date=timezone.datetime.fromisoformat(s["date"]).date(),
             status=StatementStatus.PUBLISHED,
+            # Stamped as the editorial workflow stamps a Publisher's first publication.
+            first_published_at=timezone.now(),
         )
         named_conditions = [conditions[slug] for slug in s["conditions"]]
         error = Statement.conditions_error(s["stance"], named_conditions)
         if error:
             raise CommandError(f"Statement {s['import_ref']}: {error}")
-        statement = create_or_update(Statement, {"import_ref": s["import_ref"]}, values, counts)
-        if statement.first_published_at is None:
-            statement.first_published_at = timezone.now()
-            statement.save(update_fields=["first_published_at"])
-            update_change_reason(statement, CHANGE_REASON)
-
-        wanted = [
-            (actors[slug], order, slug == s.get("lead"))
-            for order, slug in enumerate(s["signatories"])
-        ]
-        current = [(sig.actor, sig.order, sig.is_lead) for sig in statement.signatures.all()]
-        if current != wanted:
-            statement.signatures.all().delete()
-            for actor, order, is_lead in wanted:
+        statement, created = create_missing(
+            Statement, {"import_ref": s["import_ref"]}, values, counts
+        )
+        if created:
+            for order, slug in enumerate(s["signatories"]):
                 Signatory.objects.create(
-                    statement=statement, actor=actor, order=order, is_lead=is_lead
+                    statement=statement,
+                    actor=actors[slug],
+                    order=order,
+                    is_lead=slug == s.get("lead"),
                 )
-            counts["signatory lists set"] += 1
-        if set(statement.conditions.all()) != set(named_conditions):
             statement.conditions.set(named_conditions)
-            counts["condition lists set"] += 1
 
 
 def _without(mapping, *keys):
