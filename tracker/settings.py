@@ -5,6 +5,7 @@ One file, with development defaults that are safe: DEBUG is off unless asked for
 without DEBUG a real SECRET_KEY is required. See README.md for every variable.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -57,6 +58,8 @@ INSTALLED_APPS = [
     "django_countries",
     "import_export",
     "simple_history",
+    "axes",
+    "csp",
     "positions",
 ]
 
@@ -70,6 +73,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks for a lockout before Django's own backend tries the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -151,20 +163,75 @@ STORAGES = {
     },
 }
 
+# The admin is the only place to sign in: after signing in, or when a page needs it, go there.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
 # The admin lives at a configurable path, so it is not where every scanner looks first.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+if ADMIN_URL == "/":
+    raise ImproperlyConfigured("ADMIN_URL must be a path such as 'admin/', not the site root.")
 
 # Production hardening; all on unless DEBUG.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# The app runs behind a TLS-terminating proxy (see docs/operations.md) that sets this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Cookies: sent over HTTPS only in production, never readable from JavaScript (nothing of ours
+# reads them: forms carry the CSRF token), and not sent on cross-site subrequests.
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Editors sign in for a working day, not for the default two weeks.
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 60 * 60)
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp 4): only our own origin, and no inline script or style
+# anywhere, the admin included; CSS and JS are static files. object-src, base-uri,
+# frame-ancestors and form-action do not fall back to default-src, so each is set.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# django-axes: after AXES_FAILURE_LIMIT failed logins for one username from one address, that
+# pair is locked out for the cool-off period. Locking the pair (not the username alone) stops
+# guessing without letting anyone lock an editor out from everywhere; the password validators
+# below make slow, distributed guessing hopeless.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not extend it: the message promises a time, keep the promise.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_LOCKOUT_CALLABLE = "tracker.security.lockout_response"
+# The client address comes from REMOTE_ADDR, unless the app is told how many proxies in front
+# of it append to X-Forwarded-For (trusting that header blindly would let anyone pick an
+# address and dodge the lockout).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 LOGGING = {
     "version": 1,
