@@ -94,3 +94,40 @@ def change_status(statement, new_status, user, note=""):
     statement._change_reason = f"Status set to {StatementStatus(new_status).label.lower()}"
     statement.save()
     return None
+
+
+# What readers see of a statement: a change to any of these after publication is a correction.
+CONTENT_FIELDS = (
+    "question_id",
+    "date",
+    "date_precision",
+    "stance",
+    "summary",
+    "quote",
+    "quote_locator",
+    "attribution",
+    "source_id",
+)
+
+
+def last_corrected(statement):
+    """
+    When readers were last shown a corrected statement: its retraction, or the latest saved
+    version, since its first publication, that changed what readers see. Saves that change
+    nothing readers see (a publisher pressing Save, an unpublish and republish) are not
+    corrections. One query, over the statement's history.
+    """
+    if statement.retracted_at:
+        return statement.retracted_at
+    if statement.first_published_at is None:
+        return None
+    versions = statement.history.filter(history_date__gte=statement.first_published_at).order_by(
+        "history_date", "history_id"
+    )
+    corrected, previous = None, None
+    for version in versions.values("history_date", *CONTENT_FIELDS):
+        content = {field: version[field] for field in CONTENT_FIELDS}
+        if previous is not None and content != previous:
+            corrected = version["history_date"]
+        previous = content
+    return corrected

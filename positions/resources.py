@@ -1388,8 +1388,27 @@ class TrackerImportExportMixin(ImportExportMixin):
             return super().process_import(request, **kwargs)
         except importing.ImportFileError as error:
             messages.error(request, str(error))
-            info = self.model._meta.app_label, self.model._meta.model_name
-            return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
+            return self._back_to_import()
+
+    def process_result(self, result, request):
+        """
+        The confirm step re-checks every row for whoever confirms (the file or the editorial
+        rules may have changed since the preview): if it refused, nothing was written, and
+        the editor is told why instead of "Import finished".
+        """
+        if not result.has_validation_errors():
+            return super().process_result(result, request)
+        messages.error(request, "Nothing was imported:")
+        for row in result.invalid_rows:
+            for column, row_messages in row.error_dict.items():
+                where = "" if column == NON_FIELD_ERRORS else f", column {column}"
+                for message in row_messages:
+                    messages.error(request, f"Row {row.number}{where}: {message}")
+        return self._back_to_import()
+
+    def _back_to_import(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return HttpResponseRedirect(reverse(f"admin:{info[0]}_{info[1]}_import"))
 
 
 RESOURCE_FOR_MODEL = {resource._meta.model: resource for resource in RESOURCES.values()}

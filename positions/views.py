@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from . import stances
+from . import editorial, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter, country_choices
@@ -367,23 +367,9 @@ def statement_detail(request, pk):
             "statement": statement,
             "signatures": signatures,
             "conditions": conditions,
-            "last_corrected": last_corrected(statement),
+            "last_corrected": editorial.last_corrected(statement),
         },
     )
-
-
-def last_corrected(statement):
-    """
-    When readers were last shown a change to a public statement: its retraction, or an edit
-    saved after it was first published (a save within a minute of publishing is the
-    publication itself).
-    """
-    if statement.retracted_at:
-        return statement.retracted_at
-    published = statement.first_published_at
-    if published and statement.updated_at - published > datetime.timedelta(minutes=1):
-        return statement.updated_at
-    return None
 
 
 @cached_page

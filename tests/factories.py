@@ -4,6 +4,7 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from positions.models import (
     Actor,
@@ -89,6 +90,9 @@ class StatementFactory(factory.django.DjangoModelFactory):
     status = StatementStatus.PUBLISHED
     correction_note = factory.LazyAttribute(
         lambda s: "Corrected." if s.status == StatementStatus.RETRACTED else ""
+    )
+    first_published_at = factory.LazyAttribute(
+        lambda s: None if s.status == StatementStatus.DRAFT else timezone.now()
     )
 
     @factory.post_generation

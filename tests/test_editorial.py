@@ -688,3 +688,32 @@ def test_a_revert_keeps_the_records_own_stamps(client, publisher):
     assert response.status_code == 302
     assert reload(statement).status == DRAFT
     assert reload(statement).first_published_at == first_published
+
+
+def test_last_corrected_counts_only_changes_readers_see():
+    statement = StatementFactory(status=DRAFT, summary="First words.")
+    statement.mark_status(PUBLISHED)
+    statement.save()
+    assert editorial.last_corrected(statement) is None
+    statement.save()  # a publisher pressing Save
+    statement.mark_status(DRAFT)
+    statement.save()
+    statement.mark_status(PUBLISHED)
+    statement.save()
+    assert editorial.last_corrected(statement) is None
+    statement.summary = "Corrected words."
+    statement.save()
+    corrected = editorial.last_corrected(statement)
+    assert corrected == statement.history.first().history_date
+    statement.mark_status(StatementStatus.RETRACTED, note="Wrong actor.")
+    statement.save()
+    assert editorial.last_corrected(statement) == statement.retracted_at
+
+
+def test_the_statement_page_shows_the_last_correction(client):
+    statement = StatementFactory(summary="First words.")
+    assert b"Never" in client.get(statement.get_absolute_url()).content
+    statement.summary = "Corrected words."
+    statement.save()
+    page = client.get(statement.get_absolute_url())
+    assert page.context["last_corrected"] == statement.history.first().history_date

@@ -573,12 +573,6 @@ def test_an_editor_cannot_publish_by_replaying_a_publishers_import_confirmation(
     assert not Statement.objects.filter(import_ref="forged-1", status="published").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="positions/resources.py: TrackerImportExportMixin keeps import-export's "
-    "process_result, which reports 'Import finished: 0 new, ...' when the confirm step refused "
-    "every row; it should say why (Only a Publisher can publish ...).",
-)
 def test_a_refused_import_confirmation_says_why(client):
     from django.contrib.messages import get_messages
 

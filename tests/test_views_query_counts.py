@@ -36,8 +36,8 @@ PINNED = {
     # + the question (validation)
     "/statements/?q=human&stance=opposes&kind=company&country=US&source_kind=news_report"
     "&date_from=2024-01-01&date_to=2024-12-31&sort=-date&question={ratification}": 6,
-    # statement+question+topic+source, signatories, conditions
-    "/statements/{letter}/": 3,
+    # statement+question+topic+source, signatories, conditions, its history (last correction)
+    "/statements/{letter}/": 4,
     # source, count, page of statements, signatories
     "/sources/{cio}/": 4,
     # condition, count, page of statements, signatories
