@@ -440,7 +440,7 @@ def two_servers(tmp_path):
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("postgresql"):
         # The servers write to the test database itself: the test runs outside a
-        # transaction (see its marker) and the tables are emptied after it.
+        # transaction (see its marker) and the database is restored after it.
         user = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
         database_url = f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
         database_url += db["NAME"]
@@ -471,7 +471,7 @@ def two_servers(tmp_path):
             process.wait(timeout=30)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_edit_through_one_server_is_visible_on_the_next_request_to_the_other(two_servers):
     if not admin.site.is_registered(Topic):
         pytest.skip("Topic is not in the admin yet")
