@@ -341,6 +341,7 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
                 "fields": [
                     "question",
                     "date",
+                    "date_precision",
                     "stance",
                     "conditions",
                     "summary",

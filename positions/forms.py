@@ -27,6 +27,7 @@ class StatementAdminForm(forms.ModelForm):
         fields = [
             "question",
             "date",
+            "date_precision",
             "stance",
             "conditions",
             "summary",

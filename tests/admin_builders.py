@@ -37,6 +37,7 @@ def statement_form_data(statement=None, *, signatories=(), **overrides):
     data = {
         "question": "",
         "date": "2024-10-01",
+        "date_precision": "day",
         "stance": "supports",
         "conditions": [],
         "summary": "",
@@ -53,6 +54,7 @@ def statement_form_data(statement=None, *, signatories=(), **overrides):
         data.update(
             question=statement.question_id,
             date=statement.date.isoformat(),
+            date_precision=statement.date_precision,
             stance=statement.stance,
             conditions=[c.pk for c in statement.conditions.all()],
             summary=statement.summary,

@@ -717,3 +717,19 @@ def test_the_statement_page_shows_the_last_correction(client):
     statement.save()
     page = client.get(statement.get_absolute_url())
     assert page.context["last_corrected"] == statement.history.first().history_date
+
+
+def test_an_editor_records_a_date_known_only_to_the_month(client, editor):
+    draft = StatementFactory(status=DRAFT)
+    client.force_login(editor)
+    response = client.post(
+        admin_url("statement", "change", draft.pk),
+        statement_form_data(draft, date="2024-11-01", date_precision="month"),
+    )
+    assert response.status_code == 302
+    assert reload(draft).date_display == "November 2024"
+    refused = client.post(
+        admin_url("statement", "change", draft.pk),
+        statement_form_data(draft, date="2024-11-05", date_precision="month"),
+    )
+    assert "first day" in refused.content.decode()
