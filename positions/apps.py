@@ -21,3 +21,7 @@ class PositionsConfig(AppConfig):
         from .caching import connect_invalidation_signals
 
         connect_invalidation_signals()
+        # Current positions follow every write to statements and signatures.
+        from .stances import connect_signals
+
+        connect_signals(self)

@@ -24,6 +24,7 @@ EXCLUDED = {
     "auth.permission",  # recreated by migrate, referenced by natural key
     "sessions",  # signing everyone out after a restore is a feature
     "axes",  # sign-in attempt logs: short-lived security data, not the record
+    "positions.position",  # derived from statements: restore rebuilds it
 }
 
 

@@ -86,8 +86,9 @@ def connect_invalidation_signals():
     from django.apps import apps
 
     for model in apps.get_app_config("positions").get_models():
-        if model.__name__.startswith("Historical"):
-            # simple-history's own rows are written alongside a real write, never alone.
+        if model.__name__.startswith("Historical") or model.__name__ == "Position":
+            # simple-history's rows and the derived positions are written alongside a real
+            # write, never alone.
             continue
         uid = f"positions.caching.{model.__name__}"
         post_save.connect(data_changed, sender=model, dispatch_uid=f"{uid}.save")

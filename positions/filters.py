@@ -180,15 +180,11 @@ class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
         question = self.form.cleaned_data.get("question")
         stance = self.form.cleaned_data.get("stance")
         if question:
-            # Compared in Python on purpose: a stance filter chained onto current_positions()
-            # would be applied before the window picks each actor's latest statement, and so
-            # answer "who ever said X" instead of "who holds X now". One query either way.
-            holders = [
-                position.actor_id
-                for position in stances.current_positions(question)
-                if not stance or position.statement.stance == stance
-            ]
-            actors = actors.filter(pk__in=holders)
+            # Who holds a stance now (the current positions), not who ever said it.
+            holders = stances.current_positions(question)
+            if stance:
+                holders = holders.filter(position_stance=stance)
+            actors = actors.filter(pk__in=holders.values("actor_id"))
         return actors
 
     @property

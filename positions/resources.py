@@ -42,7 +42,7 @@ from import_export.results import InvalidRow, Result, RowResult
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import editorial, importing
+from . import editorial, importing, stances
 from .importing import (
     BlankCell,
     CellError,
@@ -1161,6 +1161,8 @@ class StatementResource(TrackerResource):
 
         links = self.write_conditions(new + updated)
         self.write_signatories(new, updated, context)
+        # Bulk writes send no signals: move the positions these statements decide ourselves.
+        stances.refresh_positions_for([p.instance.pk for p in new + updated])
 
         # The statement's history: one record per new or changed statement, with the
         # conditions it names at that point (simple-history's m2m snapshot).

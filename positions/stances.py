@@ -5,8 +5,9 @@ these functions; none re-implements them.
 The rules (also on the public methodology page):
 
 1. An actor's position on a question is the stance of its latest *published* statement on
-   that question dated on or before the day asked about ("as of", default today). Drafts
-   and retracted statements never count.
+   that question dated on or before the day asked about ("as of"). Drafts and retracted
+   statements never count. The current position counts every published statement on
+   record (a statement may carry tomorrow's date, for time zones ahead of ours).
 2. A joint statement counts for each of its signatories.
 3. Two statements by the same actor on the same question and the same day: the one
    recorded later in the tracker (the higher id) counts. This is deterministic and matches
@@ -15,75 +16,97 @@ The rules (also on the public methodology page):
    that date still counts (or not) as it does today. The record is the best knowledge we
    have about that date; editorial history is kept separately.
 5. No statement means no known position; it is not a stance.
+
+Current positions are kept in the `Position` table, rewritten from the record by
+`refresh_positions` whenever statements or signatures change (see `connect_signals`), so a
+board of ten thousand actors reads ten thousand narrow rows by index. Positions as of a past
+date are ranked from the record on each request, by the same window as the refresh.
 """
 
 import datetime
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import F, Window
+from django.db import connections, transaction
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
-from .models import Signatory, Stance, Statement, StatementStatus
+from .models import Position, Signatory, Stance, Statement, StatementStatus
 
 # Rule 3: latest date first, then the latest recorded statement.
 LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
 
 STANCE_ORDER = [Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED]
 
+# Ids per IN (...) list: well under SQLite's limit on query parameters.
+CHUNK = 500
+
 
 def _counting_signatures(as_of=None):
     """
-    Signatures of statements that count (rule 1) as of a date: those of
-    `Statement.objects.published().as_of(as_of)` (a test holds the two equal). Written as a
-    join rather than `statement__in=<that queryset>` so that, at a million statements, the
-    database reads a question's statements from the (question, status, date) index and
-    their signatures by index, instead of scanning every signature.
+    Signatures of statements that count (rule 1): those of
+    `Statement.objects.published()`, dated on or before `as_of` when given (a test holds the
+    two equal). Written as a join rather than `statement__in=<that queryset>` so that, at a
+    million statements, the database reads a question's statements from the (question,
+    status, date) index and their signatures by index, instead of scanning every signature.
     """
-    as_of = as_of or timezone.localdate()
-    return Signatory.objects.filter(
-        statement__status=StatementStatus.PUBLISHED, statement__date__lte=as_of
-    )
+    signatures = Signatory.objects.filter(statement__status=StatementStatus.PUBLISHED)
+    if as_of is not None:
+        signatures = signatures.filter(statement__date__lte=as_of)
+    return signatures
+
+
+def _deciding(signatures, partition_by):
+    """Rules 1 and 3: the latest of `signatures` in each partition."""
+    return signatures.annotate(
+        position_rank=Window(RowNumber(), partition_by=partition_by, order_by=LATEST_FIRST)
+    ).filter(position_rank=1)
 
 
 def current_positions(question, as_of=None):
     """
-    One row per actor with a position on `question`: the `Signatory` of its deciding
-    statement, with the actor, statement and source loaded. A single SQL query whatever the
-    number of actors: a window function ranks the question's counting signatures on narrow
-    rows (ids and dates, from indexes) and only the deciding ones are joined to their actor,
-    statement and source.
+    One row per actor with a position on `question`, ordered by actor name, with `actor`,
+    `statement` and `statement.source` loaded, and `position_stance`: `Position` rows for the
+    current positions, or for a past `as_of` the `Signatory` of each deciding statement (one
+    query either way).
 
-    Actor filters may be chained: `current_positions(q).filter(actor__kind="company")`.
+    Actor and stance filters may be chained (`.filter(actor__kind="company")`,
+    `.filter(position_stance="opposes")`): they apply after the latest statement is picked.
     """
-    deciding = (
-        _counting_signatures(as_of)
-        .filter(statement__question=question)
-        .annotate(
-            position_rank=Window(RowNumber(), partition_by=[F("actor_id")], order_by=LATEST_FIRST)
+    if as_of is None:
+        positions = Position.objects.filter(question=question).annotate(position_stance=F("stance"))
+    else:
+        deciding = _deciding(
+            _counting_signatures(as_of).filter(statement__question=question), [F("actor_id")]
+        ).values("pk")
+        positions = Signatory.objects.filter(pk__in=deciding).annotate(
+            position_stance=F("statement__stance")
         )
-        .filter(position_rank=1)
-        .values("pk")
-    )
-    return (
-        Signatory.objects.filter(pk__in=deciding)
-        .select_related("actor", "statement", "statement__source")
-        .order_by("actor__name", "actor_id")
+    return positions.select_related("actor", "statement", "statement__source").order_by(
+        "actor__name", "actor_id"
     )
 
 
-def positions_of(actor, as_of=None):
+def first_of_each_stance(positions, size):
+    """
+    The first `size` of `positions` (from `current_positions`) in each stance, by actor name,
+    each with `stance_total`, the number in its stance: one query.
+    """
+    by_stance = [F("position_stance")]
+    return positions.annotate(
+        rank_in_stance=Window(
+            RowNumber(), partition_by=by_stance, order_by=[F("actor__name"), F("actor_id")]
+        ),
+        stance_total=Window(Count("pk"), partition_by=by_stance),
+    ).filter(rank_in_stance__lte=size)
+
+
+def positions_of(actor):
     """The actor's current position on every question it has one on: one query."""
     return (
-        _counting_signatures(as_of)
-        .filter(actor=actor)
-        .annotate(
-            position_rank=Window(
-                RowNumber(), partition_by=[F("statement__question_id")], order_by=LATEST_FIRST
-            )
-        )
-        .filter(position_rank=1)
+        Position.objects.filter(actor=actor)
         .select_related(
             "statement", "statement__question", "statement__question__topic", "statement__source"
         )
@@ -100,23 +123,26 @@ def tallies(questions, as_of=None):
     `{question_id: Counter({stance: number of actors})}` for several questions in one query.
     """
     question_ids = [getattr(q, "pk", q) for q in questions]
-    rows = (
-        _counting_signatures(as_of)
-        .filter(statement__question_id__in=question_ids)
-        .annotate(
-            position_rank=Window(
-                RowNumber(),
-                partition_by=[F("statement__question_id"), F("actor_id")],
-                order_by=LATEST_FIRST,
-            )
+    if as_of is None:
+        rows = (
+            Position.objects.filter(question_id__in=question_ids)
+            .values_list("question_id", "stance")
+            .annotate(actors=Count("pk"))
+            .order_by()
         )
-        .filter(position_rank=1)
-        .order_by()  # Counted, not listed: no sort by the signatories' order.
-        .values_list("statement__question_id", "statement__stance")
-    )
+    else:
+        rows = (
+            _deciding(
+                _counting_signatures(as_of).filter(statement__question_id__in=question_ids),
+                [F("statement__question_id"), F("actor_id")],
+            )
+            .order_by()  # Counted, not listed: no sort by the signatories' order.
+            .values_list("statement__question_id", "statement__stance")
+        )
+        rows = ((question_id, stance, 1) for question_id, stance in rows)
     counts = {question_id: Counter() for question_id in question_ids}
-    for question_id, stance in rows:
-        counts[question_id][stance] += 1
+    for question_id, stance, actors in rows:
+        counts[question_id][stance] += actors
     return counts
 
 
@@ -157,14 +183,10 @@ def changes(stances_in_order):
 
 def position_history(actor, question, as_of=None):
     """The dated sequence of the actor's position changes on a question, oldest first."""
-    statements = (
-        Statement.objects.published()
-        .as_of(as_of or timezone.localdate())
-        .on(question)
-        .by(actor)
-        .select_related("source")
-        .order_by("date", "pk")
-    )
+    statements = Statement.objects.published()
+    if as_of is not None:
+        statements = statements.as_of(as_of)
+    statements = statements.on(question).by(actor).select_related("source").order_by("date", "pk")
     return changes((s.date, s.stance, s) for s in statements)
 
 
@@ -192,3 +214,114 @@ def stance_counts_over_time(question, as_of=None):
         else:
             series.append(point)
     return series
+
+
+# --- The Position table ---------------------------------------------------------------------
+
+
+def _chunks(ids):
+    ids = iter(sorted(set(ids)))
+    while chunk := list(itertools.islice(ids, CHUNK)):
+        yield chunk
+
+
+def refresh_positions(actor_ids=None, progress=None):
+    """
+    Rewrite the current positions of these actors on every question (of every actor when
+    `actor_ids` is None) from the record, with the same ranking as a past `as_of`. Runs in
+    the caller's transaction, or its own. `progress(done, total)` is told after each batch.
+    """
+    with transaction.atomic():
+        if actor_ids is None:
+            Position.objects.all().delete()
+            batches = [None]
+        else:
+            batches = list(_chunks(actor_ids))
+        for done, batch in enumerate(batches, start=1):
+            signatures = _counting_signatures()
+            if batch is not None:
+                Position.objects.filter(actor_id__in=batch).delete()
+                signatures = signatures.filter(actor_id__in=batch)
+            rows = (
+                _deciding(signatures, [F("statement__question_id"), F("actor_id")])
+                .order_by()
+                .values_list(
+                    "statement__question_id",
+                    "actor_id",
+                    "statement_id",
+                    "statement__stance",
+                    "statement__date",
+                )
+            )
+            rows = rows.iterator(chunk_size=5000)
+            while block := list(itertools.islice(rows, 5000)):
+                Position.objects.bulk_create(
+                    Position(question_id=q, actor_id=a, statement_id=s, stance=st, date=d)
+                    for q, a, s, st, d in block
+                )
+            if progress:
+                progress(done, len(batches))
+
+
+def affected_actors(statement_ids):
+    """
+    The actors whose positions a change to these statements (their fields or their
+    signatures) may move: those who sign them now, and those whose position one of them
+    decided (a signature removed, a statement moved to another question).
+    """
+    actor_ids = set()
+    for chunk in _chunks(statement_ids):
+        actor_ids.update(
+            Signatory.objects.filter(statement_id__in=chunk).values_list("actor_id", flat=True)
+        )
+        actor_ids.update(
+            Position.objects.filter(statement_id__in=chunk).values_list("actor_id", flat=True)
+        )
+    return actor_ids
+
+
+def refresh_positions_for(statement_ids):
+    """After statements or their signatures were written: refresh the actors concerned."""
+    actor_ids = affected_actors(statement_ids)
+    if actor_ids:
+        refresh_positions(actor_ids)
+
+
+def _statement_saved(sender, instance, raw=False, **kwargs):
+    if not raw:  # Fixtures and restores rebuild the whole table once at the end.
+        refresh_positions_for([instance.statement_id if sender is Signatory else instance.pk])
+
+
+def _statement_deleting(sender, instance, **kwargs):
+    # Its signatures and the positions it decided go with it before post_delete: note whose
+    # positions to recompute now.
+    instance._position_actors = affected_actors([instance.pk])
+
+
+def _statement_deleted(sender, instance, **kwargs):
+    if instance._position_actors:
+        refresh_positions(instance._position_actors)
+
+
+def fill_positions_after_migrate(sender, using, **kwargs):
+    """
+    After `migrate`: a database that has statements but no positions yet (the table was just
+    created, or the data was loaded behind the signals' back) gets them computed once.
+    """
+    if Position._meta.db_table not in connections[using].introspection.table_names():
+        return  # Migrated backwards, past the table.
+    positions = Position.objects.using(using)
+    published = Statement.objects.using(using).published()
+    if not positions.exists() and published.exists():
+        refresh_positions()
+
+
+def connect_signals(app_config):
+    """Called from `PositionsConfig.ready()`: every write to a statement or a signature."""
+    uid = "positions.stances"
+    post_save.connect(_statement_saved, sender=Statement, dispatch_uid=f"{uid}.statement")
+    post_save.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.signatory")
+    post_delete.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.unsigned")
+    pre_delete.connect(_statement_deleting, sender=Statement, dispatch_uid=f"{uid}.deleting")
+    post_delete.connect(_statement_deleted, sender=Statement, dispatch_uid=f"{uid}.deleted")
+    post_migrate.connect(fill_positions_after_migrate, sender=app_config, dispatch_uid=uid)

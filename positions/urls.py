@@ -1,4 +1,4 @@
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
 from . import exports, feeds, popolo, views
@@ -19,7 +19,18 @@ urlpatterns = [
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
     path("corrections/", views.corrections, name="corrections"),
-    path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        cached_page(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "positions:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        cached_page(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
     # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).
     path("data/all.json", exports.data_all, name="data_all"),
     path("data/popolo.json", cached_page(popolo.popolo_actors), name="popolo"),

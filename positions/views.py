@@ -40,7 +40,12 @@ from .models import (
 TOPICS_PER_PAGE = 10
 ACTORS_PER_PAGE = 50
 STATEMENTS_PER_PAGE = 25
+TIMELINE_PER_PAGE = 50
 LATEST_STATEMENTS = 5
+# A board lists the first actors of each stance, and pages through one stance on request.
+BOARD_GROUP_SIZE = 25
+BOARD_PAGE_SIZE = 100
+NAMED_BY_SHOWN = 12
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -115,6 +120,9 @@ class AsOfForm(forms.Form):
         label="Actor kind", choices=[("", "Any kind"), *ActorKind.choices], required=False
     )
     country = forms.ChoiceField(label="Country", required=False)
+    stance = forms.ChoiceField(
+        label="Stance", choices=[("", "Every stance"), *Stance.choices], required=False
+    )
     as_of = forms.DateField(
         label="As of",
         required=False,
@@ -207,20 +215,32 @@ def question_board(request, topic_slug, slug):
     form = AsOfForm(request.GET)
     data = valid_data(form)
     today = timezone.localdate()
-    as_of = data.get("as_of") or today
+    as_of = data.get("as_of")
 
     positions = stances.current_positions(question, as_of)
     if data.get("kind"):
         positions = positions.filter(actor__kind=data["kind"])
     if data.get("country"):
         positions = positions.filter(actor__country=data["country"])
-    positions = list(positions)
-    groups = {stance: [] for stance in stances.STANCE_ORDER}
-    for position in positions:
-        groups[position.statement.stance].append(position)
+    only = data.get("stance")
+    if only:
+        # One stance, every actor holding it, page by page.
+        page = paginate(request, positions.filter(position_stance=only), BOARD_PAGE_SIZE)
+        shown = {only: list(page.object_list)}
+        counts = {only: page.paginator.count}
+    else:
+        # Every stance, the first actors of each: the rest are a link away.
+        page, shown, counts = None, {}, {}
+        for position in stances.first_of_each_stance(positions, BOARD_GROUP_SIZE):
+            shown.setdefault(position.position_stance, []).append(position)
+            counts[position.position_stance] = position.stance_total
+    groups = [
+        (Stance(s), shown.get(s, []), counts.get(s, 0))
+        for s in stances.STANCE_ORDER
+        if not only or s == only
+    ]
 
     series = stances.stance_counts_over_time(question, as_of)
-    conditions = conditions_named(positions)
     other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
         other.topic = question.topic
@@ -232,41 +252,67 @@ def question_board(request, topic_slug, slug):
             "topic": question.topic,
             "form": form,
             "notices": form_errors(form),
-            "as_of": as_of,
-            "is_past": as_of != today,
+            "as_of": as_of or today,
+            "is_past": as_of is not None and as_of != today,
             "filtered": bool(data.get("kind") or data.get("country")),
-            "groups": [(Stance(s), groups[s]) for s in stances.STANCE_ORDER],
-            "board_tally": {s: len(groups[s]) for s in stances.STANCE_ORDER},
-            "total": sum(len(g) for g in groups.values()),
+            "only": only,
+            "page_obj": page,
+            "query_string": base_query_string(request),
+            "every_stance_query": base_query_string(request, drop=("page", "stance")),
+            "groups": groups,
+            "stances": [Stance(s) for s in stances.STANCE_ORDER],
+            "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
+            "total": sum(counts.values()),
             "series": series,
-            "chart": stance_chart(series, as_of),
-            "conditions": conditions,
+            "series_table": month_ends(series),
+            "chart": stance_chart(series, as_of or today),
+            "conditions": conditions_named(positions),
             "other_questions": other_questions,
         },
     )
 
 
+def month_ends(series):
+    """The chart's table: the counts at the end of each month in which some position changed."""
+    last_of_month = {}
+    for day, counts in series:
+        last_of_month[(day.year, day.month)] = (day, counts)
+    return list(last_of_month.values())
+
+
 def conditions_named(positions):
     """
-    The conditions that actors' current positions depend on, each with the actors whose
-    deciding statement names it (an actor who has since changed its stance no longer names
-    it). One query: the links of the deciding statements to their conditions.
+    The conditions that these positions depend on, each with the actors whose deciding
+    statement names it (an actor who has since changed its stance no longer names it), at
+    most `NAMED_BY_SHOWN` of them listed. One query: the deciding statements' conditions.
     """
-    actors_of = {}
-    for position in positions:
-        actors_of.setdefault(position.statement_id, []).append(position.actor)
-    links = (
-        Statement.conditions.through.objects.filter(statement_id__in=actors_of)
-        .select_related("condition")
-        .order_by("condition__text", "condition_id")
+    rows = (
+        positions.filter(statement__conditions__isnull=False)
+        .order_by("statement__conditions__text", "statement__conditions", "actor__name", "actor")
+        .values_list(
+            "statement__conditions",
+            "statement__conditions__text",
+            "statement__conditions__slug",
+            "statement__conditions__status",
+            "statement__conditions__status_date",
+            "actor",
+            "actor__name",
+            "actor__slug",
+        )
     )
-    conditions, named_by = {}, {}
-    for link in links:
-        conditions.setdefault(link.condition_id, link.condition)
-        for actor in actors_of[link.statement_id]:
-            named_by.setdefault(link.condition_id, {})[actor.pk] = actor
-    for condition_id, condition in conditions.items():
-        condition.named_by = sorted(named_by[condition_id].values(), key=lambda a: (a.name, a.pk))
+    conditions = {}
+    for pk, text, slug, status, status_date, actor_id, actor_name, actor_slug in rows:
+        if pk not in conditions:
+            conditions[pk] = Condition(
+                pk=pk, text=text, slug=slug, status=status, status_date=status_date
+            )
+            conditions[pk].named_by, conditions[pk].named_by_count = [], 0
+        condition = conditions[pk]
+        condition.named_by_count += 1
+        if len(condition.named_by) < NAMED_BY_SHOWN:
+            condition.named_by.append(Actor(pk=actor_id, name=actor_name, slug=actor_slug))
+    for condition in conditions.values():
+        condition.named_by_more = condition.named_by_count - len(condition.named_by)
     return list(conditions.values())
 
 
@@ -293,13 +339,24 @@ def actor_detail(request, slug):
     members = list(actor.members.order_by("name", "pk"))
     identifiers = list(actor.identifiers.all())
     positions = list(stances.positions_of(actor))
-    timeline = list(
+    # The whole timeline on narrow rows: the position changes need every statement before
+    # the page, and its length gives the paginator its count.
+    outline = list(
         visible_statements(request)
         .by(actor)
+        .order_by("-date", "-pk")
+        .values_list("pk", "question_id", "date", "stance", "status", named=True)
+    )
+    page = paginate(request, outline, TIMELINE_PER_PAGE)
+    on_page = {row.pk for row in page.object_list}
+    timeline = list(
+        Statement.objects.filter(pk__in=on_page)
         .select_related("question__topic", "source")
         .order_by("-date", "-pk")
     )
-    mark_position_changes(timeline)
+    changes = position_changes(outline)
+    for statement in timeline:
+        statement.position_change = changes.get(statement.pk)
     return render(
         request,
         "positions/actor.html",
@@ -309,28 +366,28 @@ def actor_detail(request, slug):
             "identifiers": identifiers,
             "positions": positions,
             "timeline": timeline,
+            "page_obj": page,
+            "query_string": base_query_string(request),
         },
     )
 
 
-def mark_position_changes(timeline):
+def position_changes(outline):
     """
-    Mark on each statement of an actor's timeline the position change it made, if any.
-
-    The same rule as `stances.position_history` (published statements in date order through
-    `stances.changes`), applied to every question from the timeline already loaded instead
-    of one query per question. tests/test_views_actor.py checks both agree.
+    `{statement id: PositionChange}` for the statements of an actor's timeline that changed
+    its position: the rule of `stances.position_history` (published statements in date
+    order, through `stances.changes`), for every question at once, from narrow rows.
+    tests/test_views_actor.py checks both agree.
     """
     per_question = {}
-    for statement in sorted(timeline, key=lambda s: (s.date, s.pk)):
-        statement.position_change = None
-        if statement.status == StatementStatus.PUBLISHED and statement.date <= (
-            timezone.localdate()
-        ):
-            per_question.setdefault(statement.question_id, []).append(statement)
-    for statements_in_order in per_question.values():
-        for change in stances.changes((s.date, s.stance, s) for s in statements_in_order):
-            change.statement.position_change = change
+    for row in sorted(outline, key=lambda r: (r.date, r.pk)):
+        if row.status == StatementStatus.PUBLISHED:
+            per_question.setdefault(row.question_id, []).append(row)
+    return {
+        change.statement.pk: change
+        for rows in per_question.values()
+        for change in stances.changes((row.date, row.stance, row) for row in rows)
+    }
 
 
 @cached_page

@@ -20,7 +20,7 @@ D = datetime.date
 def grouped(response):
     return {
         stance.value: [p.actor.slug for p in positions]
-        for stance, positions in response.context["groups"]
+        for stance, positions, _count in response.context["groups"]
     }
 
 

@@ -35,7 +35,7 @@ def test_the_ratification_board_shows_the_administration_on_conditions(client, d
     response = client.get(
         "/topics/un-convention-against-cybercrime/ratification-by-the-united-states/"
     )
-    groups = {s.value: [p.actor.slug for p in ps] for s, ps in response.context["groups"]}
+    groups = {s.value: [p.actor.slug for p in ps] for s, ps, _count in response.context["groups"]}
     assert groups["conditional"] == ["us-administration"]
     html = response.content.decode()
     assert "November 2024" in html

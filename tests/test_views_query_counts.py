@@ -26,11 +26,11 @@ PINNED = {
     BOARD + "?kind=company&country=US&as_of=2024-10-30": 5,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
-    # + the question (validation) and the current positions on it
-    "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 6,
-    # actor+parent, members, identifiers, positions, timeline
-    "/actors/us-administration/": 5,
-    "/actors/cisco/": 5,
+    # + the question (validation); the current positions are a subquery of the page's
+    "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
+    # actor+parent, members, identifiers, positions, timeline outline, the page of it
+    "/actors/us-administration/": 6,
+    "/actors/cisco/": 6,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
     # + the question (validation)
@@ -45,9 +45,14 @@ PINNED = {
     "/methodology/": 0,
     # count, page of retracted statements, signatories
     "/corrections/": 3,
-    # per section with records (topics, questions, actors, statements, sources, conditions):
-    # a count for the paginator and the items
-    "/sitemap.xml": 12,
+    # the index: per kind of record (topics, questions, actors, statements, sources,
+    # conditions) one query for the number of pages and the latest change
+    "/sitemap.xml": 6,
+    # a page of one kind: the number and latest change, the page of records
+    "/sitemap-statements.xml": 2,
+    "/sitemap-questions.xml": 2,
+    # one stance of a board, page by page: + the count and the page
+    BOARD + "?stance=opposes": 6,
 }
 
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from positions.sitemaps import RecordSitemap
 from tests.builders import BOARD_URL, build_record
 
 pytestmark = pytest.mark.django_db
@@ -69,14 +70,39 @@ def test_every_form_control_has_a_label(client):
             assert f'<label for="{control_id}">' in html, (url, control_id)
 
 
+def sitemap_text(client):
+    """Every sitemap the index at /sitemap.xml points to, page after page, joined."""
+    index = client.get("/sitemap.xml")
+    assert index.status_code == 200
+    assert "<sitemapindex" in index.content.decode()
+    texts = []
+    for loc in re.findall(r"<loc>http://testserver([^<]+)</loc>", index.content.decode()):
+        response = client.get(loc.replace("&amp;", "&"))
+        assert response.status_code == 200, loc
+        texts.append(response.content.decode())
+    return "".join(texts)
+
+
 def test_the_sitemap_lists_public_pages_and_no_draft(client):
     record = build_record()
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
-    xml = response.content.decode()
+    xml = sitemap_text(client)
     for url in public_urls(record):
         assert f"<loc>http://testserver{url}</loc>" in xml, url
     assert record.statements["retracted"].get_absolute_url() in xml
     assert f"<loc>http://testserver{record.statements['draft'].get_absolute_url()}</loc>" not in xml
     draft_source = record.statements["draft"].source.get_absolute_url()
     assert f"<loc>http://testserver{draft_source}</loc>" not in xml
+
+
+def test_the_sitemap_is_split_into_pages_none_longer_than_the_limit(client, monkeypatch):
+    record = build_record()
+    monkeypatch.setattr(RecordSitemap, "limit", 2)
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-statements.xml?p=2</loc>" in index
+    xml = sitemap_text(client)
+    for url in public_urls(record):
+        assert f"<loc>http://testserver{url}</loc>" in xml, url
+    second = client.get("/sitemap-statements.xml?p=2").content.decode()
+    assert second.count("<url>") <= 2
+    assert client.get("/sitemap-statements.xml?p=999").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404

@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from positions import stances
 from positions.caching import bump_data_version
 from positions.models import (
     Actor,
@@ -322,6 +323,10 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         with transaction.atomic():
             self.generate(rng, config)
+            self.log("Computing current positions.")
+            stances.refresh_positions(
+                progress=lambda done, total: self.log(f"positions {done}/{total}")
+            )
         self.analyze()
         bump_data_version()
         self.log(f"Done in {time.monotonic() - self.started:.1f} s.")

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from positions import stances
 from positions.backups import backed_up_models, count_rows_in_file
 
 # Rows that `migrate` itself may create (the editor groups); a database holding only these is
@@ -83,6 +84,8 @@ class Command(BaseCommand):
             self._delete_all_rows(database)
             with history_recording_off():
                 call_command("loaddata", str(path.resolve()), database=database, verbosity=0)
+            say("  rebuilding current positions")
+            stances.refresh_positions()
             restored = self._check_counts(database, expected)
         for label, count in restored.items():
             say(f"  {label}: {count:,} rows")

@@ -1,0 +1,178 @@
+"""
+The `Position` table is a copy of what the rules compute from the record. After every kind
+of write (model saves, signatures added, removed and moved, status changes, a statement
+moved to another question or deleted, an import, a revert, a restore) it must equal the
+ranking that `current_positions(question, as_of=<any later day>)` runs on the record.
+"""
+
+import datetime
+import random
+
+import pytest
+from django.core.management import call_command
+
+from positions import stances
+from positions.importing import ImportContext, import_bytes
+from positions.models import Position, Signatory, Stance, Statement, StatementStatus
+from positions.resources import RESOURCES
+from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+# Later than any statement can be dated: the ranking then sees every published statement.
+AFTER_EVERYTHING = D(9999, 12, 31)
+
+
+def table():
+    return {
+        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date)
+        for p in Position.objects.all()
+    }
+
+
+def ranked_from_record(questions):
+    return {
+        (question.pk, p.actor_id): (p.statement_id, p.statement.stance, p.statement.date)
+        for question in questions
+        for p in stances.current_positions(question, AFTER_EVERYTHING)
+    }
+
+
+def assert_table_matches_record(questions):
+    assert table() == ranked_from_record(questions)
+
+
+@pytest.fixture
+def world():
+    questions = [QuestionFactory(), QuestionFactory()]
+    actors = [ActorFactory() for _ in range(4)]
+    return questions, actors
+
+
+def test_saves_signatures_and_status_changes_keep_the_table_equal(world):
+    questions, (a, b, c, d) = world
+    q1, q2 = questions
+    first = StatementFactory(question=q1, actors=[a, b], date=D(2024, 1, 1))
+    later = StatementFactory(question=q1, actors=[a], date=D(2024, 3, 1), stance=Stance.OPPOSES)
+    assert_table_matches_record(questions)
+    assert table()[(q1.pk, a.pk)][0] == later.pk
+
+    later.status = StatementStatus.RETRACTED
+    later.correction_note = "Misattributed."
+    later.save()
+    assert table()[(q1.pk, a.pk)][0] == first.pk
+    assert_table_matches_record(questions)
+
+    Signatory.objects.create(statement=first, actor=c, order=2)
+    assert (q1.pk, c.pk) in table()
+    Signatory.objects.get(statement=first, actor=b).delete()
+    assert (q1.pk, b.pk) not in table()
+    signature = Signatory.objects.get(statement=first, actor=c)
+    signature.actor = d
+    signature.save()
+    assert (q1.pk, c.pk) not in table() and (q1.pk, d.pk) in table()
+    assert_table_matches_record(questions)
+
+    first.question = q2
+    first.save()
+    assert not [key for key in table() if key[0] == q1.pk]
+    assert_table_matches_record(questions)
+
+    first.stance = Stance.UNDECIDED
+    first.date = D(2023, 5, 5)
+    first.save()
+    assert table()[(q2.pk, a.pk)][1:] == (Stance.UNDECIDED, D(2023, 5, 5))
+    assert_table_matches_record(questions)
+
+
+def test_deleting_a_statement_falls_back_to_the_one_before(world):
+    (q1, q2), (a, b, _c, _d) = world
+    older = StatementFactory(question=q1, actors=[a], date=D(2024, 1, 1))
+    newer = StatementFactory(question=q1, actors=[a, b], date=D(2024, 2, 1))
+    newer.delete()
+    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1))}
+    assert_table_matches_record([q1, q2])
+
+
+def test_random_writes_keep_the_table_equal(world):
+    """Many small edits in random order, as editors make them, checked after each."""
+    questions, actors = world
+    rng = random.Random(7)
+    statements = []
+    for _step in range(60):
+        move = rng.choice(["new", "new", "status", "stance", "sign", "unsign", "move", "delete"])
+        if move == "new" or not statements:
+            statements.append(
+                StatementFactory(
+                    question=rng.choice(questions),
+                    actors=rng.sample(actors, rng.randint(1, 3)),
+                    date=D(2024, 1, 1) + datetime.timedelta(days=rng.randint(0, 20)),
+                    stance=rng.choice([Stance.SUPPORTS, Stance.OPPOSES, Stance.UNDECIDED]),
+                    status=rng.choice([StatementStatus.PUBLISHED, StatementStatus.DRAFT]),
+                )
+            )
+            continue
+        statement = rng.choice(statements)
+        if move == "status":
+            statement.status = rng.choice([StatementStatus.PUBLISHED, StatementStatus.DRAFT])
+            statement.save()
+        elif move == "stance":
+            statement.stance = rng.choice([Stance.SUPPORTS, Stance.OPPOSES])
+            statement.save()
+        elif move == "sign":
+            free = [x for x in actors if not statement.signatures.filter(actor=x).exists()]
+            if free:
+                Signatory.objects.create(statement=statement, actor=rng.choice(free), order=9)
+        elif move == "unsign" and statement.signatures.count() > 1:
+            statement.signatures.order_by("?").first().delete()
+        elif move == "move":
+            statement.question = rng.choice(questions)
+            statement.save()
+        elif move == "delete":
+            statements.remove(statement)
+            statement.delete()
+        assert_table_matches_record(questions)
+
+
+def test_an_import_updates_the_positions_it_moves(world):
+    (question, other), (a, b, _c, _d) = world
+    source = SourceFactory(url="https://example.org/s")
+    StatementFactory(question=question, actors=[a], date=D(2024, 1, 1), import_ref="old")
+    header = "import_ref,question,date,stance,signatories,summary,source,status"
+    ref = f"{question.topic.slug}/{question.slug}"
+    data = (
+        f"{header}\r\nnew,{ref},2024-05-01,opposes,{a.slug}|{b.slug},Said no.,"
+        f"{source.url},published\r\n"
+    ).encode()
+    context = ImportContext(file_name="s.csv", can_publish=True)
+    report = import_bytes(RESOURCES["statements"](), data, "s.csv", context=context)
+    assert not report.errors
+    assert table()[(question.pk, a.pk)][1] == Stance.OPPOSES
+    assert table()[(question.pk, b.pk)][1] == Stance.OPPOSES
+    assert_table_matches_record([question, other])
+
+
+def test_restore_and_the_refresh_command_rebuild_the_table(world, tmp_path):
+    questions, actors = world
+    for index, actor in enumerate(actors):
+        StatementFactory(question=questions[index % 2], actors=[actor], date=D(2024, 1, index + 1))
+    expected = table()
+    backup = tmp_path / "backup.jsonl"
+    call_command("backup", str(backup), verbosity=0)
+    call_command("restore", str(backup), "--force", verbosity=0)
+    assert table() == expected
+
+    Position.objects.all().delete()
+    call_command("refresh_positions", verbosity=0)
+    assert table() == expected
+    assert_table_matches_record(questions)
+
+
+def test_a_published_statement_dated_tomorrow_counts_now(world):
+    """Rule 1: the current position counts every statement on record (time zones ahead)."""
+    (question, _other), (a, *_rest) = world
+    tomorrow = datetime.date.today() + datetime.timedelta(days=1)
+    StatementFactory(question=question, actors=[a], date=tomorrow, stance=Stance.OPPOSES)
+    assert table()[(question.pk, a.pk)][1] == Stance.OPPOSES
+    assert Statement.objects.published().count() == 1
