@@ -4,9 +4,11 @@ The shared page cache and conditional GET, kept correct by one global "data vers
 Every public page is a function of the database and today's date. Instead of tracking which
 page depends on which row, every write to the tracker's records bumps one number, the data
 version, held in the shared cache (Redis when `CACHE_URL`/`REDIS_URL` is set, local memory
-otherwise). Cache keys and ETags contain the version and the date, so after a write no
-process serves or revalidates a page computed before it: invalidation is one cache write,
-whatever the number of pages, and it works across any number of server processes.
+otherwise). A stored page carries the version it was computed at and is served only while
+that version is current (both read in one cache round trip), and ETags contain the version
+and the date, so after a write no process serves or revalidates a page computed before it:
+invalidation is one cache write, whatever the number of pages, and it works across any
+number of server processes.
 
 Why signals: the write paths are many (admin save, inlines, admin actions, import, history
 revert, management commands, the shell) and they live in other modules. `post_save`,
@@ -111,22 +113,31 @@ def _is_cacheable_request(request):
     )
 
 
-def _request_version(request):
-    # Read once per request: the ETag, Last-Modified and the cache key must agree.
-    if not hasattr(request, "_positions_data_version"):
-        request._positions_data_version = data_version()
-    return request._positions_data_version
-
-
 def _page_key(request):
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"positions:page:{_request_version(request)}:{timezone.localdate():%Y%m%d}:{path}"
+    return f"positions:page:{timezone.localdate():%Y%m%d}:{path}"
+
+
+def _request_version(request):
+    """
+    The data version, read once per request (the ETag, Last-Modified and the stored page
+    must agree), in the same cache round trip as the page stored for this address: a page
+    is stored with the version it was computed at, and served only while that is current.
+    """
+    if not hasattr(request, "_positions_data_version"):
+        found = cache.get_many([DATA_VERSION_KEY, _page_key(request)])
+        version = found.get(DATA_VERSION_KEY) or data_version()
+        stored = found.get(_page_key(request))
+        request._positions_data_version = version
+        request._positions_stored_page = stored[1:] if stored and stored[0] == version else None
+    return request._positions_data_version
 
 
 def _etag(request, *args, **kwargs):
     if not _is_cacheable_request(request):
         return None
-    return hashlib.sha256(_page_key(request).encode()).hexdigest()[:32]
+    tag = f"{_request_version(request)}:{_page_key(request)}"
+    return hashlib.sha256(tag.encode()).hexdigest()[:32]
 
 
 def _last_modified(request, *args, **kwargs):
@@ -153,17 +164,18 @@ def cached_page(view):
     """
     A public page served from the shared cache and answering conditional GETs.
 
-    Anonymous GETs are keyed by the data version, the date and the full path; a hit costs
-    no database query, and `If-None-Match`/`If-Modified-Since` get a 304 before the view
-    runs. Editors with a session always get a freshly computed page.
+    Anonymous GETs are keyed by the date and the full path and stored with the data version
+    they were computed at; a hit costs one cache round trip and no database query, and
+    `If-None-Match`/`If-Modified-Since` get a 304 before the view runs. Editors with a
+    session always get a freshly computed page.
     """
 
     @functools.wraps(view)
     def cached_view(request, *args, **kwargs):
         if not _is_cacheable_request(request):
             return view(request, *args, **kwargs)
-        key = _page_key(request)
-        stored = cache.get(key)
+        version = _request_version(request)
+        stored = request._positions_stored_page
         if stored is not None:
             content, headers = stored
             response = HttpResponse(content)
@@ -176,7 +188,7 @@ def cached_page(view):
             if _response_is_storable(request, response):
                 # The view's own headers too: a download's Content-Disposition, for one.
                 headers = [(h, v) for h, v in response.items() if h.lower() not in SKIP_HEADERS]
-                cache.set(key, (response.content, headers), PAGE_TIMEOUT)
+                cache.set(_page_key(request), (version, response.content, headers), PAGE_TIMEOUT)
         return response
 
     @functools.wraps(view)

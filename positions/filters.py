@@ -5,7 +5,10 @@ not validate is left out of the filtering and its message is shown above the res
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django_countries import countries
 
 from . import stances
@@ -20,13 +23,54 @@ from .models import (
 )
 from .search import MAX_SEARCH_LENGTH, search_statements
 
+# The distinct countries by hopping along the index from one to the next (a few hundred
+# index lookups) instead of reading every actor as SELECT DISTINCT does.
+COUNTRIES_IN_USE = """
+WITH RECURSIVE found(country) AS (
+    SELECT MIN(country) FROM {table} WHERE country > ''
+    UNION ALL
+    SELECT (SELECT MIN(country) FROM {table} WHERE country > found.country)
+    FROM found WHERE found.country IS NOT NULL
+)
+SELECT country FROM found WHERE country IS NOT NULL
+"""
+
 
 def country_choices():
     """The countries some actor belongs to (one query), by name: a short, useful list."""
-    codes = (
-        Actor.objects.exclude(country="").order_by().values_list("country", flat=True).distinct()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(COUNTRIES_IN_USE.format(table=Actor._meta.db_table))
+        codes = [code for (code,) in cursor.fetchall()]
     return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
+
+
+class FastSelect(forms.Select):
+    """
+    A `<select>` written out in Python. Django renders every option through a template of its
+    own, which takes tens of milliseconds for the hundreds of questions of a filter; the HTML
+    here is the same, escaped the same way.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        if any(group_name for group_name, _options, _index in widget["optgroups"]):
+            return super().render(name, value, attrs, renderer)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (
+                    "" if option["value"] is None else option["value"],
+                    flatatt(option["attrs"]),
+                    option["label"],
+                )
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
 
 
 def question_choices(request=None):
@@ -77,25 +121,32 @@ class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
         method="filter_text",
         help_text="Words from the summary or quote, or an actor's name.",
     )
-    question = QuestionFilter(queryset=question_choices, empty_label="Any question")
-    stance = django_filters.ChoiceFilter(choices=Stance.choices, empty_label="Any stance")
+    question = QuestionFilter(
+        queryset=question_choices, empty_label="Any question", widget=FastSelect
+    )
+    stance = django_filters.ChoiceFilter(
+        choices=Stance.choices, empty_label="Any stance", widget=FastSelect
+    )
     kind = django_filters.ChoiceFilter(
         label="Actor kind",
         choices=ActorKind.choices,
         method="filter_signatory",
         empty_label="Any kind",
+        widget=FastSelect,
     )
     country = django_filters.ChoiceFilter(
         label="Actor country",
         choices=country_choices,
         method="filter_signatory",
         empty_label="Any country",
+        widget=FastSelect,
     )
     source_kind = django_filters.ChoiceFilter(
         label="Source kind",
         field_name="source__kind",
         choices=SourceKind.choices,
         empty_label="Any source",
+        widget=FastSelect,
     )
     date_from = django_filters.DateFilter(
         label="From",
@@ -118,6 +169,7 @@ class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
     sort = django_filters.OrderingFilter(
         label="Sort by",
         empty_label="Newest first",
+        widget=FastSelect,
         fields=(("date", "date"), ("question__title", "question")),
         field_labels={"date": "Oldest first", "-date": "Newest first", "question": "Question"},
     )
@@ -148,19 +200,25 @@ class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
         method="filter_name",
         help_text="Part of a name or of another name the actor is known by.",
     )
-    kind = django_filters.ChoiceFilter(choices=ActorKind.choices, empty_label="Any kind")
-    country = django_filters.ChoiceFilter(choices=country_choices, empty_label="Any country")
+    kind = django_filters.ChoiceFilter(
+        choices=ActorKind.choices, empty_label="Any kind", widget=FastSelect
+    )
+    country = django_filters.ChoiceFilter(
+        choices=country_choices, empty_label="Any country", widget=FastSelect
+    )
     question = QuestionFilter(
         label="Question",
         queryset=question_choices,
         empty_label="Any question",
         method="filter_position",
+        widget=FastSelect,
     )
     stance = django_filters.ChoiceFilter(
         label="Current stance on that question",
         choices=Stance.choices,
         empty_label="Any stance",
         method="filter_position",
+        widget=FastSelect,
     )
 
     class Meta:

@@ -78,7 +78,9 @@ class Actor(TimestampedModel):
     )
     kind = models.CharField(max_length=32, choices=ActorKind.choices)
     country = CountryField(
-        blank=True, help_text="The country the actor belongs to, if any (ISO 3166-1)."
+        blank=True,
+        db_index=True,  # The filters list the countries in use (filters.country_choices).
+        help_text="The country the actor belongs to, if any (ISO 3166-1).",
     )
     parent = models.ForeignKey(
         "self",

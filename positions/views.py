@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from . import editorial, stances
 from .caching import cached_page
 from .charts import stance_chart
-from .filters import ActorFilter, StatementFilter, country_choices
+from .filters import ActorFilter, FastSelect, StatementFilter, country_choices
 from .models import (
     STANCE_DEFINITIONS,
     Actor,
@@ -117,11 +117,17 @@ class AsOfForm(forms.Form):
     """The board's own controls: actor filters (safe to chain, see current_positions) and a date."""
 
     kind = forms.ChoiceField(
-        label="Actor kind", choices=[("", "Any kind"), *ActorKind.choices], required=False
+        label="Actor kind",
+        choices=[("", "Any kind"), *ActorKind.choices],
+        required=False,
+        widget=FastSelect,
     )
-    country = forms.ChoiceField(label="Country", required=False)
+    country = forms.ChoiceField(label="Country", required=False, widget=FastSelect)
     stance = forms.ChoiceField(
-        label="Stance", choices=[("", "Every stance"), *Stance.choices], required=False
+        label="Stance",
+        choices=[("", "Every stance"), *Stance.choices],
+        required=False,
+        widget=FastSelect,
     )
     as_of = forms.DateField(
         label="As of",

@@ -146,7 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
-USE_I18N = True
+# One language, English: no translation machinery on every string a page renders.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -70,7 +70,7 @@ IMPORT_END = "<!-- bench_import:end -->"
 BIG_TABLE_ROWS = 50_000
 BENCH_USER = "bench-admin"
 # Values for URL parameters that no sample record provides (downloads: format, data set).
-DEFAULT_PARAMS = {"fmt": "csv", "kind": "statements"}
+DEFAULT_PARAMS = {"fmt": "csv", "kind": "statements", "section": "statements"}
 # Downloads stream: only their first megabyte is read, and timed.
 STREAM_LIMIT = 1_000_000
 # The throughput mix: boards of at most this many actors, pages of at most this size.
