@@ -52,29 +52,26 @@ class FastSelect(forms.Select):
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        if any(group_name for group_name, _options, _index in widget["optgroups"]):
-            return super().render(name, value, attrs, renderer)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (
-                    "" if option["value"] is None else option["value"],
-                    flatatt(option["attrs"]),
-                    option["label"],
-                )
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
-        )
+        choices = [choice for choice in self.choices]  # noqa: C416 -- list() would COUNT first
+        if any(isinstance(label, list | tuple) for _value, label in choices):
+            return super().render(name, value, attrs, renderer)  # option groups
+        selected = next((v for v in self.format_value(value) if v), "")
+        rows = []
+        for option, label in choices:
+            option = "" if option is None else str(option)
+            rows.append((option, " selected" if option == selected else "", label))
+        options = format_html_join("", '<option value="{}"{}>{}</option>', rows)
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
 
 
 def question_choices(request=None):
-    return Question.objects.select_related("topic").order_by("topic__title", "display_order", "pk")
+    # Hundreds of options: only what their labels need.
+    return (
+        Question.objects.select_related("topic")
+        .only("title", "short_label", "topic__title")
+        .order_by("topic__title", "display_order", "pk")
+    )
 
 
 class QuestionChoiceField(forms.ModelChoiceField):
