@@ -157,19 +157,21 @@ def question_board_download(request, topic_slug, slug, fmt):
     question = question_or_404(topic_slug, slug)
     value = request.GET.get("as_of", "")
     try:
-        as_of = datetime.date.fromisoformat(value) if value else timezone.localdate()
+        as_of = datetime.date.fromisoformat(value) if value else None
     except ValueError:
         return HttpResponseBadRequest(
             "as_of must be a date written YYYY-MM-DD.", content_type="text/plain"
         )
-    # The board page's own rule for the date, so the download always matches the page.
-    error = as_of_error(as_of)
+    # The board page's own rules for the date, so the download always matches the page.
+    error = as_of_error(as_of) if as_of else None
     if error:
         return HttpResponseBadRequest(error, content_type="text/plain")
+    positions = stances.current_positions(question, as_of)
+    as_of = as_of or timezone.localdate()
     question_key = f"{question.topic.slug}/{question.slug}"
 
     def rows():
-        for position in stances.current_positions(question, as_of).iterator(chunk_size=CHUNK_SIZE):
+        for position in positions.iterator(chunk_size=CHUNK_SIZE):
             actor, statement = position.actor, position.statement
             yield {
                 "as_of": as_of.isoformat(),

@@ -68,21 +68,23 @@ def _deciding(signatures, partition_by):
 def current_positions(question, as_of=None):
     """
     One row per actor with a position on `question`, ordered by actor name, with `actor`,
-    `statement` and `statement.source` loaded, and `position_stance`: `Position` rows for the
-    current positions, or for a past `as_of` the `Signatory` of each deciding statement (one
-    query either way).
+    `statement` and `statement.source` loaded, and the deciding statement's `position_stance`
+    and `position_date`: `Position` rows for the current positions, or for a past `as_of` the
+    `Signatory` of each deciding statement (one query either way).
 
     Actor and stance filters may be chained (`.filter(actor__kind="company")`,
     `.filter(position_stance="opposes")`): they apply after the latest statement is picked.
     """
     if as_of is None:
-        positions = Position.objects.filter(question=question).annotate(position_stance=F("stance"))
+        positions = Position.objects.filter(question=question).annotate(
+            position_stance=F("stance"), position_date=F("date")
+        )
     else:
         deciding = _deciding(
             _counting_signatures(as_of).filter(statement__question=question), [F("actor_id")]
         ).values("pk")
         positions = Signatory.objects.filter(pk__in=deciding).annotate(
-            position_stance=F("statement__stance")
+            position_stance=F("statement__stance"), position_date=F("statement__date")
         )
     return positions.select_related("actor", "statement", "statement__source").order_by(
         "actor__name", "actor_id"

@@ -46,9 +46,9 @@ PINNED = {
     # count, page of retracted statements, signatories
     "/corrections/": 3,
     # the index: per kind of record (topics, questions, actors, statements, sources,
-    # conditions) one query for the number of pages and the latest change
+    # conditions) its highest id, for the number of pages
     "/sitemap.xml": 6,
-    # a page of one kind: the number and latest change, the page of records
+    # a page of one kind: the highest id, the page of records
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: + the count and the page

@@ -105,4 +105,5 @@ def test_the_sitemap_is_split_into_pages_none_longer_than_the_limit(client, monk
     second = client.get("/sitemap-statements.xml?p=2").content.decode()
     assert second.count("<url>") <= 2
     assert client.get("/sitemap-statements.xml?p=999").status_code == 404
+    assert client.get("/sitemap-statements.xml?p=abc").status_code == 404
     assert client.get("/sitemap-nothing.xml").status_code == 404

@@ -573,26 +573,39 @@ class Command(BaseCommand):
         self.pages = kept
 
     def measure_position_query(self):
-        """`current_positions` for the largest question: the ORM call, and the SQL alone."""
+        """
+        `current_positions` for the largest question: each actor's stance and deciding
+        statement (the ORM call, and its SQL alone), and the same rows loaded as objects
+        with their actor, statement and source, as a download reads them.
+        """
         question = self.samples["largest"]
         self.log(f"Position query for question {question.pk}")
-        orm, sql_only = [], []
-        queryset = stances.current_positions(question)
-        sql, params = queryset.query.sql_with_params()
+
+        def positions():
+            return stances.current_positions(question).values_list(
+                "actor_id", "position_stance", "statement_id", "position_date"
+            )
+
+        orm, sql_only, objects = [], [], []
+        sql, params = positions().query.sql_with_params()
         for _ in range(7):
             started = time.perf_counter()
-            rows = len(list(stances.current_positions(question)))
+            rows = len(list(positions()))
             orm.append(time.perf_counter() - started)
             with connection.cursor() as cursor:
                 started = time.perf_counter()
                 cursor.execute(sql, params)
                 cursor.fetchall()
                 sql_only.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            list(stances.current_positions(question))
+            objects.append(time.perf_counter() - started)
         return {
             "question": question,
             "rows": rows,
             "orm_p50": statistics.median(orm),
             "sql_p50": statistics.median(sql_only),
+            "objects_p50": statistics.median(objects),
         }
 
     def ensure_static_files(self):
@@ -963,10 +976,14 @@ class Command(BaseCommand):
             f"`stances.current_positions()` for the largest question ({position['question']}, "
             f"{position['rows']:,} actors with a position), median of 7, in the bench process:",
             "",
-            f"- the ORM call, rows loaded as objects: {ms(position['orm_p50'])}"
+            "- the position query, each actor's stance and deciding statement through the ORM "
+            f"(the target): {ms(position['orm_p50'])}"
             + (f", {ratio(position['orm_p50'], base['p50'])} the baseline" if base else ""),
             f"- its SQL alone (execute and fetch): {ms(position['sql_p50'])}"
             + (f", {ratio(position['sql_p50'], base['p50'])} the baseline" if base else ""),
+            "- the same rows loaded as objects with their actor, statement and source (what a "
+            f"board download reads): {ms(position['objects_p50'])}"
+            + (f", {ratio(position['objects_p50'], base['p50'])} the baseline" if base else ""),
             "",
         ]
         return lines
