@@ -195,3 +195,42 @@ def test_a_condition_is_named_only_by_actors_whose_current_position_names_it(cli
     earlier = client.get(question.get_absolute_url() + "?as_of=2024-11-15")
     [condition] = earlier.context["conditions"]
     assert condition.named_by == [administration]
+
+
+def test_a_long_stance_shows_its_first_actors_and_pages_through_the_rest(client, monkeypatch):
+    from positions import views
+
+    monkeypatch.setattr(views, "BOARD_GROUP_SIZE", 2)
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 3)
+    question = QuestionFactory()
+    for name in ["Eve", "Dan", "Cy", "Bo", "Al"]:
+        StatementFactory(question=question, actors=[ActorFactory(name=name)])
+    StatementFactory(question=question, actors=[ActorFactory(name="Zed")], stance=Stance.OPPOSES)
+    url = question.get_absolute_url()
+
+    board = client.get(url)
+    groups = {s.value: ([p.actor.name for p in ps], n) for s, ps, n in board.context["groups"]}
+    assert groups["supports"] == (["Al", "Bo"], 5)
+    assert groups["opposes"] == (["Zed"], 1)
+    html = board.content.decode()
+    assert "Show all 5 actors in “Supports”" in html
+    assert "Show all 1 actors" not in html
+    assert board.context["board_tally"] == {
+        "supports": 5,
+        "conditional": 0,
+        "opposes": 1,
+        "undecided": 0,
+    }
+
+    first = client.get(url, {"stance": "supports"})
+    assert [s.value for s, _ps, _n in first.context["groups"]] == ["supports"]
+    assert [p.actor.name for p in first.context["groups"][0][1]] == ["Al", "Bo", "Cy"]
+    second = client.get(url, {"stance": "supports", "page": "2"})
+    assert [p.actor.name for p in second.context["groups"][0][1]] == ["Dan", "Eve"]
+    assert second.context["page_obj"].paginator.num_pages == 2
+    assert "Back to every stance" in second.content.decode()
+
+    # Past dates page the same way, from the record.
+    past = client.get(url, {"stance": "supports", "as_of": "2024-12-31"})
+    assert [p.actor.name for p in past.context["groups"][0][1]] == ["Al", "Bo", "Cy"]
+    assert client.get(url, {"stance": "junk"}).status_code == 200
