@@ -58,7 +58,10 @@ def stance_chart(series, end_date):
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(day):
-        return round(LEFT + plot_w * (day - start).days / span_days, 1)
+        # Whole units: years of daily changes then share a few hundred columns, and
+        # `_simplify` drops the points in between (a board of ten thousand actors changes
+        # on thousands of days).
+        return round(LEFT + plot_w * (day - start).days / span_days)
 
     def y(value):
         return round(TOP + plot_h * (1 - value / top_value), 1)
@@ -77,7 +80,7 @@ def stance_chart(series, end_date):
             Line(
                 stance=stance,
                 label=Stance(stance).label,
-                points=" ".join(f"{px},{py}" for px, py in points),
+                points=" ".join(f"{px},{py}" for px, py in _simplify(points)),
                 dash=DASHES[stance],
                 end_x=x(end) + 6,
                 end_y=y(previous) + 4,
@@ -89,6 +92,21 @@ def stance_chart(series, end_date):
     chart.y_ticks = [(y(v), v) for v in range(0, top_value + 1, step)]
     chart.x_ticks = [(x(start), _short(start)), (x(end), _short(end))]
     return chart
+
+
+def _simplify(points):
+    """The same polyline without the points in the middle of a vertical or horizontal run."""
+    kept = []
+    for point in points:
+        if kept and point == kept[-1]:
+            continue
+        if len(kept) >= 2 and (
+            kept[-2][0] == kept[-1][0] == point[0] or kept[-2][1] == kept[-1][1] == point[1]
+        ):
+            kept[-1] = point
+        else:
+            kept.append(point)
+    return kept
 
 
 def _spread_labels(lines, gap=13):

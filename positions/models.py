@@ -535,6 +535,12 @@ class Statement(TimestampedModel):
             models.Index(fields=["-date", "-id"], name="statement_newest_idx"),
             models.Index(fields=["status", "-date"], name="statement_latest_idx"),
             # The Atom feeds' order has an index on PostgreSQL only (migration 0008).
+            # The corrections page: retractions, latest first.
+            models.Index(
+                fields=["-retracted_at", "-id"],
+                condition=Q(status=StatementStatus.RETRACTED),
+                name="statement_retracted_idx",
+            ),
             # Which sources and conditions are public (cited by a public statement).
             models.Index(
                 fields=["source"],

@@ -94,15 +94,24 @@ def current_positions(question, as_of=None):
 def first_of_each_stance(positions, size):
     """
     The first `size` of `positions` (from `current_positions`) in each stance, by actor name,
-    each with `stance_total`, the number in its stance: one query.
+    each with `stance_total`, the number in its stance. Two queries: the ranking on narrow
+    rows (ten thousand actors rank in milliseconds), then the chosen rows in full.
     """
     by_stance = [F("position_stance")]
-    return positions.annotate(
-        rank_in_stance=Window(
-            RowNumber(), partition_by=by_stance, order_by=[F("actor__name"), F("actor_id")]
-        ),
-        stance_total=Window(Count("pk"), partition_by=by_stance),
-    ).filter(rank_in_stance__lte=size)
+    chosen = dict(
+        positions.annotate(
+            rank_in_stance=Window(
+                RowNumber(), partition_by=by_stance, order_by=[F("actor__name"), F("actor_id")]
+            ),
+            stance_total=Window(Count("pk"), partition_by=by_stance),
+        )
+        .filter(rank_in_stance__lte=size)
+        .values_list("pk", "stance_total")
+    )
+    rows = list(positions.filter(pk__in=chosen))
+    for row in rows:
+        row.stance_total = chosen[row.pk]
+    return rows
 
 
 def positions_of(actor):

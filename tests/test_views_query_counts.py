@@ -20,10 +20,11 @@ PINNED = {
     "/": 6,
     # topic, questions, tallies, latest statements + signatories
     "/topics/un-convention-against-cybercrime/": 5,
-    # the topic's questions (with the asked one), countries for the filter, positions, chart
-    # series, the conditions of the deciding statements
-    BOARD: 5,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 5,
+    # the topic's questions (with the asked one), countries for the filter, the first
+    # positions of each stance (ranked, then loaded), chart series, the conditions of the
+    # deciding statements
+    BOARD: 6,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
@@ -51,7 +52,7 @@ PINNED = {
     # a page of one kind: the highest id, the page of records
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
-    # one stance of a board, page by page: + the count and the page
+    # one stance of a board, page by page: its count and page instead of the ranking
     BOARD + "?stance=opposes": 6,
 }
 
