@@ -33,7 +33,7 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
-from .models import Position, Signatory, Stance, Statement, StatementStatus
+from .models import Actor, Position, Signatory, Stance, Statement, StatementStatus
 
 # Rule 3: latest date first, then the latest recorded statement.
 LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
@@ -251,6 +251,14 @@ def refresh_positions(actor_ids=None, progress=None):
         for done, batch in enumerate(batches, start=1):
             signatures = _counting_signatures()
             if batch is not None:
+                # Two editors saving statements of one actor at once: the second waits here
+                # for the first to commit, then ranks what both wrote.
+                list(
+                    Actor.objects.select_for_update(no_key=True)
+                    .filter(pk__in=batch)
+                    .order_by("pk")
+                    .values_list("pk")
+                )
                 Position.objects.filter(actor_id__in=batch).delete()
                 signatures = signatures.filter(actor_id__in=batch)
             rows = (

@@ -7,9 +7,12 @@ ranking that `current_positions(question, as_of=<any later day>)` runs on the re
 
 import datetime
 import random
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from positions import stances
 from positions.importing import ImportContext, import_bytes
@@ -176,3 +179,44 @@ def test_a_published_statement_dated_tomorrow_counts_now(world):
     StatementFactory(question=question, actors=[a], date=tomorrow, stance=Stance.OPPOSES)
     assert table()[(question.pk, a.pk)][1] == Stance.OPPOSES
     assert Statement.objects.published().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_writing_for_one_actor_at_once_leave_the_table_right():
+    """On PostgreSQL the second refresh waits for the first to commit, then ranks both."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one writer at a time in: there is no race to lose.")
+    question, actor = QuestionFactory(), ActorFactory()
+    source = SourceFactory()
+    first_locked, errors = threading.Event(), []
+
+    def write(day, stance, then):
+        try:
+            with transaction.atomic():
+                statement = Statement.objects.create(
+                    question=question,
+                    date=day,
+                    stance=stance,
+                    summary="Said.",
+                    source=source,
+                    status=StatementStatus.PUBLISHED,
+                )
+                Signatory.objects.create(statement=statement, actor=actor, is_lead=True)
+                then()
+        except Exception as error:  # noqa: BLE001 -- reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def hold_the_lock():
+        first_locked.set()
+        time.sleep(0.5)
+
+    first = threading.Thread(target=write, args=(D(2024, 1, 1), Stance.SUPPORTS, hold_the_lock))
+    first.start()
+    first_locked.wait(10)
+    write(D(2024, 2, 1), Stance.OPPOSES, lambda: None)
+    first.join(10)
+    assert not errors
+    assert table()[(question.pk, actor.pk)][1:] == (Stance.OPPOSES, D(2024, 2, 1))
+    assert_table_matches_record([question])
