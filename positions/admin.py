@@ -163,7 +163,14 @@ class TopicAdmin(TrackerImportExportMixin, TrackedAdmin):
     inlines = [QuestionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(question_count=Count("questions"))
+        # Explicit order: Django drops a model's default ordering from GROUP BY queries, and
+        # the autocomplete's paginator warns about an unordered list.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(question_count=Count("questions"))
+            .order_by("title", "pk")
+        )
 
     @admin.display(description="questions", ordering="question_count")
     def question_count(self, obj):

@@ -220,3 +220,31 @@ def test_two_editors_writing_for_one_actor_at_once_leave_the_table_right():
     assert not errors
     assert table()[(question.pk, actor.pk)][1:] == (Stance.OPPOSES, D(2024, 2, 1))
     assert_table_matches_record([question])
+
+
+def test_the_admin_form_and_actions_move_positions(client):
+    """The editors' own paths: an admin form with its signatory inline, then the actions."""
+    from tests.admin_builders import admin_url, staff_in, statement_form_data
+
+    question, actor = QuestionFactory(), ActorFactory()
+    client.force_login(staff_in("Publishers"))
+    draft = StatementFactory(question=question, actors=[actor], status=StatementStatus.DRAFT)
+    assert table() == {}
+
+    def act(action, **extra):
+        data = {"action": action, "_selected_action": [draft.pk], "index": 0} | extra
+        return client.post(admin_url("statement"), data)
+
+    assert act("publish_statements").status_code == 302
+    assert table() == {(question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date)}
+
+    draft.refresh_from_db()
+    response = client.post(
+        admin_url("statement", "change", draft.pk),
+        statement_form_data(draft, stance=Stance.OPPOSES),
+    )
+    assert response.status_code == 302
+    assert table()[(question.pk, actor.pk)][1] == Stance.OPPOSES
+
+    assert act("retract_statements", apply="yes", correction_note="Wrong.").status_code == 302
+    assert table() == {}
