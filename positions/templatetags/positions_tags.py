@@ -18,15 +18,21 @@ STANCE_SYMBOLS = {
 }
 
 
-@register.inclusion_tag("includes/stance_badge.html")
+@register.simple_tag
 def stance_badge(stance, retracted=False):
+    """The stance in words with its symbol. Written here, not in a template: lists show one
+    per statement, and an inclusion tag renders a template each time."""
     stance = Stance(stance)
-    return {
-        "stance": stance,
-        "symbol": STANCE_SYMBOLS[stance],
-        "definition": stance.definition,
-        "retracted": retracted,
-    }
+    return format_html(
+        '<span class="stance stance--{}{}" title="{}"><span class="stance__icon" '
+        'aria-hidden="true">{}</span> {}{}</span>',
+        stance.value,
+        " stance--retracted" if retracted else "",
+        stance.definition,
+        STANCE_SYMBOLS[stance],
+        stance.label,
+        format_html(' <span class="stance__retracted">(retracted)</span>') if retracted else "",
+    )
 
 
 @register.inclusion_tag("includes/tally_bar.html")
