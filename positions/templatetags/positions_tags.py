@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from ..models import Stance
@@ -18,6 +19,9 @@ STANCE_SYMBOLS = {
 }
 
 
+RETRACTED_MARK = mark_safe(' <span class="stance__retracted">(retracted)</span>')  # noqa: S308
+
+
 @register.simple_tag
 def stance_badge(stance, retracted=False):
     """The stance in words with its symbol. Written here, not in a template: lists show one
@@ -31,7 +35,7 @@ def stance_badge(stance, retracted=False):
         stance.definition,
         STANCE_SYMBOLS[stance],
         stance.label,
-        format_html(' <span class="stance__retracted">(retracted)</span>') if retracted else "",
+        RETRACTED_MARK if retracted else "",
     )
 
 
