@@ -14,6 +14,9 @@ from .models import Signatory, Statement
 
 # Longer input is cut: nobody types 200 characters into a search box.
 MAX_SEARCH_LENGTH = 200
+# Up to this many matches, the search runs once and its ids serve the count and the page;
+# beyond, the list filters by the search as a subquery (run for the count and the page).
+MAX_LISTED_IDS = 5000
 
 
 def matching_statement_ids(term):
@@ -40,4 +43,8 @@ class StatementSearchMixin:
         term = " ".join(search_term.split())[:MAX_SEARCH_LENGTH]
         if not term:
             return queryset, False
-        return queryset.filter(pk__in=matching_statement_ids(term)), False
+        matches = matching_statement_ids(term)
+        ids = [row["pk"] for row in matches[: MAX_LISTED_IDS + 1]]
+        if len(ids) <= MAX_LISTED_IDS:
+            return queryset.filter(pk__in=ids), False
+        return queryset.filter(pk__in=matches), False

@@ -56,3 +56,13 @@ def test_blank_and_overlong_terms_do_not_break_the_list(search):
     statement = StatementFactory(summary="x" * 10)
     assert search("   ") == {statement.pk}
     assert search("x" * 500) == set()
+
+
+def test_many_matches_are_filtered_by_subquery_with_the_same_result(search, monkeypatch):
+    from positions import admin_search
+
+    matching = [StatementFactory(summary=f"Privacy note {n}.") for n in range(4)]
+    StatementFactory(summary="Unrelated.")
+    listed_once = search("privacy")
+    monkeypatch.setattr(admin_search, "MAX_LISTED_IDS", 2)
+    assert search("privacy") == listed_once == {s.pk for s in matching}
