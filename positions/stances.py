@@ -33,16 +33,13 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
+from .importing import chunked
 from .models import Actor, Position, Signatory, Stance, Statement, StatementStatus
 
 # Rule 3: latest date first, then the latest recorded statement.
 LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
 
 STANCE_ORDER = [Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED]
-
-# Ids per IN (...) list: well under SQLite's limit on query parameters.
-CHUNK = 500
-
 
 def _counting_signatures(as_of=None):
     """
@@ -230,12 +227,6 @@ def stance_counts_over_time(question, as_of=None):
 # --- The Position table ---------------------------------------------------------------------
 
 
-def _chunks(ids):
-    ids = iter(sorted(set(ids)))
-    while chunk := list(itertools.islice(ids, CHUNK)):
-        yield chunk
-
-
 def refresh_positions(actor_ids=None, progress=None):
     """
     Rewrite the current positions of these actors on every question (of every actor when
@@ -247,7 +238,7 @@ def refresh_positions(actor_ids=None, progress=None):
             Position.objects.all().delete()
             batches = [None]
         else:
-            batches = list(_chunks(actor_ids))
+            batches = list(chunked(sorted(set(actor_ids))))
         for done, batch in enumerate(batches, start=1):
             signatures = _counting_signatures()
             if batch is not None:
@@ -289,7 +280,7 @@ def affected_actors(statement_ids):
     decided (a signature removed, a statement moved to another question).
     """
     actor_ids = set()
-    for chunk in _chunks(statement_ids):
+    for chunk in chunked(sorted(set(statement_ids))):
         actor_ids.update(
             Signatory.objects.filter(statement_id__in=chunk).values_list("actor_id", flat=True)
         )
