@@ -41,6 +41,7 @@ LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
 
 STANCE_ORDER = [Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED]
 
+
 def _counting_signatures(as_of=None):
     """
     Signatures of statements that count (rule 1): those of

@@ -34,6 +34,7 @@ from positions.models import (
     Attribution,
     Condition,
     ConditionStatus,
+    Position,
     Question,
     Signatory,
     Source,
@@ -621,7 +622,10 @@ class Command(BaseCommand):
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             self.log(command)
             with connection.cursor() as cursor:
-                for model in (Actor, Question, Source, Statement, Signatory):
+                # Every table written here, the position table included: without its
+                # statistics the planner takes a lookup of a few rows for a large scan.
+                tables = (Actor, Topic, Question, Condition, Source, Statement, Signatory, Position)
+                for model in tables:
                     cursor.execute(f"{command} {model._meta.db_table}")
                 cursor.execute(f"{command} {Statement.conditions.through._meta.db_table}")
                 self.reset_sequences(cursor)
