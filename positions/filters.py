@@ -9,7 +9,6 @@ from django.db import connection
 from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
-from django_countries import countries
 
 from . import stances
 from .models import (
@@ -20,6 +19,7 @@ from .models import (
     SourceKind,
     Stance,
     Statement,
+    country_name,
 )
 from .search import MAX_SEARCH_LENGTH, search_statements
 
@@ -41,7 +41,7 @@ def country_choices():
     with connection.cursor() as cursor:
         cursor.execute(COUNTRIES_IN_USE.format(table=Actor._meta.db_table))
         codes = [code for (code,) in cursor.fetchall()]
-    return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
+    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1])
 
 
 class FastSelect(forms.Select):

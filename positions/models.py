@@ -1,11 +1,13 @@
 """
 The domain of Position Tracker: actors take dated, sourced stances on the questions of a topic.
 
-Positions are never stored: they are derived from published statements by the rules in
-`positions/stances.py`. The vocabularies are `TextChoices` enforced by database constraints.
+Positions are derived from published statements by the rules in `positions/stances.py`; the
+`Position` table keeps the current one of each actor, rewritten from the record on every
+write. The vocabularies are `TextChoices` enforced by database constraints.
 """
 
 import datetime
+import functools
 import re
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django_countries import countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -68,6 +71,16 @@ class ActorKind(models.TextChoices):
         return self in {ActorKind.LEGISLATOR, ActorKind.EXPERT}
 
 
+@functools.cache
+def country_name(code):
+    """
+    The name of a country. django-countries looks it up through its translation machinery at
+    every call, tens of microseconds, which a board of a hundred actors pays a hundred times;
+    the site speaks one language (USE_I18N is off), so each name is looked up once a process.
+    """
+    return countries.name(code)
+
+
 class Actor(TimestampedModel):
     name = models.CharField(max_length=200, db_index=True)
     slug = models.SlugField(
@@ -114,6 +127,10 @@ class Actor(TimestampedModel):
 
     def get_absolute_url(self):
         return reverse("positions:actor", args=[self.slug])
+
+    @property
+    def country_name(self):
+        return country_name(self.country.code) if self.country else ""
 
     @property
     def alias_list(self):

@@ -161,3 +161,8 @@ def test_history_is_kept_for_statements():
     statement.summary = "Second"
     statement.save()
     assert [h.summary for h in statement.history.all()] == ["Second", "First"]
+
+
+def test_an_actor_gives_its_country_by_name_or_nothing():
+    assert ActorFactory(country="FR").country_name == "France"
+    assert ActorFactory(country="").country_name == ""
