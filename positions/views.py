@@ -454,15 +454,24 @@ def source_detail(request, pk):
 def condition_detail(request, slug):
     conditions = Condition.objects.all() if is_staff(request) else Condition.objects.public()
     condition = get_object_or_404(conditions, slug=slug)
-    statements = listed_statements(visible_statements(request).filter(conditions=condition))
-    page = paginate(request, statements.order_by("-date", "-pk"), STATEMENTS_PER_PAGE)
+    # The ids of every statement naming it, newest first, then the page's statements in full.
+    # With a LIMIT, PostgreSQL would rather walk all statements newest first and check each
+    # for the condition: tens of thousands of lookups for a condition named by few of them.
+    outline = list(
+        visible_statements(request)
+        .filter(conditions=condition)
+        .order_by("-date", "-pk")
+        .values_list("pk", flat=True)
+    )
+    page = paginate(request, outline, STATEMENTS_PER_PAGE)
+    statements = listed_statements(Statement.objects.filter(pk__in=page.object_list))
     return render(
         request,
         "positions/condition.html",
         {
             "condition": condition,
             "page_obj": page,
-            "statements": page.object_list,
+            "statements": statements.order_by("-date", "-pk"),
             "query_string": "",
         },
     )

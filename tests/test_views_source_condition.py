@@ -1,5 +1,7 @@
 """Source and condition pages: what each document says, who demands each condition."""
 
+import datetime
+
 import pytest
 
 from positions.models import Stance, StatementStatus
@@ -42,6 +44,27 @@ def test_a_condition_page_shows_its_status_and_who_demands_it(client):
     assert [s.pk for s in response.context["statements"]] == [
         record.statements["usgov_ratification"].pk
     ]
+
+
+def test_a_condition_page_lists_its_public_statements_newest_first_page_by_page(client):
+    condition = ConditionFactory()
+    named = [
+        StatementFactory(
+            stance=Stance.CONDITIONAL,
+            conditions=[condition],
+            date=datetime.date(2020, 1, 1) + datetime.timedelta(days=day),
+        )
+        for day in (3, 1, 30, 2, *range(4, 30))
+    ]
+    StatementFactory(stance=Stance.CONDITIONAL, conditions=[condition], status="draft")
+    StatementFactory(stance=Stance.CONDITIONAL, conditions=[ConditionFactory()])
+    newest_first = [s.pk for s in sorted(named, key=lambda s: (s.date, s.pk), reverse=True)]
+
+    first = client.get(condition.get_absolute_url())
+    second = client.get(condition.get_absolute_url(), {"page": 2})
+    assert [s.pk for s in first.context["statements"]] == newest_first[:25]
+    assert [s.pk for s in second.context["statements"]] == newest_first[25:]
+    assert first.context["page_obj"].paginator.count == len(named)
 
 
 def test_a_condition_named_only_in_drafts_is_404_for_readers(client):
