@@ -240,7 +240,12 @@ class Question(TimestampedModel):
 
     @property
     def label(self):
-        return self.short_label or self.title
+        return self.label_of(self.title, self.short_label)
+
+    @staticmethod
+    def label_of(title, short_label):
+        """What menus and headings call a question: its short label if it has one."""
+        return short_label or title
 
 
 # --- Evidence ----------------------------------------------------------------------------

@@ -4,10 +4,18 @@ import re
 
 import pytest
 from django import forms
+from django.utils.safestring import mark_safe
 
 from positions.filters import FastSelect
 
-CHOICES = [("", "Any"), ("a<b", 'A & "B"'), ("c", "<script>C</script>"), (3, "Three")]
+CHOICES = [
+    ("", "Any"),
+    ("a<b", 'A & "B"'),
+    ("c", "<script>C</script>"),
+    (3, "Three"),
+    ("quote", "Rock 'n' roll"),
+    ("safe", mark_safe("<b>Already safe</b>")),
+]
 
 
 def rendered(widget_class, value):
