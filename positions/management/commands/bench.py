@@ -36,6 +36,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlencode
 
 import django
@@ -46,6 +47,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.db.models import Count
+from django.template.backends.django import Template as DjangoTemplate
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, resolve, reverse
@@ -76,6 +78,8 @@ STREAM_LIMIT = 1_000_000
 # The throughput mix: boards of at most this many actors, pages of at most this size.
 MIX_MAX_ACTORS = 1000
 MIX_MAX_BYTES = 1_000_000
+# Cold requests per page for the in-process breakdown of their time.
+BREAKDOWN_REQUESTS = 7
 
 
 def percentile(values, share):
@@ -216,6 +220,7 @@ class Page:
         self.latency = {}
         self.sql = []
         self.streaming = False
+        self.breakdown = None
 
 
 def positions_url_names():
@@ -301,6 +306,7 @@ class Command(BaseCommand):
                 self.pages = [p for p in self.pages if re.search(options["pages"], p.label)]
             self.ensure_static_files()
             self.measure_queries()
+            self.measure_breakdown()
             self.results["positions"] = self.measure_position_query()
             if self.http:
                 self.measure_http()
@@ -571,6 +577,55 @@ class Command(BaseCommand):
             kept.append(page)
             self.log(f"  {page.label}: {page.bytes:,} bytes, queries {page.queries}")
         self.pages = kept
+
+    def measure_breakdown(self):
+        """
+        Where a cold page's time goes, in this process (no server, no network): its SQL
+        (execute and fetch), the rendering of its template, and the rest (view code, model
+        instances, the page cache, middleware). Medians of each over a few cold requests.
+        """
+        self.log("Cold pages in process: SQL, templates, the rest")
+        sql_time, render_time = [0.0], [0.0]
+
+        def timed_execute(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                sql_time[0] += time.perf_counter() - started
+
+        page_render = DjangoTemplate.render
+
+        def timed_render(template, *args, **kwargs):
+            # Less the queries run while rendering (querysets evaluated by the template).
+            started, sql_before = time.perf_counter(), sql_time[0]
+            try:
+                return page_render(template, *args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                render_time[0] += elapsed - (sql_time[0] - sql_before)
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        for page in self.pages:
+            if page.admin or page.streaming:
+                continue
+            samples = []
+            with (
+                connection.execute_wrapper(timed_execute),
+                # The backend's render is the page's own template, includes and tags within.
+                mock.patch.object(DjangoTemplate, "render", timed_render),
+            ):
+                client.get(page.path)  # Code and templates loaded, connection open.
+                for _ in range(BREAKDOWN_REQUESTS):
+                    bump_data_version()
+                    sql_time[0] = render_time[0] = 0.0
+                    started = time.perf_counter()
+                    client.get(page.path)
+                    samples.append((time.perf_counter() - started, sql_time[0], render_time[0]))
+            total, sql, render = (
+                statistics.median(column) for column in zip(*samples, strict=True)
+            )
+            page.breakdown = {"total": total, "sql": sql, "render": render}
 
     def measure_position_query(self):
         """
@@ -857,7 +912,7 @@ class Command(BaseCommand):
             lines.append(
                 f"| {key} | {value:,} |" if isinstance(value, int) else f"| {key} | {value} |"
             )
-        lines += ["", *self.targets_section(), *self.pages_section()]
+        lines += ["", *self.targets_section(), *self.pages_section(), *self.breakdown_section()]
         lines += [*self.position_section(), *self.throughput_section(), *self.explain_section()]
         lines += ["## Import", "", r["import"], "", self.import_section(), ""]
         return "\n".join(lines)
@@ -966,6 +1021,34 @@ class Command(BaseCommand):
             names = ", ".join(f"{n} ({', '.join(p)})" for n, p in self.unmeasured)
             lines += [f"Not measured (no sample record fits their parameters): {names}.", ""]
         return lines
+
+    def breakdown_section(self):
+        pages = [p for p in self.pages if p.breakdown]
+        if not pages:
+            return []
+        base = getattr(self, "baseline", None)
+        lines = [
+            "## Where a cold page's time goes",
+            "",
+            f"Each public page computed {BREAKDOWN_REQUESTS} times in the bench process (the "
+            "data version bumped before each request; no server, no network): the medians of "
+            "the whole request, of its SQL (execute and fetch, wherever it runs), and of the "
+            "rendering of its template (less the queries it runs); the rest is view code, "
+            "model instances, the page cache and middleware. "
+            + ("Ratios are to the server's baseline above." if base else ""),
+            "",
+            "| page | whole request | SQL | template | the rest |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for page in pages:
+            b = page.breakdown
+            rest = max(0.0, b["total"] - b["sql"] - b["render"])
+            cells = [
+                f"{ratio(value, base['p50'])} ({ms(value)})" if base else ms(value)
+                for value in (b["total"], b["sql"], b["render"], rest)
+            ]
+            lines.append(f"| {page.label} | {' | '.join(cells)} |")
+        return [*lines, ""]
 
     def position_section(self):
         position = self.results["positions"]
