@@ -28,7 +28,7 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
@@ -272,6 +272,11 @@ def refresh_positions(actor_ids=None, progress=None):
                 )
             if progress:
                 progress(done, len(batches))
+        if actor_ids is None and connection.vendor == "postgresql":
+            # A rewritten table: the planner gets its row counts now, not whenever autovacuum
+            # comes by (it may be off), or it plans lookups of a few rows as large scans.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Position._meta.db_table}")
 
 
 def affected_actors(statement_ids):

@@ -172,6 +172,21 @@ def test_restore_and_the_refresh_command_rebuild_the_table(world, tmp_path):
     assert_table_matches_record(questions)
 
 
+def test_a_full_refresh_gives_postgresql_the_new_row_count(world):
+    """Without statistics on the rewritten table, lookups of a few rows get planned as scans."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: planner statistics")
+    questions, actors = world
+    for actor in actors:
+        StatementFactory(question=questions[0], actors=[actor])
+    stances.refresh_positions()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s", [Position._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == Position.objects.count() == len(actors)
+
+
 def test_a_published_statement_dated_tomorrow_counts_now(world):
     """Rule 1: the current position counts every statement on record (time zones ahead)."""
     (question, _other), (a, *_rest) = world

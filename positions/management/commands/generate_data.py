@@ -34,7 +34,6 @@ from positions.models import (
     Attribution,
     Condition,
     ConditionStatus,
-    Position,
     Question,
     Signatory,
     Source,
@@ -622,10 +621,8 @@ class Command(BaseCommand):
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             self.log(command)
             with connection.cursor() as cursor:
-                # Every table written here, the position table included: without its
-                # statistics the planner takes a lookup of a few rows for a large scan.
-                tables = (Actor, Topic, Question, Condition, Source, Statement, Signatory, Position)
-                for model in tables:
+                # Every table written here (refresh_positions analyzes its own).
+                for model in (Actor, Topic, Question, Condition, Source, Statement, Signatory):
                     cursor.execute(f"{command} {model._meta.db_table}")
                 cursor.execute(f"{command} {Statement.conditions.through._meta.db_table}")
                 self.reset_sequences(cursor)

@@ -9,7 +9,7 @@ million statements.
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 
 from positions import stances
 from positions.caching import bump_data_version
@@ -24,11 +24,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             stances.refresh_positions()
         bump_data_version()
-        if connection.vendor == "postgresql":
-            # The table was rewritten: give the planner its new row counts now rather than
-            # whenever autovacuum comes by (it may be off), or lookups get planned as scans.
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {Position._meta.db_table}")
         if verbosity:
             self.stdout.write(
                 f"{Position.objects.count():,} current positions computed in "
