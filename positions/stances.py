@@ -113,11 +113,23 @@ def first_of_each_stance(positions, size):
 
 
 def positions_of(actor):
-    """The actor's current position on every question it has one on: one query."""
+    """
+    The actor's current position on every question it has one on, with the deciding
+    statement's stance and date and its question and topic (no more: an actor page lists
+    hundreds of them): one query.
+    """
     return (
         Position.objects.filter(actor=actor)
-        .select_related(
-            "statement", "statement__question", "statement__question__topic", "statement__source"
+        .select_related("statement__question__topic")
+        .only(
+            "statement__stance",
+            "statement__date",
+            "statement__date_precision",
+            "statement__question__title",
+            "statement__question__short_label",
+            "statement__question__slug",
+            "statement__question__topic__title",
+            "statement__question__topic__slug",
         )
         .order_by(
             "statement__question__topic__title",
