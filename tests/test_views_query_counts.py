@@ -25,6 +25,9 @@ PINNED = {
     # deciding statements
     BOARD: 6,
     BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
+    # one stance page by page: its count and page instead of the ranking and its rows
+    BOARD + "?stance=opposes&page=1": 6,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 6,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
@@ -41,7 +44,7 @@ PINNED = {
     "/statements/{letter}/": 4,
     # source, count, page of statements, signatories
     "/sources/{cio}/": 4,
-    # condition, count, page of statements, signatories
+    # condition, the ids of its statements, the page of them, signatories
     "/conditions/human-rights-safeguards/": 4,
     "/methodology/": 0,
     # count, page of retracted statements, signatories
