@@ -783,6 +783,8 @@ class ActorResource(TrackerResource):
                 default_user=context.user,
                 default_change_reason=context.change_reason,
             )
+            if "name" in fields:  # Bulk updates send no signal: the positions' copies.
+                stances.refresh_actor_names([p.instance.pk for p in changed])
         self.write_identifiers([p for p in plans if "identifiers" in p.related], context)
 
     def write_identifiers(self, plans, context):

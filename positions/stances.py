@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection, connections, transaction
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
@@ -66,26 +66,31 @@ def _deciding(signatures, partition_by):
 def current_positions(question, as_of=None):
     """
     One row per actor with a position on `question`, ordered by actor name, with `actor`,
-    `statement` and `statement.source` loaded, and the deciding statement's `position_stance`
-    and `position_date`: `Position` rows for the current positions, or for a past `as_of` the
-    `Signatory` of each deciding statement (one query either way).
+    `statement` and `statement.source` loaded, the deciding statement's `position_stance`
+    and `position_date`, and `position_actor_name`: `Position` rows for the current
+    positions (read in order from an index), or for a past `as_of` the `Signatory` of each
+    deciding statement (one query either way).
 
     Actor and stance filters may be chained (`.filter(actor__kind="company")`,
     `.filter(position_stance="opposes")`): they apply after the latest statement is picked.
     """
     if as_of is None:
         positions = Position.objects.filter(question=question).annotate(
-            position_stance=F("stance"), position_date=F("date")
+            position_stance=F("stance"),
+            position_date=F("date"),
+            position_actor_name=F("actor_name"),
         )
     else:
         deciding = _deciding(
             _counting_signatures(as_of).filter(statement__question=question), [F("actor_id")]
         ).values("pk")
         positions = Signatory.objects.filter(pk__in=deciding).annotate(
-            position_stance=F("statement__stance"), position_date=F("statement__date")
+            position_stance=F("statement__stance"),
+            position_date=F("statement__date"),
+            position_actor_name=F("actor__name"),
         )
     return positions.select_related("actor", "statement", "statement__source").order_by(
-        "actor__name", "actor_id"
+        "position_actor_name", "actor_id"
     )
 
 
@@ -99,7 +104,9 @@ def first_of_each_stance(positions, size):
     chosen = dict(
         positions.annotate(
             rank_in_stance=Window(
-                RowNumber(), partition_by=by_stance, order_by=[F("actor__name"), F("actor_id")]
+                RowNumber(),
+                partition_by=by_stance,
+                order_by=[F("position_actor_name"), F("actor_id")],
             ),
             stance_total=Window(Count("pk"), partition_by=by_stance),
         )
@@ -274,13 +281,16 @@ def refresh_positions(actor_ids=None, progress=None):
                     "statement_id",
                     "statement__stance",
                     "statement__date",
+                    "actor__name",
                 )
             )
             rows = rows.iterator(chunk_size=5000)
             while block := list(itertools.islice(rows, 5000)):
                 Position.objects.bulk_create(
-                    Position(question_id=q, actor_id=a, statement_id=s, stance=st, date=d)
-                    for q, a, s, st, d in block
+                    Position(
+                        question_id=q, actor_id=a, statement_id=s, stance=st, date=d, actor_name=n
+                    )
+                    for q, a, s, st, d, n in block
                 )
             if progress:
                 progress(done, len(batches))
@@ -331,6 +341,18 @@ def _statement_deleted(sender, instance, **kwargs):
         refresh_positions(instance._position_actors)
 
 
+def refresh_actor_names(actor_ids):
+    """After actors were written: their positions' copies of their names (one query)."""
+    Position.objects.filter(actor_id__in=actor_ids).update(
+        actor_name=Subquery(Actor.objects.filter(pk=OuterRef("actor_id")).values("name")[:1])
+    )
+
+
+def _actor_saved(sender, instance, raw=False, **kwargs):
+    if not raw:  # Restores rebuild the whole table at the end.
+        refresh_actor_names([instance.pk])
+
+
 def fill_positions_after_migrate(sender, using, **kwargs):
     """
     After `migrate`: a database that has statements but no positions yet (the table was just
@@ -345,11 +367,15 @@ def fill_positions_after_migrate(sender, using, **kwargs):
 
 
 def connect_signals(app_config):
-    """Called from `PositionsConfig.ready()`: every write to a statement or a signature."""
+    """
+    Called from `PositionsConfig.ready()`: every write to a statement or a signature, and
+    to an actor (its name, copied into its positions).
+    """
     uid = "positions.stances"
     post_save.connect(_statement_saved, sender=Statement, dispatch_uid=f"{uid}.statement")
     post_save.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.signatory")
     post_delete.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.unsigned")
     pre_delete.connect(_statement_deleting, sender=Statement, dispatch_uid=f"{uid}.deleting")
     post_delete.connect(_statement_deleted, sender=Statement, dispatch_uid=f"{uid}.deleted")
+    post_save.connect(_actor_saved, sender=Actor, dispatch_uid=f"{uid}.actor")
     post_migrate.connect(fill_positions_after_migrate, sender=app_config, dispatch_uid=uid)

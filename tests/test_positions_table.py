@@ -29,14 +29,19 @@ AFTER_EVERYTHING = D(9999, 12, 31)
 
 def table():
     return {
-        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date)
+        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date, p.actor_name)
         for p in Position.objects.all()
     }
 
 
 def ranked_from_record(questions):
     return {
-        (question.pk, p.actor_id): (p.statement_id, p.statement.stance, p.statement.date)
+        (question.pk, p.actor_id): (
+            p.statement_id,
+            p.statement.stance,
+            p.statement.date,
+            p.actor.name,
+        )
         for question in questions
         for p in stances.current_positions(question, AFTER_EVERYTHING)
     }
@@ -85,7 +90,7 @@ def test_saves_signatures_and_status_changes_keep_the_table_equal(world):
     first.stance = Stance.UNDECIDED
     first.date = D(2023, 5, 5)
     first.save()
-    assert table()[(q2.pk, a.pk)][1:] == (Stance.UNDECIDED, D(2023, 5, 5))
+    assert table()[(q2.pk, a.pk)][1:3] == (Stance.UNDECIDED, D(2023, 5, 5))
     assert_table_matches_record(questions)
 
 
@@ -94,7 +99,7 @@ def test_deleting_a_statement_falls_back_to_the_one_before(world):
     older = StatementFactory(question=q1, actors=[a], date=D(2024, 1, 1))
     newer = StatementFactory(question=q1, actors=[a, b], date=D(2024, 2, 1))
     newer.delete()
-    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1))}
+    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1), a.name)}
     assert_table_matches_record([q1, q2])
 
 
@@ -153,6 +158,38 @@ def test_an_import_updates_the_positions_it_moves(world):
     assert not report.errors
     assert table()[(question.pk, a.pk)][1] == Stance.OPPOSES
     assert table()[(question.pk, b.pk)][1] == Stance.OPPOSES
+    assert_table_matches_record([question, other])
+
+
+def board_order(question):
+    return [p.actor_id for p in stances.current_positions(question)]
+
+
+def test_renaming_an_actor_moves_it_on_every_board(world):
+    (question, other), (a, b, _c, _d) = world
+    a.name, b.name = "Alpha", "Bravo"
+    a.save(), b.save()
+    for q in (question, other):
+        StatementFactory(question=q, actors=[a])
+        StatementFactory(question=q, actors=[b])
+    assert board_order(question) == board_order(other) == [a.pk, b.pk]
+
+    a.name = "Zulu"
+    a.save()
+    assert board_order(question) == board_order(other) == [b.pk, a.pk]
+    assert_table_matches_record([question, other])
+
+
+def test_renaming_actors_by_import_moves_them_on_the_boards(world):
+    (question, other), (a, b, _c, _d) = world
+    a.name, b.name = "Alpha", "Bravo"
+    a.save(), b.save()
+    StatementFactory(question=question, actors=[a, b])
+    data = f"slug,name,kind\r\n{a.slug},Zulu,{a.kind}\r\n".encode()
+    context = ImportContext(file_name="a.csv")
+    report = import_bytes(RESOURCES["actors"](), data, "a.csv", context=context)
+    assert not report.errors
+    assert board_order(question) == [b.pk, a.pk]
     assert_table_matches_record([question, other])
 
 
@@ -233,7 +270,7 @@ def test_two_editors_writing_for_one_actor_at_once_leave_the_table_right():
     write(D(2024, 2, 1), Stance.OPPOSES, lambda: None)
     first.join(10)
     assert not errors
-    assert table()[(question.pk, actor.pk)][1:] == (Stance.OPPOSES, D(2024, 2, 1))
+    assert table()[(question.pk, actor.pk)][1:3] == (Stance.OPPOSES, D(2024, 2, 1))
     assert_table_matches_record([question])
 
 
@@ -251,7 +288,7 @@ def test_the_admin_form_and_actions_move_positions(client):
         return client.post(admin_url("statement"), data)
 
     assert act("publish_statements").status_code == 302
-    assert table() == {(question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date)}
+    assert table() == {(question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date, actor.name)}
 
     draft.refresh_from_db()
     response = client.post(
