@@ -7,7 +7,8 @@ Measure every public page and the main admin pages against a baseline, write BEN
 The baseline is `/healthz`, a bare Django view served through the same middleware and the
 same gunicorn server as the pages. Machines are noisy, so every figure is a median (p50) or
 a 95th percentile of repeated requests, given as a ratio to the baseline measured in the same
-run; absolute times are listed only beside their ratio.
+run (for each page, right before it, as the machine's speed drifts); absolute times are listed
+only beside their ratio.
 
 What one run measures:
 - every page named in positions/urls.py (found by name, so new pages are measured as they
@@ -78,6 +79,9 @@ STREAM_LIMIT = 1_000_000
 # The throughput mix: boards of at most this many actors, pages of at most this size.
 MIX_MAX_ACTORS = 1000
 MIX_MAX_BYTES = 1_000_000
+BASELINE_PATH = "/healthz"
+# Baseline requests measured right before each page, for that page's ratios.
+LOCAL_BASELINE = 15
 # Cold requests per page for the in-process breakdown of their time.
 BREAKDOWN_REQUESTS = 7
 
@@ -218,6 +222,7 @@ class Page:
         self.bytes = 0
         self.status = None
         self.latency = {}
+        self.baseline = None
         self.sql = []
         self.streaming = False
         self.breakdown = None
@@ -684,7 +689,8 @@ class Command(BaseCommand):
     def timed(self, port, path, count, cold, cookie=None, max_bytes=None):
         headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"} if cookie else {}
         times, deadline = [], time.monotonic() + self.options["page_seconds"]
-        http_get(port, path, headers, max_bytes=max_bytes)  # Templates and code are loaded.
+        # Untimed: templates and code get loaded, and the server finishes what it was doing.
+        http_get(port, path, headers, max_bytes=max_bytes)
         for _ in range(count):
             if cold:
                 bump_data_version()
@@ -701,9 +707,12 @@ class Command(BaseCommand):
         self.log(f"Latency under gunicorn (1 worker) on 127.0.0.1:{port}")
         with Server(port, 1, self.server_env()):
             count = self.options["requests"]
-            self.baseline = self.timed(port, "/healthz", count * 4, cold=False)
+            self.baseline = self.timed(port, BASELINE_PATH, count * 4, cold=False)
             self.log(f"  baseline /healthz p50 {ms(self.baseline['p50'])}")
             for page in self.pages:
+                # The page's ratios are to a baseline measured right before it: the machine's
+                # speed drifts during a run (other tenants of the host).
+                page.baseline = self.timed(port, BASELINE_PATH, LOCAL_BASELINE, cold=False)
                 cookie = self.session_cookie if page.admin else None
                 n = self.options["admin_requests"] if page.admin else count
                 if page.streaming:
@@ -939,7 +948,7 @@ class Command(BaseCommand):
         if base:
             for page in self.pages:
                 if page.target and "cold" in page.latency:
-                    value = page.latency["cold"]["p50"] / base["p50"]
+                    value = page.latency["cold"]["p50"] / page.baseline["p50"]
                     add(
                         f"{page.label}: cold p50 at most {page.target}x baseline",
                         f"{value:.1f}x ({ms(page.latency['cold']['p50'])})",
@@ -983,13 +992,15 @@ class Command(BaseCommand):
         if base:
             lines += [
                 f"Baseline `/healthz`: p50 {ms(base['p50'])}, p95 {ms(base['p95'])} "
-                f"({base['n']} requests, one gunicorn worker, a new connection each). Cold: "
-                "the data version is bumped before each request, so the page is computed; "
-                "warm: served from the cache.",
+                f"({base['n']} requests, one gunicorn worker, a new connection each), at the "
+                f"start. Each page's ratios are to {LOCAL_BASELINE} baseline requests made right "
+                "before it (its baseline column), as the machine's speed drifts during a run. "
+                "Cold: the data version is bumped before each request, so the page is "
+                "computed; warm: served from the cache.",
                 "",
-                "| page | cold p50 | cold p95 | warm p50 | warm p95 | bytes | queries "
-                "cold / warm / 304 |",
-                "| --- | --- | --- | --- | --- | --- | --- |",
+                "| page | baseline p50 | cold p50 | cold p95 | warm p50 | warm p95 | bytes | "
+                "queries cold / warm / 304 |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
             ]
         else:
             lines += ["| page | bytes | queries cold / warm / 304 |", "| --- | --- | --- |"]
@@ -998,11 +1009,12 @@ class Command(BaseCommand):
             if not base:
                 lines.append(f"| {page.label} | {page.bytes:,} | {queries} |")
                 continue
-            cells = []
+            cells = [ms(page.baseline["p50"])]
             for state in ("cold", "warm"):
                 for stat in ("p50", "p95"):
                     value = page.latency.get(state, {}).get(stat)
-                    cells.append(f"{ratio(value, base[stat])} ({ms(value)})" if value else "-")
+                    local = page.baseline[stat]
+                    cells.append(f"{ratio(value, local)} ({ms(value)})" if value else "-")
             lines.append(f"| {page.label} | {' | '.join(cells)} | {page.bytes:,} | {queries} |")
         lines += [
             "",
