@@ -6,6 +6,8 @@ Statements follow the editorial rules of `editorial.py`: Editors write drafts, P
 publish, unpublish and retract them, and only superusers delete. See docs/editorial.md.
 """
 
+import contextlib
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -22,7 +24,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 
-from . import editorial
+from . import editorial, writes
 from .admin_search import StatementSearchMixin
 from .forms import RetractForm, SignatoryFormSet, StatementAdminForm
 from .models import (
@@ -40,6 +42,11 @@ from .pagination import EstimatedCountPaginator
 from .resources import TrackerImportExportMixin
 
 
+def writing_if_posted(request):
+    """A write session for a request that may write; none (no savepoint) for reading."""
+    return writes.writing() if request.method == "POST" else contextlib.nullcontext()
+
+
 class TrackedAdmin(SimpleHistoryAdmin):
     """Every registered model: the history view with its field diff, and a guarded revert."""
 
@@ -48,6 +55,37 @@ class TrackedAdmin(SimpleHistoryAdmin):
     history_list_per_page = 50
     # An address typed without a scheme is taken as https, not http (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    # --- the write path: every view that writes runs in one write session ---
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with writing_if_posted(request):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with writing_if_posted(request):
+            return super().delete_view(request, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        with writing_if_posted(request):  # Actions and list edits.
+            return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        writes.save(obj)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        changed = [obj for obj, _fields in formset.changed_objects]
+        for obj in [*formset.new_objects, *changed, *formset.deleted_objects]:
+            writes.saved(obj)
+
+    def delete_model(self, request, obj):
+        writes.delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            writes.delete(obj)
 
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL refuses text with NUL bytes; nobody searches for one.
@@ -82,7 +120,8 @@ class TrackedAdmin(SimpleHistoryAdmin):
         extra_context = {**(extra_context or {})}
         if not may_change:
             extra_context["revert_disabled"] = True
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        with writing_if_posted(request):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 def statements_link(lookup, obj, label="See its statements"):
@@ -524,11 +563,13 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
         else:
             obj.created_by = request.user
         obj.updated_by = request.user
-        stored = getattr(form, "stored_status", None) or StatementStatus.DRAFT
-        if obj.status != stored:
-            # The form has checked the move; mark_status stamps the dates readers see.
-            obj.mark_status(obj.status, user=request.user)
-            obj._change_reason = f"Status set to {obj.get_status_display().lower()}"
+        # The form has checked the move (a revert's too); the transition stamps it.
+        stored_status = getattr(form, "stored_status", None)
+        error = editorial.transition(obj, obj.status, request.user, stored_status=stored_status)
+        if error:
+            raise PermissionDenied(error)
+        if reason := editorial.change_reason(stored_status, obj.status):
+            obj._change_reason = reason
         super().save_model(request, obj, form, change)
 
     # --- actions: the same rules as the form, through editorial.change_status ---

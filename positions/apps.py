@@ -17,11 +17,7 @@ class PositionsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(use_sqlite_wal, dispatch_uid="positions.use_sqlite_wal")
-        # Cached pages go stale on every write to the records (see positions/caching.py).
-        from .caching import connect_invalidation_signals
+        # The write path's hook after migrate, and its guard against writes that bypass it.
+        from . import writes
 
-        connect_invalidation_signals()
-        # Current positions follow every write to statements and signatures.
-        from .stances import connect_signals
-
-        connect_signals(self)
+        writes.connect(self)

@@ -10,17 +10,9 @@ and the date, so after a write no process serves or revalidates a page computed 
 invalidation is one cache write, whatever the number of pages, and it works across any
 number of server processes.
 
-Why signals: the write paths are many (admin save, inlines, admin actions, import, history
-revert, management commands, the shell) and they live in other modules. `post_save`,
-`post_delete` and `m2m_changed` on the tracker's models catch all of them in one place,
-including those written later, and only bump a counter (no logic hides in them). Writes
-that bypass signals (`QuerySet.update()`, `bulk_create()`, raw SQL) must call
-`bump_data_version()` themselves (or `data_changed()` inside a transaction); the
-import and `generate_data` do.
-
-Writes are safe across processes: the version is bumped at each write and again once the
-transaction commits, so a page another process computed from the pre-commit snapshot is
-stored under a version nobody asks for any more.
+The write path (`positions/writes.py`) bumps the version once per write session, before
+its transaction commits and again once it has: a page another process computed from the
+pre-commit snapshot is stored under a version nobody asks for any more.
 """
 
 import datetime
@@ -30,12 +22,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.http import http_date
 from django.views.decorators.http import condition
 
 DATA_VERSION_KEY = "positions:data-version"
@@ -64,40 +53,6 @@ def data_version():
 def bump_data_version():
     """Make every cached page and ETag stale, in every process sharing the cache."""
     cache.set(DATA_VERSION_KEY, _new_version(), timeout=None)
-
-
-def _bump_after_commit():
-    bump_data_version()
-
-
-def data_changed(**kwargs):
-    """
-    Signal receiver for any write to the tracker's records: bumps now (one cache write) and,
-    inside a transaction, once more after commit, registered once per transaction however
-    many rows it writes.
-    """
-    bump_data_version()
-    if connection.in_atomic_block:
-        pending = getattr(connection, "run_on_commit", [])
-        if not any(entry[1] is _bump_after_commit for entry in pending):
-            transaction.on_commit(_bump_after_commit)
-
-
-def connect_invalidation_signals():
-    """Called from `PositionsConfig.ready()`: every model of the app, and its m2m tables."""
-    from django.apps import apps
-
-    for model in apps.get_app_config("positions").get_models():
-        if model.__name__.startswith("Historical") or model.__name__ == "Position":
-            # simple-history's rows and the derived positions are written alongside a real
-            # write, never alone.
-            continue
-        uid = f"positions.caching.{model.__name__}"
-        post_save.connect(data_changed, sender=model, dispatch_uid=f"{uid}.save")
-        post_delete.connect(data_changed, sender=model, dispatch_uid=f"{uid}.delete")
-        for field in model._meta.local_many_to_many:
-            through = field.remote_field.through
-            m2m_changed.connect(data_changed, sender=through, dispatch_uid=f"{uid}.{field.name}")
 
 
 # --- Pages ----------------------------------------------------------------------------
@@ -202,8 +157,3 @@ def cached_page(view):
 
     conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(cached_view)
     return page
-
-
-def last_modified_header():
-    """The Last-Modified value of every page right now (for tests and the benchmark)."""
-    return http_date(int(data_version()) / 1e9)

@@ -1,13 +1,14 @@
 """
 Who may move a statement between draft, published and retracted: the editorial rules.
 
-One place for them: the admin form, the admin actions, the revert view (and any importer)
-ask these functions, and `Statement.mark_status` stamps the dates readers see.
+One place for them: the admin form, the admin actions, the revert view and the import ask
+`transition_error` and move statements with `transition`, which stamps the dates readers see.
 See docs/editorial.md for the workflow as editors experience it.
 """
 
 from django.core.exceptions import ValidationError
 
+from . import writes
 from .models import Statement, StatementStatus
 
 PUBLISH_PERMISSION = "positions.publish_statement"
@@ -43,18 +44,22 @@ def locked_message(stored_status):
     )
 
 
-def allowed_statuses(user, stored_status):
-    """The statuses `user` may give a statement whose saved status is `stored_status`."""
-    current = StatementStatus(stored_status or StatementStatus.DRAFT)
-    if not can_publish(user):
-        return [current] if current == StatementStatus.DRAFT else []
-    return [current, *sorted(STATUS_MOVES[current])]
-
-
-def status_change_error(user, stored_status, new_status):
-    """Why `user` may not move a statement from `stored_status` (None: new) to `new_status`."""
-    current = StatementStatus(stored_status or StatementStatus.DRAFT)
+def transition_error(user, stored_status, new_status):
+    """
+    The editorial rule, for every writer (the admin form, the actions, the import, a revert):
+    why `user` may not give a statement whose saved status is `stored_status` the status
+    `new_status`, or None if they may. `stored_status` is None for a new statement, which
+    enters the record as it stands: a draft by anyone; published or retracted (an import
+    restoring a record kept elsewhere) by a Publisher only.
+    """
     new = StatementStatus(new_status)
+    if stored_status is None:
+        if new == StatementStatus.DRAFT or can_publish(user):
+            return None
+        return ONLY_PUBLISHERS
+    current = StatementStatus(stored_status)
+    if not may_edit(user, current):
+        return locked_message(current)
     if new == current:
         return None
     if not can_publish(user):
@@ -69,30 +74,63 @@ def status_change_error(user, stored_status, new_status):
     return None
 
 
-def change_status(statement, new_status, user, note=""):
+def allowed_statuses(user, stored_status):
     """
-    Move a saved statement to `new_status` if `user` may, and save it with history.
+    The statuses the admin form offers `user` for a statement whose saved status is
+    `stored_status`: those the rule allows, less a retraction of a new statement (there is
+    nothing readers saw to correct; the rule allows it for imports restoring a record).
+    """
+    return [
+        status
+        for status in StatementStatus
+        if transition_error(user, stored_status, status) is None
+        and not (stored_status is None and status == StatementStatus.RETRACTED)
+    ]
 
-    Returns None on success, or the reason the statement was left unchanged (the instance
-    may then be half-changed: discard it). When many statements are moved at once, prefetch
-    their signatures and conditions.
+
+def transition(statement, new_status, user, *, stored_status, note=""):
     """
-    error = status_change_error(user, statement.status, new_status)
+    Move `statement` (not saved here) from `stored_status` to `new_status` if the rule lets
+    `user`, stamping the dates readers see; returns the reason if not. The caller saves it,
+    with its `updated_by`, through the write path.
+    """
+    error = transition_error(user, stored_status, new_status)
     if error:
         return error
+    if new_status != (stored_status or StatementStatus.DRAFT):
+        statement.mark_status(new_status, note=note)
+    return None
+
+
+def change_reason(stored_status, new_status):
+    """What the history says of a save that moved a statement, or None if it did not move."""
+    if new_status == (stored_status or StatementStatus.DRAFT):
+        return None
+    return f"Status set to {StatementStatus(new_status).label.lower()}"
+
+
+def change_status(statement, new_status, user, note=""):
+    """
+    Move a saved statement to `new_status` if `user` may, and save it through the write path
+    (inside `writes.writing()`). Returns None on success, or the reason the statement was left
+    unchanged (the instance may then be half-changed: discard it). When many statements are
+    moved at once, prefetch their signatures and conditions.
+    """
     if new_status == StatementStatus.PUBLISHED:
         if not statement.signatures.all():
             return "A statement needs at least one signatory before it is published."
         error = Statement.conditions_error(statement.stance, statement.conditions.all())
         if error:
             return error
-    statement.mark_status(new_status, user=user, note=note)
+    error = transition(statement, new_status, user, stored_status=statement.status, note=note)
+    if error:
+        return error
     try:
         statement.clean()
     except ValidationError as exc:
         return " ".join(exc.messages)
-    statement._change_reason = f"Status set to {StatementStatus(new_status).label.lower()}"
-    statement.save()
+    statement.updated_by = user
+    writes.save(statement)
     return None
 
 

@@ -63,16 +63,14 @@ class StatementAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if not editorial.may_edit(self.editor, self.stored_status):
+        if self.stored_status and not editorial.may_edit(self.editor, self.stored_status):
             raise ValidationError(editorial.locked_message(self.stored_status))
         if "stance" in cleaned and "conditions" in cleaned:
             error = Statement.conditions_error(cleaned["stance"], cleaned["conditions"])
             if error:
                 self.add_error("conditions", error)
         if cleaned.get("status"):
-            error = editorial.status_change_error(
-                self.editor, self.stored_status, cleaned["status"]
-            )
+            error = editorial.transition_error(self.editor, self.stored_status, cleaned["status"])
             if error:
                 self.add_error("status", error)
         return cleaned

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from charset_normalizer import from_bytes
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from positions import caching
+from positions import writes
 
 # Cells that start with one of these are read by spreadsheets as formulas. Exports prefix
 # them with an apostrophe (see `positions/exports.py`); imports strip that apostrophe again
@@ -433,13 +433,6 @@ def join_list(values):
     return LIST_SEPARATOR.join(values)
 
 
-def chunked(items, size=900):
-    """Keep `IN (...)` lists under SQLite's parameter limit."""
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 # --- Running an import ------------------------------------------------------------------
 
 
@@ -531,10 +524,9 @@ def run_import(resource, table, *, context, dry_run=False, progress=None):
         return report
 
     try:
-        with transaction.atomic():
+        with writes.writing():
             resource.write(report.plans, context)
-            # Bulk writes send no model signals: make cached pages stale ourselves.
-            caching.data_changed()
+            writes.records_changed()
     except IntegrityError as error:
         # The rows were checked against the database as it was a moment ago; someone may
         # have changed it since. The transaction rolled back: nothing was written.

@@ -42,14 +42,13 @@ from import_export.results import InvalidRow, Result, RowResult
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import editorial, importing, stances
+from . import editorial, importing, writes
 from .importing import (
     BlankCell,
     CellError,
     ImportContext,
     RowError,
     RowPlan,
-    chunked,
     join_list,
     parse_choice,
     parse_date,
@@ -74,6 +73,7 @@ from .models import (
     StatementStatus,
     Topic,
 )
+from .stances import chunked
 
 BATCH_SIZE = 500
 LEAD_MARK = "*"
@@ -783,8 +783,8 @@ class ActorResource(TrackerResource):
                 default_user=context.user,
                 default_change_reason=context.change_reason,
             )
-            if "name" in fields:  # Bulk updates send no signal: the positions' copies.
-                stances.refresh_actor_names([p.instance.pk for p in changed])
+            if "name" in fields:  # The positions keep copies of the names.
+                writes.actors_renamed([p.instance.pk for p in changed])
         self.write_identifiers([p for p in plans if "identifiers" in p.related], context)
 
     def write_identifiers(self, plans, context):
@@ -811,21 +811,6 @@ class ActorResource(TrackerResource):
             default_user=context.user,
             default_change_reason=context.change_reason,
         )
-
-
-def editorial_error(existing, old_status, new_status, user):
-    """
-    The editorial rules (`positions.editorial`) for a row that creates or changes a
-    statement. A new row in any status restores a record as it stands elsewhere, so only
-    what readers would see needs a Publisher; an existing statement moves as in the admin.
-    """
-    if existing is None:
-        if new_status == StatementStatus.DRAFT or editorial.can_publish(user):
-            return None
-        return editorial.ONLY_PUBLISHERS
-    if not editorial.may_edit(user, old_status):
-        return editorial.locked_message(old_status)
-    return editorial.status_change_error(user, old_status, new_status)
 
 
 def delete_with_history(instance, context):
@@ -1113,14 +1098,14 @@ class StatementResource(TrackerResource):
         if existing is not None and not (changed or signatories_changed or conditions_changed):
             action = "skip"
         if action != "skip":
-            message = editorial_error(existing, old_status, instance.status, context.acting_user)
+            message = editorial.transition(
+                instance, instance.status, context.acting_user, stored_status=old_status
+            )
             if message:
                 errors.append(RowError(number, "status", message))
         self.validate(number, instance, errors)
         if errors:
             return None, errors
-        if action != "skip" and instance.status != old_status:
-            instance.mark_status(instance.status, context.user)
         return (
             RowPlan(
                 number,
@@ -1163,8 +1148,7 @@ class StatementResource(TrackerResource):
 
         links = self.write_conditions(new + updated)
         self.write_signatories(new, updated, context)
-        # Bulk writes send no signals: move the positions these statements decide ourselves.
-        stances.refresh_positions_for([p.instance.pk for p in new + updated])
+        writes.statements_changed([p.instance.pk for p in new + updated])
 
         # The statement's history: one record per new or changed statement, with the
         # conditions it names at that point (simple-history's m2m snapshot).

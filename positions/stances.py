@@ -18,7 +18,7 @@ The rules (also on the public methodology page):
 5. No statement means no known position; it is not a stance.
 
 Current positions are kept in the `Position` table, rewritten from the record by
-`refresh_positions` whenever statements or signatures change (see `connect_signals`), so a
+`refresh_positions` whenever statements or signatures change (see `positions/writes.py`), so a
 board of ten thousand actors reads ten thousand narrow rows by index. Positions as of a past
 date are ranked from the record on each request, by the same window as the refresh.
 """
@@ -28,12 +28,10 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete
 
-from .importing import chunked
 from .models import Actor, Position, Signatory, Stance, Statement, StatementStatus
 
 # Rule 3: latest date first, then the latest recorded statement.
@@ -244,6 +242,13 @@ def stance_counts_over_time(question, as_of=None):
     return series
 
 
+def chunked(items, size=900):
+    """Keep `IN (...)` lists under SQLite's parameter limit."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 # --- The Position table ---------------------------------------------------------------------
 
 
@@ -318,64 +323,8 @@ def affected_actors(statement_ids):
     return actor_ids
 
 
-def refresh_positions_for(statement_ids):
-    """After statements or their signatures were written: refresh the actors concerned."""
-    actor_ids = affected_actors(statement_ids)
-    if actor_ids:
-        refresh_positions(actor_ids)
-
-
-def _statement_saved(sender, instance, raw=False, **kwargs):
-    if not raw:  # Fixtures and restores rebuild the whole table once at the end.
-        refresh_positions_for([instance.statement_id if sender is Signatory else instance.pk])
-
-
-def _statement_deleting(sender, instance, **kwargs):
-    # Its signatures and the positions it decided go with it before post_delete: note whose
-    # positions to recompute now.
-    instance._position_actors = affected_actors([instance.pk])
-
-
-def _statement_deleted(sender, instance, **kwargs):
-    if instance._position_actors:
-        refresh_positions(instance._position_actors)
-
-
 def refresh_actor_names(actor_ids):
     """After actors were written: their positions' copies of their names (one query)."""
     Position.objects.filter(actor_id__in=actor_ids).update(
         actor_name=Subquery(Actor.objects.filter(pk=OuterRef("actor_id")).values("name")[:1])
     )
-
-
-def _actor_saved(sender, instance, raw=False, **kwargs):
-    if not raw:  # Restores rebuild the whole table at the end.
-        refresh_actor_names([instance.pk])
-
-
-def fill_positions_after_migrate(sender, using, **kwargs):
-    """
-    After `migrate`: a database that has statements but no positions yet (the table was just
-    created, or the data was loaded behind the signals' back) gets them computed once.
-    """
-    if Position._meta.db_table not in connections[using].introspection.table_names():
-        return  # Migrated backwards, past the table.
-    positions = Position.objects.using(using)
-    published = Statement.objects.using(using).published()
-    if not positions.exists() and published.exists():
-        refresh_positions()
-
-
-def connect_signals(app_config):
-    """
-    Called from `PositionsConfig.ready()`: every write to a statement or a signature, and
-    to an actor (its name, copied into its positions).
-    """
-    uid = "positions.stances"
-    post_save.connect(_statement_saved, sender=Statement, dispatch_uid=f"{uid}.statement")
-    post_save.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.signatory")
-    post_delete.connect(_statement_saved, sender=Signatory, dispatch_uid=f"{uid}.unsigned")
-    pre_delete.connect(_statement_deleting, sender=Statement, dispatch_uid=f"{uid}.deleting")
-    post_delete.connect(_statement_deleted, sender=Statement, dispatch_uid=f"{uid}.deleted")
-    post_save.connect(_actor_saved, sender=Actor, dispatch_uid=f"{uid}.actor")
-    post_migrate.connect(fill_positions_after_migrate, sender=app_config, dispatch_uid=uid)

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from positions import writes
 from positions.models import (
     Actor,
     ActorKind,
@@ -21,6 +22,22 @@ from positions.models import (
 )
 
 
+class RecordFactory(factory.django.DjangoModelFactory):
+    """A record of the tracker, written through the write path as the app writes it."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        if strategy != factory.enums.CREATE_STRATEGY:
+            return super()._generate(strategy, params)
+        with writes.writing():
+            instance = super()._generate(strategy, params)
+            writes.saved(instance)
+        return instance
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -30,7 +47,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
 
 
-class ActorFactory(factory.django.DjangoModelFactory):
+class ActorFactory(RecordFactory):
     class Meta:
         model = Actor
 
@@ -39,7 +56,7 @@ class ActorFactory(factory.django.DjangoModelFactory):
     kind = ActorKind.NGO
 
 
-class TopicFactory(factory.django.DjangoModelFactory):
+class TopicFactory(RecordFactory):
     class Meta:
         model = Topic
 
@@ -47,7 +64,7 @@ class TopicFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"topic-{n}")
 
 
-class QuestionFactory(factory.django.DjangoModelFactory):
+class QuestionFactory(RecordFactory):
     class Meta:
         model = Question
 
@@ -56,7 +73,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"question-{n}")
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(RecordFactory):
     class Meta:
         model = Source
 
@@ -67,7 +84,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     published_on = datetime.date(2024, 10, 30)
 
 
-class ConditionFactory(factory.django.DjangoModelFactory):
+class ConditionFactory(RecordFactory):
     class Meta:
         model = Condition
 
@@ -75,7 +92,7 @@ class ConditionFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"condition-{n}")
 
 
-class StatementFactory(factory.django.DjangoModelFactory):
+class StatementFactory(RecordFactory):
     """A published statement by one new actor, unless `actors=[...]` names the signatories."""
 
     class Meta:

@@ -22,7 +22,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
 
-from positions import caching
+from positions import caching, writes
 from positions.models import Stance, Statement, StatementStatus, Topic
 from tests.admin_builders import admin_url, use_test_settings
 from tests.factories import (
@@ -258,16 +258,18 @@ def test_writes_that_bypass_signals_must_bump_the_version_themselves(titles):
     assert titles().content == b"Renamed by update"
 
 
-def test_a_transaction_bumps_at_each_write_and_once_more_after_commit(
+def test_a_write_session_bumps_once_before_commit_and_once_after(
     django_capture_on_commit_callbacks,
 ):
     before = caching.data_version()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        for number in range(5):
-            TopicFactory(title=f"Imported {number}")
+        with writes.writing():
+            for number in range(5):
+                writes.save(Topic(title=f"Imported {number}", slug=f"imported-{number}"))
+            assert caching.data_version() == before, "nothing bumps until the session ends"
     bumped = caching.data_version()
     assert bumped != before
-    assert [c for c in callbacks if c is caching._bump_after_commit] == [caching._bump_after_commit]
+    assert callbacks == [caching.bump_data_version]
     callbacks[-1]()
     assert caching.data_version() != bumped
 

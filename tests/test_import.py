@@ -220,7 +220,7 @@ def test_an_editor_import_cannot_change_a_published_statement_but_may_skip_it(wo
 def test_a_retraction_is_final_for_imports_too(world):
     run("statements", csv_bytes(HEADER, statement_line(status="retracted", correction_note="X")))
     report = run("statements", csv_bytes(HEADER, statement_line(status="published")))
-    message = editorial.status_change_error(publisher(), "retracted", "published")
+    message = editorial.transition_error(publisher(), "retracted", "published")
     assert errors_of(report) == [(2, "status", message)]
     assert Statement.objects.get().status == StatementStatus.RETRACTED
 

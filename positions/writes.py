@@ -1,0 +1,268 @@
+"""
+The write path: every writer of the record goes through here.
+
+Admin forms, inlines and actions, history reverts, imports, restores and the data commands
+write inside `writing()` and say what they wrote (`saved`, `deleting`, `statements_changed`,
+`actors_renamed`, `rebuild_positions`, `records_changed`). When the outermost `writing()`
+block ends, still inside its transaction, the derived data follows once for everything the
+block wrote:
+
+- the current positions (`stances.refresh_positions`) of the actors concerned, once, and
+  only when something that decides a position changed (a statement's question, date,
+  stance or status, or its signatures);
+- the positions' copies of renamed actors' names;
+- the page cache's data version (`caching.bump_data_version`), now and again after commit,
+  so no process serves a page computed before the write.
+
+Nothing else does this work: no signal refreshes positions or bumps the cache. One guard is
+left (`connect`): a write to the record outside `writing()` (a forgotten path, the
+shell) warns with `UnrecordedWrite` and is repaired as if it had been recorded, so readers
+never see stale positions; the tests make that warning an error for every path of the app.
+"""
+
+import threading
+import warnings
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
+
+from . import caching, stances
+from .models import Actor, Position, Signatory, Statement
+
+# The fields of a statement that decide positions (rule 1 and 3 of stances.py).
+POSITION_FIELDS = frozenset({"question_id", "date", "stance", "status"})
+
+_local = threading.local()  # One write session per thread, as Django's connections.
+
+
+class UnrecordedWrite(UserWarning):
+    """A write to the record that did not go through the write path."""
+
+
+class Changes:
+    """What one write session wrote, accumulated until it ends."""
+
+    def __init__(self):
+        self.statement_ids = set()  # statements whose positions may have moved
+        self.actor_ids = set()  # actors to refresh (noted before their statements went)
+        self.renamed_actor_ids = set()
+        self.rebuild = False  # every position, from the record
+        self.records = False  # anything readers see: the page cache goes stale
+
+    def apply(self):
+        """Bring the derived data in line with what was written: once per session."""
+        if self.rebuild:
+            stances.refresh_positions()
+        else:
+            actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
+            if actor_ids:
+                stances.refresh_positions(actor_ids)
+            if self.renamed_actor_ids - actor_ids:
+                stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
+        if self.records:
+            caching.bump_data_version()
+            transaction.on_commit(caching.bump_data_version)
+
+
+def current():
+    """The `Changes` of the write session open in this thread, or None."""
+    return getattr(_local, "changes", None)
+
+
+@contextmanager
+def writing():
+    """
+    A write session: one transaction (a savepoint when nested) whose writes are recorded
+    and whose derived data follow once, before the outermost block commits.
+    """
+    outer = current()
+    if outer is not None:
+        with transaction.atomic():
+            yield outer
+        return
+    changes = _local.changes = Changes()
+    try:
+        with transaction.atomic():
+            yield changes
+            changes.apply()
+    finally:
+        _local.changes = None
+
+
+def _session():
+    changes = current()
+    if changes is None:
+        raise RuntimeError("Record writes inside positions.writes.writing().")
+    return changes
+
+
+def statements_changed(statement_ids):
+    """Statements (or their signatures) were written in a way that may move positions."""
+    changes = _session()
+    changes.statement_ids.update(statement_ids)
+    changes.records = True
+
+
+def statements_deleting(statement_ids):
+    """Statements are about to be deleted: note now whose positions they decide."""
+    changes = _session()
+    changes.actor_ids.update(stances.affected_actors(statement_ids))
+    changes.records = True
+
+
+def actors_renamed(actor_ids):
+    """Actors' names may have changed: their positions keep a copy of it."""
+    changes = _session()
+    changes.renamed_actor_ids.update(actor_ids)
+    changes.records = True
+
+
+def rebuild_positions():
+    """The record was written wholesale (a restore, generated data): rebuild every position."""
+    changes = _session()
+    changes.rebuild = True
+    changes.records = True
+
+
+def records_changed():
+    """Something readers see changed that decides no position: a title, a source, a topic."""
+    _session().records = True
+
+
+# The stored fields whose change moves derived data, per model: compared by `save`.
+WATCHED_FIELDS = {
+    Statement: ("question_id", "date", "stance", "status"),
+    Actor: ("name",),
+}
+
+
+def save(instance, **kwargs):
+    """
+    Save `instance` and record what the save moves, judged against the stored row (a form's
+    changed data is no guide when a history revert posts an old version whole).
+    """
+    watched = WATCHED_FIELDS.get(type(instance))
+    before = None
+    if watched and not instance._state.adding:
+        before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
+    instance.save(**kwargs)
+    changed = None
+    if before is not None:
+        changed = [field for field in watched if before[field] != getattr(instance, field)]
+    saved(instance, changed)
+
+
+def delete(instance):
+    """Delete `instance`, noting first what it decides."""
+    deleting(instance)
+    instance.delete()
+
+
+def saved(instance, changed_fields=None):
+    """
+    `instance` was saved; `changed_fields` names the fields that changed (None: unknown, so
+    all). Routes the record to what it may move.
+    """
+    if isinstance(instance, Statement):
+        if changed_fields is None or POSITION_FIELDS & set(changed_fields):
+            statements_changed([instance.pk])
+            return
+    elif isinstance(instance, Signatory):
+        statements_changed([instance.statement_id])
+        return
+    elif isinstance(instance, Actor) and (changed_fields is None or "name" in changed_fields):
+        actors_renamed([instance.pk])
+        return
+    records_changed()
+
+
+def deleting(instance):
+    """`instance` is about to be deleted."""
+    if isinstance(instance, Statement):
+        statements_deleting([instance.pk])
+    elif isinstance(instance, Signatory):
+        statements_changed([instance.statement_id])
+    else:
+        records_changed()
+
+
+def fill_positions_after_migrate(sender, using, **kwargs):
+    """
+    After `migrate`: a database that has statements but no positions yet (the table was just
+    created, or the data was loaded behind the write path's back) gets them computed once.
+    """
+    if using != DEFAULT_DB_ALIAS:
+        return  # The record and its positions live in the default database.
+    if Position._meta.db_table not in connection.introspection.table_names():
+        return  # Migrated backwards, past the table.
+    if not Position.objects.exists() and Statement.objects.published().exists():
+        with writing():
+            rebuild_positions()
+
+
+# --- The guard -------------------------------------------------------------------------------
+
+
+def _unrecorded(instance, action):
+    warnings.warn(
+        UnrecordedWrite(
+            f"{type(instance).__name__} {instance.pk} {action} outside "
+            "positions.writes.writing(): repaired, but say what you write."
+        ),
+        stacklevel=4,
+    )
+
+
+def _guard_saved(sender, instance, raw=False, **kwargs):
+    if raw or current() is not None:
+        return  # A fixture or restore rebuilds at the end; a session records its own.
+    _unrecorded(instance, "saved")
+    with writing():
+        saved(instance)
+
+
+def _guard_deleting(sender, instance, **kwargs):
+    if current() is not None or not isinstance(instance, Statement):
+        return
+    # Its signatures and the positions it decides go before post_delete: note them now.
+    instance._unrecorded_position_actors = stances.affected_actors([instance.pk])
+
+
+def _guard_deleted(sender, instance, **kwargs):
+    if current() is not None:
+        return
+    _unrecorded(instance, "deleted")
+    with writing() as changes:
+        if isinstance(instance, Statement):
+            changes.actor_ids.update(instance._unrecorded_position_actors)
+            changes.records = True
+        else:
+            deleting(instance)
+
+
+def _guard_m2m(sender, instance, action, **kwargs):
+    if action.startswith("post_") and current() is None:
+        _unrecorded(instance, f"m2m {action}")
+        with writing():
+            records_changed()
+
+
+def connect(app_config):
+    """
+    Called from `PositionsConfig.ready()`: positions after `migrate`, and the guard on every
+    model of the record and its m2m tables.
+    """
+    post_migrate.connect(fill_positions_after_migrate, sender=app_config, dispatch_uid=__name__)
+    from django.apps import apps
+
+    for model in apps.get_app_config("positions").get_models():
+        if model.__name__.startswith("Historical") or model.__name__ == "Position":
+            continue  # Written alongside a real write, or derived.
+        uid = f"positions.writes.guard.{model.__name__}"
+        post_save.connect(_guard_saved, sender=model, dispatch_uid=f"{uid}.save")
+        pre_delete.connect(_guard_deleting, sender=model, dispatch_uid=f"{uid}.deleting")
+        post_delete.connect(_guard_deleted, sender=model, dispatch_uid=f"{uid}.delete")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_guard_m2m, sender=through, dispatch_uid=f"{uid}.{field.name}")
