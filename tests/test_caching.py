@@ -262,11 +262,10 @@ def test_a_write_session_bumps_once_before_commit_and_once_after(
     django_capture_on_commit_callbacks,
 ):
     before = caching.data_version()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with writes.writing():
-            for number in range(5):
-                writes.save(Topic(title=f"Imported {number}", slug=f"imported-{number}"))
-            assert caching.data_version() == before, "nothing bumps until the session ends"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, writes.writing():
+        for number in range(5):
+            writes.save(Topic(title=f"Imported {number}", slug=f"imported-{number}"))
+        assert caching.data_version() == before, "nothing bumps until the session ends"
     bumped = caching.data_version()
     assert bumped != before
     assert callbacks == [caching.bump_data_version]
