@@ -556,21 +556,21 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
         if change:
             # A revert saves an old version whole: the record's own stamps (who created it,
             # when it was first published or retracted) must not go back with it.
-            stamps = ("created_by_id", "first_published_at", "retracted_at")
-            stored = Statement.objects.filter(pk=obj.pk).values(*stamps).first() or {}
-            for field, value in stored.items():
-                setattr(obj, field, value)
+            for field in ("created_by_id", "first_published_at", "retracted_at"):
+                setattr(obj, field, form.stored[field])
         else:
             obj.created_by = request.user
         obj.updated_by = request.user
         # The form has checked the move (a revert's too); the transition stamps it.
-        stored_status = getattr(form, "stored_status", None)
-        error = editorial.transition(obj, obj.status, request.user, stored_status=stored_status)
+        error = editorial.transition(
+            obj, obj.status, request.user, stored_status=form.stored_status
+        )
         if error:
             raise PermissionDenied(error)
-        if reason := editorial.change_reason(stored_status, obj.status):
+        if reason := editorial.change_reason(form.stored_status, obj.status):
             obj._change_reason = reason
-        super().save_model(request, obj, form, change)
+        obj._history_user = request.user
+        writes.save(obj, stored=form.stored)
 
     # --- actions: the same rules as the form, through editorial.change_status ---
 

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from . import editorial
+from . import editorial, writes
 from .models import Statement, StatementStatus
 
 STATUS_HELP_PUBLISHER = (
@@ -15,6 +15,17 @@ STATUS_HELP_PUBLISHER = (
 STATUS_HELP_EDITOR = (
     "Drafts are not public. Only a Publisher can publish it: save your draft and it appears "
     "under 'Waiting for review'. Once published, only a Publisher can change it."
+)
+
+
+# What the statement form reads of the stored row: the status the rules start from, the
+# stamps a revert must not take back, and what the write path compares (writes.save).
+STORED_FIELDS = (
+    "status",
+    "created_by_id",
+    "first_published_at",
+    "retracted_at",
+    *writes.WATCHED_FIELDS[Statement],
 )
 
 
@@ -42,15 +53,15 @@ class StatementAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The status saved in the database, not the instance's: reverting to an old version
+        # The row saved in the database, not the instance's: reverting to an old version
         # starts from that version, and the rules apply to the move from what is stored now.
-        self.stored_status = None
+        # The save reads the same row for the stamps it keeps and what the write path compares.
+        self.stored = None
         if not self.instance._state.adding and self.instance.pk is not None:
-            self.stored_status = (
-                Statement.objects.filter(pk=self.instance.pk)
-                .values_list("status", flat=True)
-                .first()
+            self.stored = (
+                Statement.objects.filter(pk=self.instance.pk).values(*STORED_FIELDS).first()
             )
+        self.stored_status = self.stored["status"] if self.stored else None
         status = self.fields.get("status")
         if status is not None:
             allowed = editorial.allowed_statuses(self.editor, self.stored_status)

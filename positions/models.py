@@ -29,14 +29,30 @@ http_url_validator = URLValidator(
 )
 
 
+class FieldRuleConstraint(models.CheckConstraint):
+    """
+    A CheckConstraint that repeats a rule the model already validates (a field's choices or
+    validators, `clean()`), so that the database refuses what slips past Python. Validating
+    it again would cost forms and imports a query per constraint and record, to say what the
+    field has said already, with a vaguer message.
+    """
+
+    def validate(self, *args, **kwargs):
+        return None
+
+    def deconstruct(self):
+        path, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+
 def choices_constraint(field, choices, name):
     """A CheckConstraint that makes the database refuse values outside `choices`."""
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+    return FieldRuleConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
 def http_url_constraint(field, name):
     """The database side of `http_url_validator`: blank, or an http(s) address."""
-    return models.CheckConstraint(
+    return FieldRuleConstraint(
         condition=Q(**{field: ""})
         | Q(**{f"{field}__istartswith": "http://"})
         | Q(**{f"{field}__istartswith": "https://"}),
@@ -528,12 +544,13 @@ class Statement(TimestampedModel):
             choices_constraint("status", StatementStatus, "statement_status_valid"),
             choices_constraint("attribution", Attribution, "statement_attribution_valid"),
             choices_constraint("date_precision", DatePrecision, "statement_date_precision_valid"),
-            models.CheckConstraint(
+            # These two are `clean()`'s rules, kept by the database too.
+            FieldRuleConstraint(
                 condition=Q(status=StatementStatus.DRAFT) | Q(source__isnull=False),
                 name="statement_public_has_source",
                 violation_error_message="A statement needs a source before it is published.",
             ),
-            models.CheckConstraint(
+            FieldRuleConstraint(
                 condition=~Q(status=StatementStatus.RETRACTED) | ~Q(correction_note=""),
                 name="statement_retraction_has_note",
                 violation_error_message="A retraction needs a correction note for readers.",

@@ -137,14 +137,15 @@ WATCHED_FIELDS = {
 }
 
 
-def save(instance, **kwargs):
+def save(instance, *, stored=None, **kwargs):
     """
     Save `instance` and record what the save moves, judged against the stored row (a form's
-    changed data is no guide when a history revert posts an old version whole).
+    changed data is no guide when a history revert posts an old version whole). `stored`:
+    the row's watched fields as the caller already read them, to save reading them again.
     """
     watched = WATCHED_FIELDS.get(type(instance))
-    before = None
-    if watched and not instance._state.adding:
+    before = stored
+    if watched and before is None and not instance._state.adding:
         before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
     instance.save(**kwargs)
     changed = None

@@ -5,9 +5,9 @@ from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
+from positions import writes
 from positions.models import (
     Actor,
     Condition,
@@ -38,7 +38,7 @@ def create_missing(model, lookup, values, counts):
     obj = model(**lookup, **_without(values, *lookup))
     obj.full_clean()
     obj._change_reason = CHANGE_REASON
-    obj.save()
+    writes.save(obj)
     counts[f"{name} created"] += 1
     return obj, True
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Cannot read the demo data set {path}: {error}") from error
         counts = Counter()
-        with transaction.atomic():
+        with writes.writing():
             self.load(data, counts)
         for line, number in sorted(counts.items()):
             self.stdout.write(f"  {line}: {number}")
@@ -119,12 +119,13 @@ class Command(BaseCommand):
         )
         if created:
             for order, slug in enumerate(s["signatories"]):
-                Signatory.objects.create(
+                signatory = Signatory(
                     statement=statement,
                     actor=actors[slug],
                     order=order,
                     is_lead=slug == s.get("lead"),
                 )
+                writes.save(signatory)
             statement.conditions.set(named_conditions)
 
 

@@ -1,7 +1,7 @@
 """
 Recompute every current position from the record: `manage.py refresh_positions`.
 
-Positions follow every write made through Django (see `positions/stances.py`); this is for
+Positions follow every write made through the write path (see `positions/writes.py`); this is for
 data written behind its back (raw SQL, a restored database dump) and costs about a minute a
 million statements.
 """
@@ -9,10 +9,8 @@ million statements.
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from positions import stances
-from positions.caching import bump_data_version
+from positions import writes
 from positions.models import Position
 
 
@@ -21,9 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, verbosity, **options):
         started = time.monotonic()
-        with transaction.atomic():
-            stances.refresh_positions()
-        bump_data_version()
+        with writes.writing():
+            writes.rebuild_positions()
         if verbosity:
             self.stdout.write(
                 f"{Position.objects.count():,} current positions computed in "

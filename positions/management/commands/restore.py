@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from positions import stances
+from positions import writes
 from positions.backups import backed_up_models, count_rows_in_file
 
 # Rows that `migrate` itself may create (the editor groups); a database holding only these is
@@ -78,14 +78,14 @@ class Command(BaseCommand):
         say = self.stdout.write if verbosity >= 1 else (lambda *a, **k: None)
         say(f"Restoring {sum(expected.values()):,} rows from {file} ...")
         # All or nothing: if any row fails to load, the database is left as it was.
-        with transaction.atomic(using=database):
+        with transaction.atomic(using=database), writes.writing():
             if held:
                 say("  --force: deleting everything in the database first")
             self._delete_all_rows(database)
             with history_recording_off():
                 call_command("loaddata", str(path.resolve()), database=database, verbosity=0)
             say("  rebuilding current positions")
-            stances.refresh_positions()
+            writes.rebuild_positions()  # When the write session ends, before it commits.
             restored = self._check_counts(database, expected)
         for label, count in restored.items():
             say(f"  {label}: {count:,} rows")
