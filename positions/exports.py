@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import stances
+from .forms import as_of_error
 from .importing import sanitize_cell
 from .models import Condition, Question, Source, Statement
 from .resources import RESOURCES, StatementResource
-from .views import as_of_error
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 500

@@ -1,11 +1,18 @@
-"""Forms of the editors' admin. The editorial rules they enforce live in `editorial.py`."""
+"""
+Forms: the editors' admin (the editorial rules they enforce live in `editorial.py`) and the
+board's controls.
+"""
+
+import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 
 from . import editorial, writes
-from .models import Statement, StatementStatus
+from .filters import FastSelect, country_choices
+from .models import ActorKind, Stance, Statement, StatementStatus
 
 STATUS_HELP_PUBLISHER = (
     "Drafts are not public. Publishing makes the statement count towards positions; "
@@ -121,3 +128,50 @@ class RetractForm(forms.Form):
         if not note:
             raise ValidationError("Write the correction note readers will see.")
         return note
+
+
+# --- The public board ---
+
+
+class AsOfForm(forms.Form):
+    """The board's own controls: actor filters (safe to chain, see current_positions) and a date."""
+
+    kind = forms.ChoiceField(
+        label="Actor kind",
+        choices=[("", "Any kind"), *ActorKind.choices],
+        required=False,
+        widget=FastSelect,
+    )
+    country = forms.ChoiceField(label="Country", required=False, widget=FastSelect)
+    stance = forms.ChoiceField(
+        label="Stance",
+        choices=[("", "Every stance"), *Stance.choices],
+        required=False,
+        widget=FastSelect,
+    )
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Show the board as it stood at the end of that day.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "Any country"), *country_choices()]
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        error = as_of_error(day) if day else None
+        if error:
+            raise forms.ValidationError(f"{error} Showing today instead.")
+        return day
+
+
+def as_of_error(day):
+    """Why `day` cannot be a board's "as of" date (the board page and its downloads)."""
+    if day > timezone.localdate():
+        return "That date is in the future."
+    if day < datetime.date(1900, 1, 1):
+        return "That date is too far back."
+    return None

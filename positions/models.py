@@ -606,6 +606,10 @@ class Statement(TimestampedModel):
         return self.status != StatementStatus.DRAFT
 
     @property
+    def is_draft(self):
+        return self.status == StatementStatus.DRAFT
+
+    @property
     def is_retracted(self):
         return self.status == StatementStatus.RETRACTED
 

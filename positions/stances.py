@@ -1,21 +1,7 @@
 """
 How positions are derived: the one place for the rules. Views, admin, exports and tests call
-these functions; none re-implements them.
-
-The rules (also on the public methodology page):
-
-1. An actor's position on a question is the stance of its latest *published* statement on
-   that question dated on or before the day asked about ("as of"). Drafts and retracted
-   statements never count. The current position counts every published statement on
-   record (a statement may carry tomorrow's date, for time zones ahead of ours).
-2. A joint statement counts for each of its signatories.
-3. Two statements by the same actor on the same question and the same day: the one
-   recorded later in the tracker (the higher id) counts. This is deterministic and matches
-   how editors work: a later entry for the same day is a correction or a clarification.
-4. "As of" applies today's record to a past date: a statement published or retracted after
-   that date still counts (or not) as it does today. The record is the best knowledge we
-   have about that date; editorial history is kept separately.
-5. No statement means no known position; it is not a stance.
+these functions; none re-implements them. The rules themselves are `RULES` below, which the
+public methodology page states word for word.
 
 Current positions are kept in the `Position` table, rewritten from the record by
 `refresh_positions` whenever statements or signatures change (see `positions/writes.py`), so a
@@ -26,13 +12,37 @@ date are ranked from the record on each request, by the same window as the refre
 import datetime
 import itertools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 
-from .models import Actor, Position, Signatory, Stance, Statement, StatementStatus
+from .models import (
+    Actor,
+    ConditionStatus,
+    Position,
+    Signatory,
+    Stance,
+    Statement,
+    StatementStatus,
+)
+
+RULES = (
+    "An actor's position on a question is the stance of its latest published statement on "
+    'that question dated on or before the day asked about ("as of"). Drafts and retracted '
+    "statements never count. The current position counts every published statement on "
+    "record (a statement may carry tomorrow's date, for time zones ahead of ours).",
+    "A joint statement counts for each of its signatories.",
+    "Two statements by the same actor on the same question and the same day: the one "
+    "recorded later in the tracker (the higher id) counts. This is deterministic and matches "
+    "how editors work: a later entry for the same day is a correction or a clarification.",
+    '"As of" applies today\'s record to a past date: a statement published or retracted after '
+    "that date still counts (or not) as it does today. The record is the best knowledge we "
+    "have about that date; editorial history is kept separately.",
+    "No statement means no known position; it is not a stance.",
+)
 
 # Rule 3: latest date first, then the latest recorded statement.
 LATEST_FIRST = [F("statement__date").desc(), F("statement_id").desc()]
@@ -216,6 +226,23 @@ def position_history(actor, question, as_of=None):
     return changes((s.date, s.stance, s) for s in statements)
 
 
+def changes_by_statement(rows):
+    """
+    `{statement id: PositionChange}` for the statements that changed an actor's position, on
+    every question at once, from narrow rows (`pk`, `question_id`, `date`, `stance`, `status`
+    of the actor's statements, in any order): `position_history`'s rule, for a timeline.
+    """
+    per_question = {}
+    for row in sorted(rows, key=lambda r: (r.date, r.pk)):
+        if row.status == StatementStatus.PUBLISHED:
+            per_question.setdefault(row.question_id, []).append(row)
+    return {
+        change.statement.pk: change
+        for question_rows in per_question.values()
+        for change in changes((row.date, row.stance, row) for row in question_rows)
+    }
+
+
 def stance_counts_over_time(question, as_of=None):
     """
     The tally of a question after each day on which some position changed, oldest first:
@@ -247,6 +274,68 @@ def chunked(items, size=900):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@dataclass
+class ConditionNamed:
+    """A condition that deciding statements name, with (the first of) the actors naming it."""
+
+    pk: int
+    text: str
+    slug: str
+    status: str
+    status_date: datetime.date | None
+    named_by: list = field(default_factory=list)  # `NamedBy` rows, the first few
+    named_by_count: int = 0
+
+    @property
+    def named_by_more(self):
+        return self.named_by_count - len(self.named_by)
+
+    def get_absolute_url(self):
+        return reverse("positions:condition", args=[self.slug])
+
+    def get_status_display(self):
+        return ConditionStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class NamedBy:
+    name: str
+    slug: str
+
+    def get_absolute_url(self):
+        return reverse("positions:actor", args=[self.slug])
+
+
+def conditions_named(positions, shown):
+    """
+    The conditions these positions (from `current_positions`) depend on, each with the actors
+    whose deciding statement names it (an actor who has since changed its stance no longer
+    names it), `shown` of them listed. One query: the deciding statements' conditions.
+    """
+    rows = (
+        positions.filter(statement__conditions__isnull=False)
+        .order_by("statement__conditions__text", "statement__conditions", "actor__name", "actor")
+        .values_list(
+            "statement__conditions",
+            "statement__conditions__text",
+            "statement__conditions__slug",
+            "statement__conditions__status",
+            "statement__conditions__status_date",
+            "actor__name",
+            "actor__slug",
+        )
+    )
+    conditions = {}
+    for pk, text, slug, status, status_date, actor_name, actor_slug in rows:
+        if pk not in conditions:
+            conditions[pk] = ConditionNamed(pk, text, slug, status, status_date)
+        condition = conditions[pk]
+        condition.named_by_count += 1
+        if len(condition.named_by) < shown:
+            condition.named_by.append(NamedBy(actor_name, actor_slug))
+    return list(conditions.values())
 
 
 # --- The Position table ---------------------------------------------------------------------

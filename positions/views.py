@@ -6,27 +6,23 @@ Each page runs a fixed number of queries whatever the size of the data; the numb
 pinned in tests/test_views_*.py.
 """
 
-import datetime
 import re
 
-from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from . import editorial, stances
 from .caching import cached_page
 from .charts import stance_chart
-from .filters import ActorFilter, FastSelect, StatementFilter, country_choices
+from .filters import ActorFilter, StatementFilter
+from .forms import AsOfForm
 from .models import (
     STANCE_DEFINITIONS,
     Actor,
-    ActorKind,
     Condition,
     Question,
     Signatory,
@@ -126,50 +122,6 @@ def base_query_string(request, drop=("page",)):
     return params.urlencode()
 
 
-class AsOfForm(forms.Form):
-    """The board's own controls: actor filters (safe to chain, see current_positions) and a date."""
-
-    kind = forms.ChoiceField(
-        label="Actor kind",
-        choices=[("", "Any kind"), *ActorKind.choices],
-        required=False,
-        widget=FastSelect,
-    )
-    country = forms.ChoiceField(label="Country", required=False, widget=FastSelect)
-    stance = forms.ChoiceField(
-        label="Stance",
-        choices=[("", "Every stance"), *Stance.choices],
-        required=False,
-        widget=FastSelect,
-    )
-    as_of = forms.DateField(
-        label="As of",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Show the board as it stood at the end of that day.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Any country"), *country_choices()]
-
-    def clean_as_of(self):
-        day = self.cleaned_data["as_of"]
-        error = as_of_error(day) if day else None
-        if error:
-            raise forms.ValidationError(f"{error} Showing today instead.")
-        return day
-
-
-def as_of_error(day):
-    """Why `day` cannot be a board's "as of" date (the board page and its downloads)."""
-    if day > timezone.localdate():
-        return "That date is in the future."
-    if day < datetime.date(1900, 1, 1):
-        return "That date is too far back."
-    return None
-
-
 def valid_data(form):
     """Cleaned values of the fields that validated (the others are reported and ignored)."""
     form.errors  # noqa: B018 -- runs validation
@@ -181,17 +133,16 @@ def valid_data(form):
 
 @cached_page
 def home(request):
-    page = paginate(request, Topic.objects.order_by("title", "pk"), TOPICS_PER_PAGE)
+    questions = Prefetch(
+        "questions", Question.objects.order_by("display_order", "pk"), to_attr="question_list"
+    )
+    topics = Topic.objects.order_by("title", "pk").prefetch_related(questions)
+    page = paginate(request, topics, TOPICS_PER_PAGE)
     topics = list(page.object_list)
-    questions = list(Question.objects.filter(topic__in=topics).order_by("display_order", "pk"))
+    questions = [question for topic in topics for question in topic.question_list]
     counts = stances.tallies(questions)
-    by_topic = {topic.pk: [] for topic in topics}
     for question in questions:
-        question.topic = next(t for t in topics if t.pk == question.topic_id)
         question.tally = counts[question.pk]
-        by_topic[question.topic_id].append(question)
-    for topic in topics:
-        topic.question_list = by_topic[topic.pk]
     latest = listed_statements(Statement.objects.published().order_by("-date", "-pk"))[
         :LATEST_STATEMENTS
     ]
@@ -285,54 +236,21 @@ def question_board(request, topic_slug, slug):
             "series": series,
             "series_table": month_ends(series),
             "chart": stance_chart(series, as_of or today),
-            "conditions": conditions_named(positions),
+            "conditions": stances.conditions_named(positions, NAMED_BY_SHOWN),
             "other_questions": other_questions,
         },
     )
 
 
 def month_ends(series):
-    """The chart's table: the counts at the end of each month in which some position changed."""
+    """
+    The chart's table: the counts at the end of each month in which some position changed,
+    `[(day, [count of each stance in STANCE_ORDER])]`, the order of the table's header.
+    """
     last_of_month = {}
     for day, counts in series:
-        last_of_month[(day.year, day.month)] = (day, counts)
+        last_of_month[(day.year, day.month)] = (day, [counts[s] for s in stances.STANCE_ORDER])
     return list(last_of_month.values())
-
-
-def conditions_named(positions):
-    """
-    The conditions that these positions depend on, each with the actors whose deciding
-    statement names it (an actor who has since changed its stance no longer names it), at
-    most `NAMED_BY_SHOWN` of them listed. One query: the deciding statements' conditions.
-    """
-    rows = (
-        positions.filter(statement__conditions__isnull=False)
-        .order_by("statement__conditions__text", "statement__conditions", "actor__name", "actor")
-        .values_list(
-            "statement__conditions",
-            "statement__conditions__text",
-            "statement__conditions__slug",
-            "statement__conditions__status",
-            "statement__conditions__status_date",
-            "actor",
-            "actor__name",
-            "actor__slug",
-        )
-    )
-    conditions = {}
-    for pk, text, slug, status, status_date, actor_id, actor_name, actor_slug in rows:
-        if pk not in conditions:
-            conditions[pk] = Condition(
-                pk=pk, text=text, slug=slug, status=status, status_date=status_date
-            )
-            conditions[pk].named_by, conditions[pk].named_by_count = [], 0
-        condition = conditions[pk]
-        condition.named_by_count += 1
-        if len(condition.named_by) < NAMED_BY_SHOWN:
-            condition.named_by.append(Actor(pk=actor_id, name=actor_name, slug=actor_slug))
-    for condition in conditions.values():
-        condition.named_by_more = condition.named_by_count - len(condition.named_by)
-    return list(conditions.values())
 
 
 @cached_page
@@ -373,7 +291,7 @@ def actor_detail(request, slug):
         .select_related("question__topic", "source")
         .order_by("-date", "-pk")
     )
-    changes = position_changes(outline)
+    changes = stances.changes_by_statement(outline)
     for statement in timeline:
         statement.position_change = changes.get(statement.pk)
     return render(
@@ -389,24 +307,6 @@ def actor_detail(request, slug):
             "query_string": base_query_string(request),
         },
     )
-
-
-def position_changes(outline):
-    """
-    `{statement id: PositionChange}` for the statements of an actor's timeline that changed
-    its position: the rule of `stances.position_history` (published statements in date
-    order, through `stances.changes`), for every question at once, from narrow rows.
-    tests/test_views_actor.py checks both agree.
-    """
-    per_question = {}
-    for row in sorted(outline, key=lambda r: (r.date, r.pk)):
-        if row.status == StatementStatus.PUBLISHED:
-            per_question.setdefault(row.question_id, []).append(row)
-    return {
-        change.statement.pk: change
-        for rows in per_question.values()
-        for change in stances.changes((row.date, row.stance, row) for row in rows)
-    }
 
 
 @cached_page
@@ -506,30 +406,6 @@ def methodology(request):
         "positions/methodology.html",
         {
             "definitions": [(Stance(s), STANCE_DEFINITIONS[s]) for s in stances.STANCE_ORDER],
-            "rules": [rule_html(rule) for rule in position_rules()],
+            "rules": stances.RULES,
         },
     )
-
-
-def position_rules():
-    """
-    The numbered rules from the docstring of `positions/stances.py`, so the methodology page
-    says exactly what the code documents, from one place.
-    """
-    doc = stances.__doc__ or ""
-    rules, current = [], None
-    for line in doc.splitlines():
-        match = re.match(r"^(\d+)\.\s+(.*)$", line.strip())
-        if match:
-            current = [match.group(2)]
-            rules.append(current)
-        elif current is not None and line.startswith("   ") and line.strip():
-            current.append(line.strip())
-        elif current is not None and not line.strip():
-            current = None
-    return [" ".join(parts) for parts in rules]
-
-
-def rule_html(rule):
-    """A rule as HTML: escaped, with the docstring's *emphasis* kept as emphasis."""
-    return mark_safe(re.sub(r"\*([^*]+)\*", r"<em>\1</em>", escape(rule)))  # noqa: S308

@@ -130,7 +130,7 @@ def test_it_lists_the_conditions_named_who_names_them_and_their_status(client):
     record = build_record()
     response = client.get(URL)
     (condition,) = response.context["conditions"]
-    assert condition == record.condition
+    assert condition.pk == record.condition.pk
     assert [a.slug for a in condition.named_by] == ["us-administration"]
     html = response.content.decode()
     assert record.condition.text in html and "Open" in html
@@ -194,7 +194,7 @@ def test_a_condition_is_named_only_by_actors_whose_current_position_names_it(cli
     assert response.context["conditions"] == []
     earlier = client.get(question.get_absolute_url() + "?as_of=2024-11-15")
     [condition] = earlier.context["conditions"]
-    assert condition.named_by == [administration]
+    assert [a.slug for a in condition.named_by] == [administration.slug]
 
 
 def test_a_long_stance_shows_its_first_actors_and_pages_through_the_rest(client, monkeypatch):
