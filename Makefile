@@ -7,7 +7,7 @@ DEV := DEBUG=1
 # Tests run with DEBUG off, as in production, with a throwaway key.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz
 
-.PHONY: install run demo test test-fast lint check browser clean bench
+.PHONY: install run demo test test-fast test-slow lint check browser clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,18 @@ run: demo
 	@echo "Serving Position Tracker at http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Every test but the exhaustive (`slow`) runs; HYPOTHESIS_PROFILE=ci|thorough for other
+# numbers of generated examples (tests/conftest.py).
 test: install browser
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 # Without the browser tests, for a quick loop.
 test-fast: install
-	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# The exhaustive runs only: the page fuzzing with many examples.
+test-slow: install
+	$(TEST_ENV) $(BIN)/pytest -m slow $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

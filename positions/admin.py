@@ -219,6 +219,7 @@ class TopicAdmin(TrackerImportExportMixin, TrackedAdmin):
 @admin.register(Question)
 class QuestionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["title", "topic", "short_label", "display_order"]
+    ordering = ["topic__title", "display_order", "pk"]
     list_filter = ["topic"]
     list_select_related = ["topic"]
     search_fields = ["title", "short_label", "slug", "topic__title"]

@@ -9,13 +9,15 @@ docs/import-format.md (the same columns the import reads, so a download imports 
   each actor (from `stances.current_positions`), optionally `?as_of=YYYY-MM-DD`.
 
 Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection); the admin's
-CSV and XLSX exports use the same function through `resources.SafeCSV`/`SafeXLSX`.
+CSV and XLSX exports use the same function through `resources.SafeCSV`/`SafeXLSX`. Links
+to the site are on its public address (`public_url()`).
 """
 
 import csv
 import datetime
 import json
 
+from django.conf import settings
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -46,6 +48,14 @@ BOARD_COLUMNS = (
 )
 
 __all__ = ["sanitize_cell"]
+
+
+def public_url(path):
+    """
+    `path` on the site's public address (the SITE_URL setting), for links in downloads and
+    feeds: they outlive the request, which may have come in by another host name.
+    """
+    return settings.SITE_URL + path
 
 
 class _Echo:
@@ -185,7 +195,7 @@ def question_board_download(request, topic_slug, slug, fmt):
                 "statement": StatementResource.key_of(statement),
                 "summary": statement.summary,
                 "source": statement.source.url if statement.source else "",
-                "statement_url": request.build_absolute_uri(statement.get_absolute_url()),
+                "statement_url": public_url(statement.get_absolute_url()),
             }
 
     return download(f"{topic_slug}-{slug}-board-{as_of.isoformat()}", fmt, BOARD_COLUMNS, rows())

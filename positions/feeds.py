@@ -1,14 +1,17 @@
 """
 Atom feeds of new statements: overall, per question and per actor. Public statements only
-(published, and retracted ones shown as retracted); drafts never appear.
+(published, and retracted ones shown as retracted); drafts never appear. Links and ids are
+on the site's public address (SITE_URL), whatever host the reader's request named.
 """
 
 from django.contrib.syndication.views import Feed
 from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.feedgenerator import Atom1Feed
 
+from .exports import public_url
 from .models import Actor, Question, Signatory, Statement
 
 FEED_LENGTH = 50
@@ -34,8 +37,14 @@ class LatestStatementsFeed(Feed):
     title = "Position Tracker: new statements"
     subtitle = "Dated, sourced statements of who stands where, newest first."
 
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        # The feed's own address ("self"): Django's would be on the request's host.
+        feed.feed["feed_url"] = iri_to_uri(public_url(request.path))
+        return feed
+
     def link(self):
-        return reverse("positions:statement_list")
+        return public_url(reverse("positions:statement_list"))
 
     def items(self):
         return latest_public_statements()[:FEED_LENGTH]
@@ -54,7 +63,7 @@ class LatestStatementsFeed(Feed):
         return text
 
     def item_link(self, statement):
-        return statement.get_absolute_url()
+        return public_url(statement.get_absolute_url())
 
     def item_pubdate(self, statement):
         return statement.first_published_at or statement.created_at
@@ -76,7 +85,7 @@ class QuestionStatementsFeed(LatestStatementsFeed):
         return f"Position Tracker: {question.topic.title} — {question.title}"
 
     def link(self, question):
-        return question.get_absolute_url()
+        return public_url(question.get_absolute_url())
 
     def items(self, question):
         return latest_public_statements().on(question)[:FEED_LENGTH]
@@ -90,7 +99,7 @@ class ActorStatementsFeed(LatestStatementsFeed):
         return f"Position Tracker: statements by {actor.name}"
 
     def link(self, actor):
-        return actor.get_absolute_url()
+        return public_url(actor.get_absolute_url())
 
     def items(self, actor):
         return latest_public_statements().by(actor)[:FEED_LENGTH]

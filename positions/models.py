@@ -243,7 +243,8 @@ class Question(TimestampedModel):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["topic__title", "display_order", "pk"]
+        # No join: pages and the admin that list questions by topic title say so.
+        ordering = ["topic_id", "display_order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["topic", "slug"], name="question_slug_per_topic"),
         ]

@@ -14,6 +14,7 @@ The output validates against the official Popolo schemas (tests/test_popolo.py).
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
+from .exports import public_url
 from .models import Actor, ActorKind
 
 
@@ -21,7 +22,7 @@ def is_person(actor):
     return ActorKind(actor.kind).is_person
 
 
-def _common(actor, request):
+def _common(actor):
     data = {
         "id": actor.slug,
         "name": actor.name,
@@ -30,7 +31,7 @@ def _common(actor, request):
         ],
         "other_names": [{"name": alias} for alias in actor.alias_list],
         "links": [],
-        "sources": [{"url": request.build_absolute_uri(actor.get_absolute_url())}],
+        "sources": [{"url": public_url(actor.get_absolute_url())}],
         "created_at": actor.created_at.isoformat(),
         "updated_at": actor.updated_at.isoformat(),
     }
@@ -39,13 +40,13 @@ def _common(actor, request):
     return data
 
 
-def popolo_document(actors, request):
+def popolo_document(actors):
     """`{"persons", "organizations", "memberships"}` for an iterable of actors."""
     actors = list(actors)
     by_pk = {actor.pk: actor for actor in actors}
     persons, organizations, memberships = [], [], []
     for actor in actors:
-        data = _common(actor, request)
+        data = _common(actor)
         parent = by_pk.get(actor.parent_id)
         if is_person(actor):
             if actor.description:
@@ -76,6 +77,6 @@ def popolo_document(actors, request):
 @require_safe
 def popolo_actors(request):
     actors = Actor.objects.prefetch_related("identifiers").order_by("slug")
-    response = JsonResponse(popolo_document(actors, request), json_dumps_params={"indent": 1})
+    response = JsonResponse(popolo_document(actors), json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'inline; filename="popolo.json"'
     return response

@@ -1,4 +1,20 @@
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default `dev`):
+# - dev: a bounded number of examples, random each run, failures replayed from .hypothesis/;
+# - ci: as many examples, the same ones on every run (derandomized, no example database);
+# - thorough: the exhaustive run, for `make test-slow` or before a release.
+# Pages take tens of milliseconds each, and no deadline holds on a busy CI machine.
+FUZZ_EXAMPLES = 25
+hypothesis_settings.register_profile("dev", max_examples=FUZZ_EXAMPLES, deadline=None)
+hypothesis_settings.register_profile(
+    "ci", max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None
+)
+hypothesis_settings.register_profile("thorough", max_examples=500, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

@@ -365,3 +365,15 @@ def test_the_statement_list_filters_questions_of_the_chosen_topic_only(admin_cli
     assert other.topic_id != chosen.topic_id
     # Junk is the admin's usual "?e=1" (the list, unfiltered, with a notice), not an error.
     assert admin_client.get(url + "?question__topic__id__exact=junk").status_code == 302
+
+
+def test_the_question_list_is_by_topic_title_then_display_order(client, editor):
+    """The admin asks for title order itself: the model's default order is by topic id."""
+    treaty = TopicFactory(title="UN Convention against Cybercrime")
+    bill = TopicFactory(title="Cyber Security Bill")
+    ratification = QuestionFactory(topic=treaty, display_order=2)
+    adoption = QuestionFactory(topic=treaty, display_order=1)
+    second_reading = QuestionFactory(topic=bill)
+    client.force_login(editor)
+    response = client.get(admin_url("question"))
+    assert list(response.context["cl"].result_list) == [second_reading, adoption, ratification]

@@ -115,10 +115,13 @@ def test_json_lists_are_arrays(client, question):
     assert row["conditions"] == ["hr"]
 
 
-def test_board_download_uses_current_positions_as_of_a_date(client, question):
+def test_board_download_uses_current_positions_as_of_a_date(client, question, settings):
+    settings.SITE_URL = "https://tracker.example.org"
     actor = ActorFactory(slug="us-admin", name="US administration", country="US")
     StatementFactory(question=question, actors=[actor], date=D(2024, 1, 1), stance="supports")
-    StatementFactory(question=question, actors=[actor], date=D(2024, 6, 1), stance="opposes")
+    latest = StatementFactory(
+        question=question, actors=[actor], date=D(2024, 6, 1), stance="opposes"
+    )
     url = reverse("positions:question_board_download", args=["uncc", "ratification", "csv"])
     rows = read_csv(client.get(url))
     assert list(rows[0]) == list(BOARD_COLUMNS)
@@ -126,7 +129,8 @@ def test_board_download_uses_current_positions_as_of_a_date(client, question):
         ("us-admin", "opposes", "2024-06-01")
     ]
     assert rows[0]["country"] == "US"
-    assert rows[0]["statement_url"].startswith("http://testserver/statements/")
+    # On the site's public address (SITE_URL), not the host the request named.
+    assert rows[0]["statement_url"] == f"https://tracker.example.org{latest.get_absolute_url()}"
     rows = read_csv(client.get(url, {"as_of": "2024-03-01"}))
     assert [(r["stance"], r["as_of"]) for r in rows] == [("supports", "2024-03-01")]
 

@@ -11,10 +11,15 @@ from tests.factories import ActorFactory, QuestionFactory, StatementFactory
 pytestmark = pytest.mark.django_db
 
 
+# The site's public address (SITE_URL), never the host a request came in by ("testserver").
+SITE = "https://tracker.example.org"
+
+
 @pytest.fixture(autouse=True)
 def _plain_http(settings):
     """Tests run with DEBUG off, which redirects to HTTPS; the test client speaks HTTP."""
     settings.SECURE_SSL_REDIRECT = False
+    settings.SITE_URL = SITE
 
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -48,21 +53,17 @@ def test_overall_feed_lists_public_statements_and_never_drafts(client, data):
     _, _, published, retracted, elsewhere = data
     found = entries(client.get(reverse("positions:feed_statements")))
     links = {link for _, link in found}
-    assert links == {
-        f"http://testserver{s.get_absolute_url()}" for s in (published, retracted, elsewhere)
-    }
+    assert links == {f"{SITE}{s.get_absolute_url()}" for s in (published, retracted, elsewhere)}
     titles = {link: title for title, link in found}
-    assert titles[f"http://testserver{published.get_absolute_url()}"] == (
-        "Cisco: Opposes — Ratification"
-    )
-    assert titles[f"http://testserver{retracted.get_absolute_url()}"].startswith("[Retracted]")
+    assert titles[f"{SITE}{published.get_absolute_url()}"] == ("Cisco: Opposes — Ratification")
+    assert titles[f"{SITE}{retracted.get_absolute_url()}"].startswith("[Retracted]")
 
 
 def test_question_feed(client, data):
     question, _, published, retracted, _ = data
     url = reverse("positions:feed_question", args=["uncc", "ratification"])
     assert {link for _, link in entries(client.get(url))} == {
-        f"http://testserver{s.get_absolute_url()}" for s in (published, retracted)
+        f"{SITE}{s.get_absolute_url()}" for s in (published, retracted)
     }
 
 
@@ -70,8 +71,21 @@ def test_actor_feed(client, data):
     _, cisco, published, *_ = data
     url = reverse("positions:feed_actor", args=["cisco"])
     assert [link for _, link in entries(client.get(url))] == [
-        f"http://testserver{published.get_absolute_url()}"
+        f"{SITE}{published.get_absolute_url()}"
     ]
+
+
+def test_feed_links_are_on_the_public_address_whatever_host_the_request_named(client, data):
+    question, *_ = data
+    url = reverse("positions:feed_question", args=["uncc", "ratification"])
+    response = client.get(url)
+    feed = ET.fromstring(response.content)  # noqa: S314 (our own feed, in a test)
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"alternate": SITE + question.get_absolute_url(), "self": SITE + url}
+    assert feed.find(f"{ATOM}id").text == SITE + question.get_absolute_url()
+    ids = [entry.find(f"{ATOM}id").text for entry in feed.iter(f"{ATOM}entry")]
+    assert ids and all(id_.startswith(f"{SITE}/statements/") for id_ in ids)
+    assert "testserver" not in response.content.decode()
 
 
 def test_unknown_feed_objects_are_404(client, data):

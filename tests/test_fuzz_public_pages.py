@@ -76,25 +76,48 @@ def query_strategy(names, offered_values):
 PATTERNS = public_patterns()
 
 
-@pytest.mark.parametrize("pattern", PATTERNS, ids=str)
-def test_junk_query_parameters_never_give_a_server_error(client, pattern):
+def fuzz(client, pattern, **settings):
+    """
+    Request the page with junk queries: never a 500, only the codes a page may give. First
+    every name with each nasty value, all names at once (the same requests on every run, so
+    a few examples still reach every parameter), then the queries Hypothesis generates.
+    """
     record = build_hostile_record()
     url = public_url(pattern, record, client)
     names, offered_values = parameters_of(client.get(url))
 
-    @hypothesis_settings(
-        max_examples=200,
-        deadline=None,
-        # One record for all examples: the pages only read it.
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-    @given(query=query_strategy(names, offered_values))
-    def fuzz(query):
+    def request_with(query):
         response = client.get(f"{url}?{urlencode(query)}")
         assert response.status_code < 500, query
         assert response.status_code in {200, 301, 302, 400, 404}, (response.status_code, query)
 
-    fuzz()
+    for value in NASTY_VALUES:
+        request_with([(name, value) for name in names])
+
+    @hypothesis_settings(
+        deadline=None,
+        # One record for all examples: the pages only read it.
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        **settings,
+    )
+    @given(query=query_strategy(names, offered_values))
+    def request_with_generated(query):
+        request_with(query)
+
+    request_with_generated()
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=str)
+def test_junk_query_parameters_never_give_a_server_error(client, pattern):
+    """As many examples as the Hypothesis profile gives (tests/conftest.py): a few by default."""
+    fuzz(client, pattern)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pattern", PATTERNS, ids=str)
+def test_junk_query_parameters_never_give_a_server_error_in_many_examples(client, pattern):
+    """The exhaustive run (`make test-slow`): the `thorough` profile's number of examples."""
+    fuzz(client, pattern, max_examples=hypothesis_settings.get_profile("thorough").max_examples)
 
 
 def test_the_fuzzer_covers_every_public_page():

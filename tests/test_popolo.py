@@ -76,6 +76,13 @@ def test_persons_organizations_memberships_and_identifiers(client, actors):
     assert doj["classification"] == "government"
 
 
+def test_each_actor_cites_its_page_on_the_public_address(client, actors, settings):
+    settings.SITE_URL = "https://tracker.example.org"
+    data = client.get(reverse("positions:popolo")).json()
+    wyden = next(p for p in data["persons"] if p["id"] == "wyden")
+    assert wyden["sources"] == [{"url": f"https://tracker.example.org{actors.get_absolute_url()}"}]
+
+
 def test_every_object_validates_against_the_popolo_schemas(client, actors):
     data = client.get(reverse("positions:popolo")).json()
     for person in data["persons"]:

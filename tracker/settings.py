@@ -243,7 +243,6 @@ LOGGING = {
 
 # django-import-export: cached temp storage works across processes when the cache is shared
 # (Redis); permission codes so that only those allowed may import and export.
-IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
