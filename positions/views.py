@@ -193,23 +193,7 @@ def question_board(request, topic_slug, slug):
     if data.get("country"):
         positions = positions.filter(actor__country=data["country"])
     only = data.get("stance")
-    if only:
-        # One stance, every actor holding it, page by page.
-        page = paginate(request, positions.filter(position_stance=only), BOARD_PAGE_SIZE)
-        shown = {only: list(page.object_list)}
-        counts = {only: page.paginator.count}
-    else:
-        # Every stance, the first actors of each: the rest are a link away.
-        page, shown, counts = None, {}, {}
-        for position in stances.first_of_each_stance(positions, BOARD_GROUP_SIZE):
-            shown.setdefault(position.position_stance, []).append(position)
-            counts[position.position_stance] = position.stance_total
-    groups = [
-        (Stance(s), shown.get(s, []), counts.get(s, 0))
-        for s in stances.STANCE_ORDER
-        if not only or s == only
-    ]
-
+    page, groups, counts = board_groups(request, positions, only)
     series = stances.stance_counts_over_time(question, as_of)
     other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
@@ -240,6 +224,29 @@ def question_board(request, topic_slug, slug):
             "other_questions": other_questions,
         },
     )
+
+
+def board_groups(request, positions, only):
+    """
+    The board's stance groups, `(page, [(stance, rows, number in it)], {stance: number})`:
+    with `only` a stance, every actor holding it page by page; otherwise the first actors of
+    each stance, the rest a link away.
+    """
+    if only:
+        page = paginate(request, positions.filter(position_stance=only), BOARD_PAGE_SIZE)
+        shown = {only: list(page.object_list)}
+        counts = {only: page.paginator.count}
+    else:
+        page, shown, counts = None, {}, {}
+        for position in stances.first_of_each_stance(positions, BOARD_GROUP_SIZE):
+            shown.setdefault(position.position_stance, []).append(position)
+            counts[position.position_stance] = position.stance_total
+    groups = [
+        (Stance(s), shown.get(s, []), counts.get(s, 0))
+        for s in stances.STANCE_ORDER
+        if not only or s == only
+    ]
+    return page, groups, counts
 
 
 def month_ends(series):
