@@ -60,10 +60,12 @@ check: install
 # then measures every page against /healthz. On its own SQLite file by default (a small data
 # set); for the full million statements: DATABASE_URL=postgres://... make bench. Needs Redis
 # (the cache it empties between cold requests is the server's): set CACHE_URL to change it.
-BENCH_ENV := DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=127.0.0.1 \
+# The commands live in the development app bench/, installed only by bench.settings.
+BENCH_ENV := DJANGO_SETTINGS_MODULE=bench.settings \
+	DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=127.0.0.1 \
 	SECRET_KEY=bench-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/bench.sqlite3} \
-	CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} CACHE_KEY_PREFIX=bench
+	CACHE_URL=$${CACHE_URL:-redis://127.0.0.1:6379/0} CACHE_KEY_PREFIX=$${CACHE_KEY_PREFIX:-bench}
 
 bench: install
 	$(BENCH_ENV) $(BIN)/python manage.py migrate --no-input -v0

@@ -6,14 +6,17 @@ import io
 import pytest
 from django.core.management import call_command
 
-from positions.management.commands.bench_import import END, START, write_between_markers
+from bench.management.commands import bench_import
+from bench.management.commands.bench_import import END, START, write_between_markers
 from positions.models import Actor, Statement
 
 
 @pytest.mark.django_db
 def test_bench_import_reports_the_figures_and_rolls_everything_back():
     out = io.StringIO()
-    call_command("bench_import", "--rows", "40", "--no-write", stdout=out, stderr=io.StringIO())
+    call_command(
+        bench_import.Command(), "--rows", "40", "--no-write", stdout=out, stderr=io.StringIO()
+    )
     report = out.getvalue()
     assert "40 statement rows" in report
     assert "| statement history records | 40 | 0 |" in report

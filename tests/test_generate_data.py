@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
+from bench.management.commands import generate_data
 from positions import stances
 from positions.models import (
     Actor,
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def generate(*args):
-    call_command("generate_data", "--scale", "tiny", *args, verbosity=0)
+    call_command(generate_data.Command(), "--scale", "tiny", *args, verbosity=0)
 
 
 def snapshot():

@@ -15,7 +15,12 @@ shared conditions. The same seed gives the same records.
 Speed over ceremony: rows are written with `bulk_create` in batches, or PostgreSQL `COPY` for
 statements and their signatories, so a million statements take minutes. These bypass
 `save()`, so no simple-history records are written: synthetic data has no editorial history
-to keep. Every model constraint still holds (the database checks them on insert).
+to keep. Every model constraint still holds (the database checks them on insert). They go
+through the write path all the same: one `writes.writing()` session that asks for every
+position to be rebuilt, which it does, with the page cache's bump, once as it ends.
+
+The shape of the data (presets, vocabulary, shares, the plan of the statements) is in
+bench/synthetic.py; this command writes it.
 """
 
 import datetime
@@ -26,246 +31,35 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from positions import stances
-from positions.caching import bump_data_version
+from bench.synthetic import (
+    COUNTRIES,
+    FIRST_DAY,
+    FIRST_NAMES,
+    KIND_WEIGHTS,
+    LAST_DAY,
+    LAST_NAMES,
+    ORG_WORDS,
+    PRESETS,
+    QUESTION_TITLES,
+    SUBJECTS,
+    plan_boards,
+    plan_statements,
+    settle_config,
+    statement_record,
+)
+from positions import writes
 from positions.models import (
     Actor,
     ActorKind,
-    Attribution,
     Condition,
     ConditionStatus,
     Question,
     Signatory,
     Source,
     SourceKind,
-    Stance,
     Statement,
-    StatementStatus,
     Topic,
 )
-
-PRESETS = {
-    # The issue's scale, for PostgreSQL.
-    "full": {
-        "actors": 20_000,
-        "topics": 200,
-        "questions_per_topic": 3,
-        "statements": 1_000_000,
-        "largest_question": 10_000,
-    },
-    # Seconds on SQLite; enough for every page and query shape to show.
-    "small": {
-        "actors": 2_000,
-        "topics": 20,
-        "questions_per_topic": 3,
-        "statements": 20_000,
-        "largest_question": 1_000,
-    },
-    # For tests.
-    "tiny": {
-        "actors": 60,
-        "topics": 3,
-        "questions_per_topic": 2,
-        "statements": 300,
-        "largest_question": 40,
-    },
-}
-
-FIRST_DAY = datetime.date(2018, 1, 1)
-LAST_DAY = datetime.date(2025, 12, 31)
-STATEMENTS_PER_PAIR = 2.5  # Average statements by one actor on one question.
-SHARE_JOINT = 0.03
-SHARE_DRAFT = 0.06
-SHARE_RETRACTED = 0.04
-SHARE_DRAFT_WITHOUT_SOURCE = 0.5
-SHARE_STANCE_CHANGE = 0.3
-SHARE_QUOTED = 0.3
-# The last fifth of the questions are small boards (10 to 300 actors), as most real ones are.
-TAIL_SHARE = 0.2
-TAIL_SIZES = (10, 300)
-
-KIND_WEIGHTS = {
-    ActorKind.STATE: 4,
-    ActorKind.GOVERNMENT: 8,
-    ActorKind.LEGISLATOR: 35,
-    ActorKind.LEGISLATIVE_GROUP: 3,
-    ActorKind.COMPANY: 20,
-    ActorKind.NGO: 18,
-    ActorKind.INTERGOVERNMENTAL: 2,
-    ActorKind.EXPERT: 8,
-    ActorKind.MEDIA: 2,
-}
-COUNTRIES = [
-    "US",
-    "GB",
-    "FR",
-    "DE",
-    "IT",
-    "ES",
-    "NL",
-    "BE",
-    "SE",
-    "NO",
-    "DK",
-    "FI",
-    "PL",
-    "CZ",
-    "AT",
-    "CH",
-    "IE",
-    "PT",
-    "GR",
-    "RO",
-    "HU",
-    "BG",
-    "HR",
-    "SI",
-    "SK",
-    "EE",
-    "LV",
-    "LT",
-    "CA",
-    "MX",
-    "BR",
-    "AR",
-    "CL",
-    "CO",
-    "PE",
-    "ZA",
-    "NG",
-    "KE",
-    "EG",
-    "MA",
-    "IN",
-    "PK",
-    "BD",
-    "CN",
-    "JP",
-    "KR",
-    "ID",
-    "PH",
-    "VN",
-    "TH",
-    "MY",
-    "SG",
-    "AU",
-    "NZ",
-    "RU",
-    "UA",
-    "TR",
-    "IL",
-    "SA",
-    "AE",
-    "IR",
-]
-FIRST_NAMES = [
-    "Alex",
-    "Sam",
-    "Jordan",
-    "Maria",
-    "Chen",
-    "Amina",
-    "Lars",
-    "Ingrid",
-    "Priya",
-    "Kofi",
-    "Yuki",
-    "Elena",
-    "Omar",
-]
-LAST_NAMES = [
-    "Morgan",
-    "Novak",
-    "Okafor",
-    "Lindqvist",
-    "Tanaka",
-    "Haddad",
-    "Silva",
-    "Kowalski",
-    "Dubois",
-    "Mensah",
-]
-ORG_WORDS = [
-    "Digital",
-    "Rights",
-    "Open",
-    "Network",
-    "Privacy",
-    "Alliance",
-    "Civil",
-    "Liberties",
-    "Trust",
-    "Tech",
-]
-SUBJECTS = [
-    "Cybercrime",
-    "Data",
-    "Protection",
-    "AI",
-    "Safety",
-    "Climate",
-    "Finance",
-    "Trade",
-    "Digital",
-    "Services",
-    "Encryption",
-    "Content",
-    "Moderation",
-    "Critical",
-    "Infrastructure",
-    "Cross-Border",
-    "Evidence",
-]
-QUESTION_TITLES = (
-    ("Adoption", "Adoption by the assembly"),
-    ("Signature", "Signature by the government"),
-    ("Ratification", "Consent to ratification"),
-    ("Implementation", "Implementation in national law"),
-)
-SUMMARIES = {
-    Stance.SUPPORTS: "Says the instrument should go ahead as drafted and urges others to back it.",
-    Stance.CONDITIONAL: "Backs the instrument only if the safeguards it names are written in.",
-    Stance.OPPOSES: "Warns the instrument would legitimise surveillance and asks for a no vote.",
-    Stance.UNDECIDED: "Says it is still studying the text and has not made up its mind.",
-}
-STANCE_WEIGHTS = (
-    (Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED),
-    (40, 20, 30, 10),
-)
-
-
-def question_sizes(rng, questions, actors, largest, pairs_wanted):
-    """
-    How many actors take a position on each question: a power law from `largest` down, its
-    exponent fitted so the sizes add up to `pairs_wanted`, and a tail of small boards.
-    """
-    largest = min(largest, actors)
-    tail = [
-        rng.randint(min(TAIL_SIZES[0], largest), min(TAIL_SIZES[1], largest))
-        for _ in range(int(questions * TAIL_SHARE))
-    ]
-    head_count = questions - len(tail)
-    wanted = max(pairs_wanted - sum(tail), largest + head_count - 1)
-
-    def head(exponent):
-        return [largest] + [
-            max(1, min(largest, round(largest * (i + 1) ** -exponent)))
-            for i in range(1, head_count)
-        ]
-
-    low, high = 0.0, 8.0
-    for _ in range(50):  # Bisection: the sum falls as the exponent grows.
-        middle = (low + high) / 2
-        if sum(head(middle)) > wanted:
-            low = middle
-        else:
-            high = middle
-    return head(high) + tail
-
-
-def statement_dates(rng, count):
-    span = (LAST_DAY - FIRST_DAY).days
-    return sorted(FIRST_DAY + datetime.timedelta(days=rng.randrange(span)) for _ in range(count))
 
 
 class Command(BaseCommand):
@@ -295,40 +89,32 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         scale = options["scale"] or ("full" if connection.vendor == "postgresql" else "small")
-        config = dict(PRESETS[scale])
-        for name in config:
-            if options.get(name) is not None:
-                config[name] = options[name]
-        for name, value in config.items():
-            if value < 1:
-                raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
-        questions = config["topics"] * config["questions_per_topic"]
-        if config["statements"] < questions:
-            raise CommandError(
-                f"--statements must be at least the number of questions ({questions})."
-            )
+        try:
+            config = settle_config(scale, options)
+        except ValueError as error:
+            raise CommandError(error) from error
         self.batch_size = max(100, options["batch_size"])
         self.verbosity = options["verbosity"]
         self.started = time.monotonic()
-
-        if options["flush"]:
-            self.flush()
-        elif Statement.objects.exists() or Actor.objects.exists():
+        if not options["flush"] and (Statement.objects.exists() or Actor.objects.exists()):
             raise CommandError(
                 "The database already has actors or statements: run with --flush to replace "
                 "them (everything in the positions tables is deleted)."
             )
 
-        self.log(f"Generating {scale} data set with seed {options['seed']}: {config}")
         rng = random.Random(options["seed"])
-        with transaction.atomic():
+        # One write session: the rows are written in bulk, behind save()'s back, so the
+        # command says what it wrote, and the session rebuilds every position and bumps the
+        # page cache once, as it ends.
+        with writes.writing():
+            if options["flush"]:
+                self.flush()
+            self.log(f"Generating {scale} data set with seed {options['seed']}: {config}")
             self.generate(rng, config)
+            writes.rebuild_positions()
             self.log("Computing current positions.")
-            stances.refresh_positions(
-                progress=lambda done, total: self.log(f"positions {done}/{total}")
-            )
+        self.log("Current positions computed.")
         self.analyze()
-        bump_data_version()
         self.log(f"Done in {time.monotonic() - self.started:.1f} s.")
 
     # --- output ---------------------------------------------------------------------
@@ -447,100 +233,29 @@ class Command(BaseCommand):
         return [condition.id for condition in conditions]
 
     def make_statements(self, rng, config, actor_ids, question_ids, source_ids, condition_ids):
-        total = config["statements"]
-        pairs_wanted = min(int(total / STATEMENTS_PER_PAIR), total)
-        sizes = question_sizes(
-            rng, len(question_ids), len(actor_ids), config["largest_question"], pairs_wanted
-        )
-        # Actors with a position on each question; extra statements go to random pairs so
-        # some actors speak often, most once or twice.
-        boards = [rng.sample(actor_ids, size) for size in sizes]
-        pairs = [(q, actor) for q, board in enumerate(boards) for actor in board]
-        if len(pairs) > total:
-            pairs = pairs[:total]
-        per_pair = [1] * len(pairs)
-        for index in rng.choices(range(len(pairs)), k=total - len(pairs)):
-            per_pair[index] += 1
+        boards, pairs, per_pair = plan_boards(rng, config, actor_ids, len(question_ids))
+        sizes = [len(board) for board in boards]
         self.log(
             f"{len(pairs)} actor-question pairs; largest board {max(sizes)} actors, "
             f"smallest {min(sizes)}."
         )
-        # Each question has a few conditions that its conditional stances name.
-        question_conditions = [rng.sample(condition_ids, min(5, len(condition_ids))) for _ in sizes]
-        stances, weights = STANCE_WEIGHTS
-
-        rows = []  # (date, tiebreak, question index, lead actor, stance, status, ...)
-        for (q, actor), count in zip(pairs, per_pair, strict=True):
-            stance = rng.choices(stances, weights)[0]
-            for date in statement_dates(rng, count):
-                if rng.random() < SHARE_STANCE_CHANGE:
-                    stance = rng.choices(stances, weights)[0]
-                draw = rng.random()
-                if draw < SHARE_DRAFT:
-                    status = StatementStatus.DRAFT
-                elif draw < SHARE_DRAFT + SHARE_RETRACTED:
-                    status = StatementStatus.RETRACTED
-                else:
-                    status = StatementStatus.PUBLISHED
-                source = rng.choice(source_ids)
-                if status == StatementStatus.DRAFT and rng.random() < SHARE_DRAFT_WITHOUT_SOURCE:
-                    source = None
-                cosigners = ()
-                if rng.random() < SHARE_JOINT and len(boards[q]) > 1:
-                    others = rng.sample(boards[q], min(len(boards[q]), rng.randint(2, 7)))
-                    cosigners = tuple(other for other in others if other != actor)[:6]
-                conditions = ()
-                if stance == Stance.CONDITIONAL:
-                    conditions = tuple(rng.sample(question_conditions[q], rng.randint(1, 3)))
-                quoted = rng.random() < SHARE_QUOTED
-                rows.append(
-                    (date, rng.random(), q, actor, stance, status, source, cosigners, conditions)
-                    + (quoted,)
-                )
-        # Editors enter statements roughly in date order, across all questions: so do we.
-        rows.sort(key=lambda row: (row[0], row[1]))
+        rows = plan_statements(rng, boards, pairs, per_pair, source_ids, condition_ids)
         self.log(f"{len(rows)} statements planned; writing.")
         self.write_statements(rows, question_ids)
 
     def write_statements(self, rows, question_ids):
+        """The planned rows, their signatories and condition links, batch by batch."""
         first_id = self.next_id(Statement)
-        first_signatory_id = self.next_id(Signatory)
         through = Statement.conditions.through
-        first_link_id = self.next_id(through)
+        signatory_id, link_id = self.next_id(Signatory), self.next_id(through)
         now = timezone.now()
-        signatory_id, link_id = first_signatory_id, first_link_id
         written = 0
         for start in range(0, len(rows), self.batch_size):
             statements, signatories, links = [], [], []
             for offset, row in enumerate(rows[start : start + self.batch_size]):
-                date, _, q, actor, stance, status, source, cosigners, conditions, quoted = row
+                _, _, q, actor, _, _, _, cosigners, conditions, _ = row
                 statement_id = first_id + start + offset
-                published = datetime.datetime.combine(date, datetime.time(12), tzinfo=datetime.UTC)
-                statements.append(
-                    {
-                        "id": statement_id,
-                        "created_at": now,
-                        "updated_at": now,
-                        "question_id": question_ids[q],
-                        "date": date,
-                        "stance": stance,
-                        "summary": f"{SUMMARIES[stance]} (Synthetic statement {statement_id}.)",
-                        "quote": "We will not accept this text as it stands." if quoted else "",
-                        "quote_locator": "p. 2" if quoted else "",
-                        "attribution": Attribution.OWN_WORDS if quoted else Attribution.REPORTED,
-                        "source_id": source,
-                        "status": status,
-                        "correction_note": "The source was misread: this was not the actor's "
-                        "position."
-                        if status == StatementStatus.RETRACTED
-                        else "",
-                        "first_published_at": (
-                            None if status == StatementStatus.DRAFT else published
-                        ),
-                        "retracted_at": published if status == StatementStatus.RETRACTED else None,
-                        "import_ref": "",
-                    }
-                )
+                statements.append(statement_record(row, statement_id, question_ids[q], now))
                 for order, signer in enumerate((actor, *cosigners)):
                     signatories.append(
                         {

@@ -1,7 +1,7 @@
 """
 Benchmark of the statement import (not a test: timings depend on the machine).
 
-    manage.py bench_import [--rows 20000] [--no-write]
+    manage.py bench_import [--rows 20000] [--no-write] [--output BENCHMARKS.md]
 
 Builds a CSV of N statement rows (1-3 signatories, conditions on conditional stances,
 sources, all published), then, in the same run and the same database:
@@ -13,8 +13,8 @@ sources, all published), then, in the same run and the same database:
 
 Reports rows per second, lookup queries (SELECTs) per row, write queries, and the ratio of
 the two timings, against the targets (at most one lookup per 20 rows; within 5x of
-bulk_create). Everything is rolled back at the end. The figures go into BENCHMARKS.md
-between the `bench_import` markers unless --no-write.
+bulk_create). Everything is rolled back at the end. The figures go into BENCHMARKS.md (or
+--output) between the `bench_import` markers unless --no-write.
 """
 
 import csv
@@ -32,6 +32,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.report import IMPORT_END as END
+from bench.report import IMPORT_START as START
 from positions.importing import ImportContext, read_table, run_import
 from positions.models import (
     Actor,
@@ -48,7 +50,6 @@ from positions.models import (
 )
 from positions.resources import StatementResource
 
-START, END = "<!-- bench_import:start -->", "<!-- bench_import:end -->"
 LOOKUPS_PER_ROW_TARGET = 1 / 20
 RATIO_TARGET = 5.0
 
@@ -71,6 +72,11 @@ class Command(BaseCommand):
             "(steadier figures on a busy machine).",
         )
         parser.add_argument("--no-write", action="store_true", help="Do not update BENCHMARKS.md.")
+        parser.add_argument(
+            "--output",
+            default=str(Path(settings.BASE_DIR) / "BENCHMARKS.md"),
+            help="The results file whose import section is updated.",
+        )
 
     def handle(self, *args, **options):
         rows = options["rows"]
@@ -93,7 +99,7 @@ class Command(BaseCommand):
         report = self.format(rows, figures, options["repeat"])
         self.stdout.write(report)
         if not options["no_write"]:
-            path = Path(settings.BASE_DIR) / "BENCHMARKS.md"
+            path = Path(options["output"])
             write_between_markers(path, report)
             self.stderr.write(f"Figures written to {path}.")
 
