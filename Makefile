@@ -27,14 +27,17 @@ browser:
 		fi; \
 	fi
 
+# The port `make run` serves on: PORT=8101 make run.
+PORT ?= 8000
+
 demo: install
-	$(DEV) $(BIN)/python manage.py migrate --no-input
+	$(DEV) $(BIN)/python manage.py migrate --no-input --verbosity 0
 	$(DEV) $(BIN)/python manage.py load_demo
 	$(DEV) $(BIN)/python manage.py ensure_admin
 
 run: demo
-	@echo "Serving Position Tracker at http://127.0.0.1:8000 (admin: http://127.0.0.1:8000/admin/)"
-	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Serving Position Tracker at http://127.0.0.1:$(PORT) (admin: http://127.0.0.1:$(PORT)/admin/)"
+	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Every test but the exhaustive (`slow`) runs; HYPOTHESIS_PROFILE=ci|thorough for other
 # numbers of generated examples (tests/conftest.py).

@@ -113,3 +113,16 @@ def test_it_adds_what_is_missing():
     Statement.objects.get(import_ref="demo-cisco-warns").delete()
     load()
     assert Statement.objects.get(import_ref="demo-cisco-warns").signatures.count() == 1
+
+
+def test_ensure_admin_prints_the_password_framed_and_once(capsys):
+    from django.contrib.auth import get_user_model
+
+    call_command("ensure_admin")
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("+--") and lines[-1].startswith("+--")
+    password = next(line for line in lines if "Password:" in line).split()[-2]
+    assert get_user_model().objects.get(username="admin").check_password(password)
+    call_command("ensure_admin")
+    assert password not in capsys.readouterr().out

@@ -26,8 +26,16 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(16)
         User.objects.create_superuser(username=username, email=email, password=password)
-        self.stdout.write(
-            self.style.SUCCESS(f"Created the admin account '{username}' with the password:")
-        )
-        self.stdout.write(f"\n    {password}\n")
-        self.stdout.write("It is shown only this once: keep it somewhere safe.")
+        lines = [
+            f"Admin account: {username}",
+            f"Password:      {password}",
+            "Shown only this once: keep it somewhere safe.",
+        ]
+        self.stdout.write(self.style.SUCCESS(framed(lines)))
+
+
+def framed(lines):
+    """Lines in a box, so that a password stands out of the output around it."""
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 4) + "+"
+    return "\n".join([rule, *(f"|  {line.ljust(width)}  |" for line in lines), rule])
