@@ -26,6 +26,7 @@ from simple_history.models import ModelChange
 
 from . import editorial, writes
 from .admin_search import StatementSearchMixin
+from .exchange.admin import TrackerImportExportMixin
 from .forms import RetractForm, SignatoryFormSet, StatementAdminForm
 from .models import (
     Actor,
@@ -39,7 +40,6 @@ from .models import (
     Topic,
 )
 from .pagination import EstimatedCountPaginator
-from .resources import TrackerImportExportMixin
 
 
 def writing_if_posted(request):

@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from positions.importing import ImportContext, read_table, run_import
+from positions.exchange import TYPES, ImportContext, read_table, run_import
 from positions.models import (
     Actor,
     ActorKind,
@@ -46,7 +46,6 @@ from positions.models import (
     StatementStatus,
     Topic,
 )
-from positions.resources import StatementResource
 
 START, END = "<!-- bench_import:start -->", "<!-- bench_import:end -->"
 LOOKUPS_PER_ROW_TARGET = 1 / 20
@@ -128,7 +127,7 @@ class Command(BaseCommand):
     def build_csv(self, rows, refs, rng):
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(StatementResource.columns)
+        writer.writerow(TYPES["statements"].names)
         stances = list(Stance.values)
         start = datetime.date(2020, 1, 1)
         for i in range(rows):
@@ -154,7 +153,7 @@ class Command(BaseCommand):
                 "status": StatementStatus.PUBLISHED,
                 "correction_note": "",
             }
-            writer.writerow([values[c] for c in StatementResource.columns])
+            writer.writerow([values[c] for c in TYPES["statements"].names])
         return out.getvalue().encode()
 
     # --- measurements --------------------------------------------------------------------
@@ -165,7 +164,7 @@ class Command(BaseCommand):
         with CaptureQueriesContext(connection) as queries:
             started, cpu_started = time.perf_counter(), time.process_time()
             table = read_table(data, "bench.csv", kind="statements")
-            report = run_import(StatementResource(), table, context=context)
+            report = run_import(TYPES["statements"], table, context=context)
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
         assert report.ok and report.created == len(table.rows), report.summary()
