@@ -136,6 +136,18 @@ def test_preview_shows_each_row_and_errors_with_row_and_column(client, world):
     assert b"is not a date" in response.content
 
 
+def test_the_preview_undoes_the_formula_guard_once(client, world):
+    """A summary exported as `''=x` (the guard on `'=x`) imports as `'=x`, as by command."""
+    client.force_login(staff(*EDITOR_PERMS))
+    content = CSV.format(status="draft").replace("They object.", "''=x")
+    response = upload(client, content.encode())
+    (row,) = response.context["result"].rows
+    assert (
+        dict(zip(response.context["result"].diff_headers, row.diff, strict=True))["summary"]
+        == "'=x"
+    )
+
+
 def test_xlsx_upload_with_several_sheets_previews_the_statements_sheet(client, world):
     client.force_login(staff(*EDITOR_PERMS))
     book = openpyxl.Workbook()
