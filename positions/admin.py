@@ -15,6 +15,7 @@ from django_countries.filters import CountryFilter
 
 from . import admin_statements  # noqa: F401 -- registers the statement admin
 from .admin_base import TrackedAdmin, statements_link
+from .exchange.admin import TrackerImportExportMixin
 from .models import (
     Actor,
     ActorIdentifier,
@@ -24,7 +25,6 @@ from .models import (
     Topic,
 )
 from .pagination import EstimatedCountPaginator
-from .resources import TrackerImportExportMixin
 
 # --- Actors ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from simple_history.models import ModelChange
 from . import editorial, writes
 from .admin_base import TrackedAdmin
 from .admin_search import StatementSearchMixin
+from .exchange.admin import TrackerImportExportMixin
 from .forms import RetractForm, SignatoryFormSet, StatementAdminForm
 from .models import (
     Question,
@@ -25,7 +26,6 @@ from .models import (
     StatementStatus,
 )
 from .pagination import EstimatedCountPaginator
-from .resources import TrackerImportExportMixin
 
 # --- Statements --------------------------------------------------------------------------
 

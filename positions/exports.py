@@ -9,7 +9,7 @@ docs/import-format.md (the same columns the import reads, so a download imports 
   each actor (from `stances.current_positions`), optionally `?as_of=YYYY-MM-DD`.
 
 Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection); the admin's
-CSV and XLSX exports use the same function through `resources.SafeCSV`/`SafeXLSX`. Links
+CSV and XLSX exports use the same function (`exchange.admin.SafeCSV`/`SafeXLSX`). Links
 to the site are on its public address (`public_url()`).
 """
 
@@ -24,10 +24,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import stances
+from .exchange import (
+    TYPES,
+    export_queryset,
+    export_row,
+    export_values,
+    sanitize_cell,
+    statement_key,
+)
 from .forms import as_of_error
-from .importing import sanitize_cell
 from .models import Condition, Question, Source, Statement
-from .resources import RESOURCES, StatementResource
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 500
@@ -98,15 +104,14 @@ def public_queryset(kind):
         "sources": Source.objects.public(),
         "conditions": Condition.objects.public(),
     }
-    return RESOURCES[kind].export_queryset(public.get(kind))
+    return export_queryset(TYPES[kind], public.get(kind))
 
 
-def resource_rows(resource, queryset, fmt):
-    """Rows of `resource` for `queryset`; JSON keeps list columns as arrays."""
-    convert = resource.export_values if fmt == "json" else resource.export_row
+def resource_rows(file_type, queryset, fmt):
+    """Rows of `file_type` for `queryset`; JSON keeps list columns as arrays."""
+    convert = export_values if fmt == "json" else export_row
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
-        values = convert(obj)
-        yield {column: values[column] for column in resource.columns}
+        yield convert(file_type, obj)
 
 
 def check_format(fmt):
@@ -117,11 +122,10 @@ def check_format(fmt):
 @require_safe
 def data_download(request, kind, fmt):
     check_format(fmt)
-    if kind not in RESOURCES:
+    if kind not in TYPES:
         raise Http404("No such file type.")
-    resource = RESOURCES[kind]()
-    rows = resource_rows(resource, public_queryset(kind), fmt)
-    return download(kind, fmt, resource.columns, rows)
+    rows = resource_rows(TYPES[kind], public_queryset(kind), fmt)
+    return download(kind, fmt, TYPES[kind].names, rows)
 
 
 @require_safe
@@ -130,10 +134,9 @@ def data_all(request):
 
     def content():
         yield "{"
-        for index, kind in enumerate(RESOURCES):
+        for index, kind in enumerate(TYPES):
             yield ("," if index else "") + f"\n{json.dumps(kind)}: "
-            resource = RESOURCES[kind]()
-            yield from json_lines(resource_rows(resource, public_queryset(kind), "json"))
+            yield from json_lines(resource_rows(TYPES[kind], public_queryset(kind), "json"))
         yield "}\n"
 
     response = StreamingHttpResponse(content(), content_type="application/json")
@@ -151,13 +154,13 @@ def question_or_404(topic_slug, slug):
 def question_statements_download(request, topic_slug, slug, fmt):
     check_format(fmt)
     question = question_or_404(topic_slug, slug)
-    resource = StatementResource()
-    queryset = StatementResource.export_queryset(Statement.objects.public().on(question))
+    statements = TYPES["statements"]
+    queryset = export_queryset(statements, Statement.objects.public().on(question))
     return download(
         f"{topic_slug}-{slug}-statements",
         fmt,
-        resource.columns,
-        resource_rows(resource, queryset, fmt),
+        statements.names,
+        resource_rows(statements, queryset, fmt),
     )
 
 
@@ -192,7 +195,7 @@ def question_board_download(request, topic_slug, slug, fmt):
                 "country": actor.country.code or "",
                 "stance": statement.stance,
                 "date": statement.date.isoformat(),
-                "statement": StatementResource.key_of(statement),
+                "statement": statement_key(statement),
                 "summary": statement.summary,
                 "source": statement.source.url if statement.source else "",
                 "statement_url": public_url(statement.get_absolute_url()),

@@ -235,14 +235,13 @@ def test_a_history_revert_in_the_admin_makes_pages_fresh(titles, editor_client):
 
 def test_an_import_makes_pages_fresh(titles):
     """The import writes in bulk (no model signals) and bumps the version itself."""
-    from positions.importing import ImportContext, import_bytes
-    from positions.resources import RESOURCES
+    from positions.exchange import TYPES, ImportContext, import_bytes
 
     first = titles()
     Topic.objects.update(title="Quietly renamed")
     data = b"slug,title,summary\nbudapest,Budapest Convention,On cybercrime.\n"
     report = import_bytes(
-        RESOURCES["topics"](), data, "topics.csv", context=ImportContext(file_name="topics.csv")
+        TYPES["topics"], data, "topics.csv", context=ImportContext(file_name="topics.csv")
     )
     assert report.written, report.errors
     assert_page_is_fresh(titles, first)

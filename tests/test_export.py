@@ -8,10 +8,9 @@ import json
 import pytest
 from django.urls import reverse
 
+from positions.exchange import TYPES, sanitize_cell, unsanitize_cell
 from positions.exports import BOARD_COLUMNS
-from positions.importing import sanitize_cell, unsanitize_cell
 from positions.models import Stance, StatementStatus
-from positions.resources import RESOURCES, StatementResource
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
@@ -80,7 +79,7 @@ def test_question_statements_download_has_the_import_columns_and_only_public_row
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="uncc-ratification-statements.csv"' in response["Content-Disposition"]
     rows = read_csv(response)
-    assert list(rows[0]) == list(StatementResource.columns)
+    assert list(rows[0]) == list(TYPES["statements"].names)
     assert [(r["import_ref"], r["status"]) for r in rows] == [
         ("pub", "published"),
         ("gone", "retracted"),
@@ -149,18 +148,18 @@ def test_unknown_question_type_or_format_is_404(client, question):
     assert client.get("/data/actors.xml").status_code == 404
 
 
-@pytest.mark.parametrize("kind", list(RESOURCES))
+@pytest.mark.parametrize("kind", list(TYPES))
 def test_each_file_type_downloads_with_its_documented_columns(client, kind):
     StatementFactory(conditions=[ConditionFactory()], stance=Stance.CONDITIONAL)
     rows = read_csv(client.get(reverse("positions:data_download", args=[kind, "csv"])))
-    assert rows and list(rows[0]) == list(RESOURCES[kind].columns)
+    assert rows and list(rows[0]) == list(TYPES[kind].names)
 
 
 def test_whole_data_set_never_contains_drafts(client):
     StatementFactory(import_ref="public")
     StatementFactory(import_ref="secret", status=StatementStatus.DRAFT)
     data = json.loads(body(client.get(reverse("positions:data_all"))))
-    assert list(data) == list(RESOURCES)
+    assert list(data) == list(TYPES)
     assert [s["import_ref"] for s in data["statements"]] == ["public"]
     csv_rows = read_csv(client.get(reverse("positions:data_download", args=["statements", "csv"])))
     assert [r["import_ref"] for r in csv_rows] == ["public"]

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from positions import editorial
-from positions.importing import ImportContext, import_bytes
+from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import (
     Actor,
     ActorIdentifier,
@@ -16,7 +16,6 @@ from positions.models import (
     Statement,
     StatementStatus,
 )
-from positions.resources import RESOURCES
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
@@ -40,7 +39,7 @@ def csv_bytes(*lines):
 
 def run(kind, data, file_name="file.csv", user=None, can_publish=True, dry_run=False):
     context = ImportContext(user=user, file_name=file_name, can_publish=can_publish)
-    return import_bytes(RESOURCES[kind](), data, file_name, context=context, dry_run=dry_run)
+    return import_bytes(TYPES[kind], data, file_name, context=context, dry_run=dry_run)
 
 
 def errors_of(report):
@@ -256,12 +255,12 @@ def test_the_lookups_do_not_grow_with_the_rows(world, django_assert_num_queries,
 def test_a_database_refusal_while_writing_rolls_everything_back(world, monkeypatch):
     from django.db import IntegrityError
 
-    from positions.resources import StatementResource
+    from positions.exchange import writing
 
-    def refuse(self, new, updated, context):
+    def refuse(new, updated, context):
         raise IntegrityError("signatory_one_lead")
 
-    monkeypatch.setattr(StatementResource, "write_signatories", refuse)
+    monkeypatch.setattr(writing, "write_signatories", refuse)
     report = run("statements", csv_bytes(HEADER, statement_line()))
     assert not report.ok and "nothing was written" in report.errors[0].message
     assert not Statement.objects.exists()

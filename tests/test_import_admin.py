@@ -15,8 +15,9 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
+from positions.exchange import TYPES
+from positions.exchange.admin import SafeCSV, SafeXLSX
 from positions.models import Statement, StatementStatus
-from positions.resources import SafeCSV, SafeXLSX, StatementResource
 from tests.factories import (
     ActorFactory,
     QuestionFactory,
@@ -135,6 +136,18 @@ def test_preview_shows_each_row_and_errors_with_row_and_column(client, world):
     assert b"is not a date" in response.content
 
 
+def test_the_preview_undoes_the_formula_guard_once(client, world):
+    """A summary exported as `''=x` (the guard on `'=x`) imports as `'=x`, as by command."""
+    client.force_login(staff(*EDITOR_PERMS))
+    content = CSV.format(status="draft").replace("They object.", "''=x")
+    response = upload(client, content.encode())
+    (row,) = response.context["result"].rows
+    assert (
+        dict(zip(response.context["result"].diff_headers, row.diff, strict=True))["summary"]
+        == "'=x"
+    )
+
+
 def test_xlsx_upload_with_several_sheets_previews_the_statements_sheet(client, world):
     client.force_login(staff(*EDITOR_PERMS))
     book = openpyxl.Workbook()
@@ -191,7 +204,7 @@ def test_admin_csv_export_is_filtered_and_sanitised(world):
     StatementFactory(import_ref="not-in-the-filter")
     data = export(SafeCSV, Statement.objects.exclude(import_ref="not-in-the-filter"))
     lines = data.splitlines()
-    assert lines[0] == ",".join(StatementResource.columns)
+    assert lines[0] == ",".join(TYPES["statements"].names)
     assert [line.split(",")[0] for line in lines[1:]] == ["a", "b"]
     assert '"\'=HYPERLINK(""http://evil"")"' in data
     assert ",'-2+3," in data
@@ -201,7 +214,7 @@ def test_admin_xlsx_export_is_sanitised(world):
     StatementFactory(import_ref="a", summary="@SUM(1+1)*cmd|' /C calc'!A0")
     book = openpyxl.load_workbook(io.BytesIO(export(SafeXLSX, Statement.objects.all())))
     rows = list(book.active.iter_rows(values_only=True))
-    summary = rows[1][list(StatementResource.columns).index("summary")]
+    summary = rows[1][list(TYPES["statements"].names).index("summary")]
     assert summary == "'@SUM(1+1)*cmd|' /C calc'!A0"
 
 
@@ -211,7 +224,7 @@ def test_admin_export_view_exports_the_filtered_list_sanitised(client, world):
     StatementFactory(import_ref="b", stance="supports")
     url = "/admin/positions/statement/export/?stance__exact=opposes"
     assert client.get(url).status_code == 200
-    fields = {f"statementresource_{column}": "on" for column in StatementResource.columns}
+    fields = {f"statementresource_{column}": "on" for column in TYPES["statements"].names}
     response = client.post(url, {"format": "0", "resource": "0", **fields})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv"), [
@@ -219,7 +232,7 @@ def test_admin_export_view_exports_the_filtered_list_sanitised(client, world):
     ]
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode().splitlines()
-    assert lines[0] == ",".join(StatementResource.columns)
+    assert lines[0] == ",".join(TYPES["statements"].names)
     assert [line.split(",")[0] for line in lines[1:]] == ["a"]
     assert ",'+1 to oppose," in lines[1]
 

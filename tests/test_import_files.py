@@ -6,9 +6,8 @@ import json
 import openpyxl
 import pytest
 
-from positions.importing import ImportContext, ImportFileError, import_bytes, read_table
+from positions.exchange import TYPES, ImportContext, ImportFileError, import_bytes, read_table
 from positions.models import Actor
-from positions.resources import RESOURCES
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +17,7 @@ ROWS = ["societe-generale,Société Générale,company,FR", "cisco,Cisco’s pol
 
 def import_actors(data, file_name="actors.csv"):
     report = import_bytes(
-        RESOURCES["actors"](), data, file_name, context=ImportContext(file_name=file_name)
+        TYPES["actors"], data, file_name, context=ImportContext(file_name=file_name)
     )
     assert report.ok, report.errors
     return {a.slug: a.name for a in Actor.objects.all()}
@@ -70,7 +69,7 @@ def test_empty_header_only_and_malformed_files_are_refused_clearly(data, message
 def test_a_file_over_the_size_limit_is_refused_and_nothing_changes(settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 50
     data = ("\n".join([HEADER, *ROWS]) + "\n").encode()
-    report = import_bytes(RESOURCES["actors"](), data, "actors.csv")
+    report = import_bytes(TYPES["actors"], data, "actors.csv")
     assert [str(e) for e in report.errors] == [
         f"file: The file is {len(data):,} bytes; the largest file accepted is 50 bytes. "
         "Split it into several files."

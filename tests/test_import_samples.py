@@ -6,30 +6,37 @@ from pathlib import Path
 
 import pytest
 
-from positions.importing import ImportContext, import_bytes, read_table
+from positions.exchange import TYPES, ImportContext, docs_table, import_bytes, read_table
 from positions.models import Statement
-from positions.resources import RESOURCES
 
 pytestmark = pytest.mark.django_db
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-@pytest.mark.parametrize("kind", list(RESOURCES))
+@pytest.mark.parametrize("kind", list(TYPES))
 def test_each_sample_has_exactly_the_documented_columns(kind):
     table = read_table((DOCS / "samples" / f"{kind}.csv").read_bytes(), f"{kind}.csv")
-    assert tuple(table.headers) == RESOURCES[kind].columns
+    assert tuple(table.headers) == TYPES[kind].names
     section = (DOCS / "import-format.md").read_text().split(f"### {kind}.csv")[1].split("###")[0]
     documented = tuple(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE))
-    assert documented == RESOURCES[kind].columns
+    assert documented == TYPES[kind].names
+
+
+@pytest.mark.parametrize("kind", list(TYPES))
+def test_the_docs_column_table_is_the_column_spec(kind):
+    """docs/import-format.md shows each type's columns exactly as `columns.py` declares
+    them (name, required, meaning): edit the spec, then paste `docs_table()` into the docs."""
+    section = (DOCS / "import-format.md").read_text().split(f"### {kind}.csv\n\n")[1]
+    assert section.startswith(docs_table(TYPES[kind])), docs_table(TYPES[kind])
 
 
 def test_the_samples_import_in_order_and_reimport_as_skipped():
     for _ in range(2):
-        for kind, resource_class in RESOURCES.items():
+        for kind, file_type in TYPES.items():
             path = DOCS / "samples" / f"{kind}.csv"
             report = import_bytes(
-                resource_class(),
+                file_type,
                 path.read_bytes(),
                 path.name,
                 context=ImportContext(file_name=path.name, can_publish=True),

@@ -15,9 +15,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from positions import stances
-from positions.importing import ImportContext, import_bytes
+from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import Position, Signatory, Stance, Statement, StatementStatus
-from positions.resources import RESOURCES
 from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,7 +153,7 @@ def test_an_import_updates_the_positions_it_moves(world):
         f"{source.url},published\r\n"
     ).encode()
     context = ImportContext(file_name="s.csv", can_publish=True)
-    report = import_bytes(RESOURCES["statements"](), data, "s.csv", context=context)
+    report = import_bytes(TYPES["statements"], data, "s.csv", context=context)
     assert not report.errors
     assert table()[(question.pk, a.pk)][1] == Stance.OPPOSES
     assert table()[(question.pk, b.pk)][1] == Stance.OPPOSES
@@ -187,7 +186,7 @@ def test_renaming_actors_by_import_moves_them_on_the_boards(world):
     StatementFactory(question=question, actors=[a, b])
     data = f"slug,name,kind\r\n{a.slug},Zulu,{a.kind}\r\n".encode()
     context = ImportContext(file_name="a.csv")
-    report = import_bytes(RESOURCES["actors"](), data, "a.csv", context=context)
+    report = import_bytes(TYPES["actors"], data, "a.csv", context=context)
     assert not report.errors
     assert board_order(question) == [b.pk, a.pk]
     assert_table_matches_record([question, other])

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from positions.importing import ImportContext, import_bytes
+from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import (
     Actor,
     ActorIdentifier,
@@ -23,7 +23,6 @@ from positions.models import (
     StatementStatus,
     Topic,
 )
-from positions.resources import RESOURCES
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
@@ -114,7 +113,7 @@ def download(client, name, *args):
 
 
 def export_everything(client):
-    files = {kind: download(client, "positions:data_download", kind, "csv") for kind in RESOURCES}
+    files = {kind: download(client, "positions:data_download", kind, "csv") for kind in TYPES}
     files["all.json"] = download(client, "positions:data_all")
     return files
 
@@ -126,12 +125,12 @@ def empty_the_database():
 
 
 def import_all(files, fmt):
-    for kind, resource_class in RESOURCES.items():
+    for kind, file_type in TYPES.items():
         data, name = (
             (files[kind], f"{kind}.csv") if fmt == "csv" else (files["all.json"], "all.json")
         )
         report = import_bytes(
-            resource_class(), data, name, context=ImportContext(file_name=name, can_publish=True)
+            file_type, data, name, context=ImportContext(file_name=name, can_publish=True)
         )
         assert report.ok, (kind, [str(e) for e in report.errors])
         assert report.updated == 0
@@ -159,9 +158,9 @@ def test_export_import_into_an_empty_database_export_again_gives_identical_files
 def test_reimporting_the_export_into_the_same_database_changes_nothing(client, record):
     files = export_everything(client)
     history = Statement.history.count()
-    for kind, resource_class in RESOURCES.items():
+    for kind, file_type in TYPES.items():
         report = import_bytes(
-            resource_class(), files[kind], f"{kind}.csv", context=ImportContext(can_publish=True)
+            file_type, files[kind], f"{kind}.csv", context=ImportContext(can_publish=True)
         )
         assert report.ok and report.created == report.updated == 0, kind
     assert Statement.history.count() == history

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from bench.report import IMPORT_END as END
 from bench.report import IMPORT_START as START
-from positions.importing import ImportContext, read_table, run_import
+from positions.exchange import TYPES, ImportContext, read_table, run_import
 from positions.models import (
     Actor,
     ActorKind,
@@ -48,7 +48,6 @@ from positions.models import (
     StatementStatus,
     Topic,
 )
-from positions.resources import StatementResource
 
 LOOKUPS_PER_ROW_TARGET = 1 / 20
 RATIO_TARGET = 5.0
@@ -134,7 +133,7 @@ class Command(BaseCommand):
     def build_csv(self, rows, refs, rng):
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(StatementResource.columns)
+        writer.writerow(TYPES["statements"].names)
         stances = list(Stance.values)
         start = datetime.date(2020, 1, 1)
         for i in range(rows):
@@ -160,7 +159,7 @@ class Command(BaseCommand):
                 "status": StatementStatus.PUBLISHED,
                 "correction_note": "",
             }
-            writer.writerow([values[c] for c in StatementResource.columns])
+            writer.writerow([values[c] for c in TYPES["statements"].names])
         return out.getvalue().encode()
 
     # --- measurements --------------------------------------------------------------------
@@ -171,7 +170,7 @@ class Command(BaseCommand):
         with CaptureQueriesContext(connection) as queries:
             started, cpu_started = time.perf_counter(), time.process_time()
             table = read_table(data, "bench.csv", kind="statements")
-            report = run_import(StatementResource(), table, context=context)
+            report = run_import(TYPES["statements"], table, context=context)
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
         assert report.ok and report.created == len(table.rows), report.summary()

@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from positions.importing import (
+from positions.exchange import (
+    TYPES,
     ImportContext,
     ImportFileError,
     MissingPart,
@@ -25,7 +26,6 @@ from positions.importing import (
     read_table,
     run_import,
 )
-from positions.resources import RESOURCES
 
 MAX_ERRORS_SHOWN = 200
 ALL = "all"
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if self.kind is None:
             parser.add_argument(
                 "kind",
-                choices=[*RESOURCES, ALL],
+                choices=[*TYPES, ALL],
                 help="The type of rows; 'all' reads every type from a whole-data-set JSON "
                 "(/data/all.json) or a workbook with one sheet per type.",
             )
@@ -80,7 +80,7 @@ class Command(BaseCommand):
         # (so the next can refer to it) inside one transaction, rolled back on an error
         # or for a dry run.
         with transaction.atomic():
-            for each in RESOURCES:
+            for each in TYPES:
                 report = self.import_one(each, data, path.name, context, options, False)
                 if report is not None and not report.ok:
                     transaction.set_rollback(True)
@@ -109,9 +109,7 @@ class Command(BaseCommand):
             stream=self.stderr,
             enabled=not options["no_progress"],
         )
-        report = run_import(
-            RESOURCES[kind](), table, context=context, dry_run=dry_run, progress=progress
-        )
+        report = run_import(TYPES[kind], table, context=context, dry_run=dry_run, progress=progress)
         for error in report.errors[:MAX_ERRORS_SHOWN]:
             self.stderr.write(self.style.ERROR(str(error)))
         if len(report.errors) > MAX_ERRORS_SHOWN:

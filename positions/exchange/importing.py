@@ -1,0 +1,184 @@
+"""
+Running an import: one path for the admin, the management commands and the benchmark.
+
+1. `reading.read_table()` turns the uploaded bytes into a `Table` of strings.
+2. `run_import()` checks the header, refuses a key given twice, and plans every row with
+   the type's planner (`planners.py`): every problem becomes a `RowError` with the row
+   number, the column and a message.
+3. Only when no row has an error, and the import is not a dry run, `writing.write()` writes
+   the plan in one transaction (all or nothing), with history.
+"""
+
+import sys
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError
+
+from . import writing
+from .columns import TYPES
+from .planners import PLANNERS
+from .planning import ImportContext, RowError
+from .reading import FIRST_DATA_ROW, ImportFileError, read_table
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file_name: str
+    dry_run: bool
+    plans: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    error_rows: dict = field(default_factory=dict)  # row number -> the row, for previews
+    written: bool = False
+
+    def count(self, action):
+        return sum(1 for plan in self.plans if plan.action == action)
+
+    @property
+    def created(self):
+        return self.count("new")
+
+    @property
+    def updated(self):
+        return self.count("update")
+
+    @property
+    def skipped(self):
+        return self.count("skip")
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def summary(self):
+        verb = "Would write" if self.dry_run or not self.ok else "Wrote"
+        line = (
+            f"{self.kind}: {self.created} created, {self.updated} updated, "
+            f"{self.skipped} skipped, {len(self.errors)} errors"
+        )
+        if not self.ok:
+            return line + " (nothing was written: fix the errors and import again)"
+        return f"{line} ({verb.lower()} {'nothing' if self.dry_run else 'the changes'})"
+
+
+class Progress:
+    """A plain progress line on stderr for the management commands (no dependency)."""
+
+    def __init__(self, total, label, stream=None, enabled=True):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self._last = -1
+
+    def advance(self, step=1):
+        self.done += step
+        percent = self.done * 100 // max(self.total, 1)
+        if self.enabled and percent != self._last:
+            self._last = percent
+            bar = "#" * (percent // 4)
+            self.stream.write(f"\r{self.label}: [{bar:<25}] {self.done}/{self.total}")
+            if self.done >= self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def check_columns(file_type, headers):
+    errors = []
+    unknown = [h for h in headers if h not in file_type.names]
+    if unknown:
+        errors.append(
+            RowError(
+                0,
+                "",
+                f"Unknown column(s): {', '.join(unknown)}. The columns of a {file_type.kind} "
+                f"file are: {', '.join(file_type.names)}.",
+            )
+        )
+    missing = [c for c in file_type.header_required if c not in headers]
+    if missing:
+        errors.append(RowError(0, "", f"Missing required column(s): {', '.join(missing)}."))
+    return errors
+
+
+def duplicate_keys(planner, rows):
+    """A key twice in one file is ambiguous (which row should win?): refuse the repeats."""
+    first_seen, errors = {}, []
+    for number, row in enumerate(rows, FIRST_DATA_ROW):
+        key = planner.row_key(row)
+        if key and key in first_seen:
+            message = (
+                f"'{key}' is already on row {first_seen[key]}: each key may appear only once "
+                "in a file."
+            )
+            errors.append(RowError(number, planner.file_type.key_column, message))
+        elif key:
+            first_seen[key] = number
+    return errors
+
+
+def plan(planner, table, report, progress=None):
+    """Plan every row into `report`: its plans, or its errors."""
+    report.errors = duplicate_keys(planner, table.rows)
+    duplicate_rows = {e.row for e in report.errors}
+    planner.prepare(table.rows)
+    for number, row in enumerate(table.rows, FIRST_DATA_ROW):
+        if number not in duplicate_rows:
+            row_plan, row_errors = planner.plan_row(number, row)
+            if row_errors:
+                report.errors.extend(row_errors)
+            elif row_plan is not None:
+                row_plan.values = row
+                report.plans.append(row_plan)
+        if progress:
+            progress.advance()
+    report.errors.sort(key=lambda e: (e.row, e.column))
+    report.error_rows = {
+        e.row: table.rows[e.row - FIRST_DATA_ROW] for e in report.errors if e.row >= FIRST_DATA_ROW
+    }
+
+
+def run_import(file_type, table, *, context, dry_run=False, progress=None):
+    """
+    Plan every row of `table` as a `file_type` file (a `columns.FileType` or its kind), then
+    write the plan unless there is an error or this is a dry run. Returns an
+    `ImportReport`; never writes half a file.
+    """
+    file_type = TYPES[file_type] if isinstance(file_type, str) else file_type
+    report = ImportReport(kind=file_type.kind, file_name=context.file_name, dry_run=dry_run)
+    report.errors = check_columns(file_type, table.headers)
+    if report.errors:
+        return report
+    planner = PLANNERS[file_type.kind](file_type, context)
+    plan(planner, table, report, progress)
+    if report.errors or dry_run:
+        return report
+    try:
+        writing.write(planner, report.plans)
+    except IntegrityError as error:
+        # The rows were checked against the database as it was a moment ago; someone may
+        # have changed it since. The transaction rolled back: nothing was written.
+        report.errors.append(
+            RowError(
+                0,
+                "",
+                f"The database refused the import ({error}); nothing was written. The "
+                "records may have changed meanwhile: import the file again.",
+            )
+        )
+        return report
+    report.written = True
+    return report
+
+
+def import_bytes(file_type, data, file_name, *, context=None, dry_run=False, progress=None):
+    """Read and import an uploaded file; file-level problems become one error."""
+    file_type = TYPES[file_type] if isinstance(file_type, str) else file_type
+    context = context or ImportContext(file_name=file_name)
+    context.file_name = context.file_name or file_name
+    try:
+        table = read_table(data, file_name, kind=file_type.kind)
+    except ImportFileError as error:
+        report = ImportReport(kind=file_type.kind, file_name=file_name, dry_run=dry_run)
+        report.errors = [RowError(0, "", str(error))]
+        return report
+    return run_import(file_type, table, context=context, dry_run=dry_run, progress=progress)

@@ -1,0 +1,215 @@
+"""
+Planning an import: for every row, what it would write (new, update, skip) or why not.
+
+One planner for every file type (`Planner.plan_row`); a type says only what differs, in the
+hooks its planner overrides (`planners.py`):
+
+- `prepare(rows)`: load, in a few queries for the whole file, the records the rows refer to
+  and those they may update (`existing`, by key);
+- `row_key(row)`, `key_errors(...)`: the row's natural key, and what is wrong with it;
+- `parse_<column>(value)`: the cells that need those records (a question, the signatories);
+- `new_instance(key, related)`: the record a new key creates;
+- `relate(...)`: compare the relations the type writes itself (signatures, parents) and say
+  whether they changed;
+- `check(...)`: rules beyond the model's own (the editorial rule, for statements).
+
+The model's own rules (`clean_fields`, `clean`) run on every row without a query.
+"""
+
+import functools
+from dataclasses import dataclass, field
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from .cells import BlankCell, CellError
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet numbers it (header = 1); 0 = the file as a whole
+    column: str
+    message: str
+
+    def __str__(self):
+        where = f"row {self.row}" if self.row else "file"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class RowPlan:
+    """What the import will do with one row."""
+
+    number: int
+    key: str
+    action: str  # "new", "update" or "skip"
+    instance: object
+    changed_fields: list = field(default_factory=list)
+    related: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # the row as read, for the preview
+
+
+class _Operator:
+    """Stands for the server's operator (a command-line import without --user)."""
+
+    def __init__(self, may_publish):
+        self.may_publish = may_publish
+
+    def has_perm(self, perm):
+        return self.may_publish
+
+
+@dataclass
+class ImportContext:
+    """Who imports what: used for the editorial rules, history records and audit fields."""
+
+    user: object = None  # recorded in history; None for the server's operator
+    file_name: str = ""
+    can_publish: bool = False  # the operator's right to publish, when there is no user
+
+    @property
+    def acting_user(self):
+        """Whom `positions.editorial` is asked about: the user, or the operator."""
+        return self.user if self.user is not None else _Operator(self.can_publish)
+
+    @property
+    def change_reason(self):
+        # simple-history keeps at most 100 characters of reason.
+        return f"Imported from {self.file_name or 'a file'}"[:100]
+
+
+@functools.cache
+def unvalidated_fields(model):
+    """Relations (resolved from prefetched maps) and fields editors never type."""
+    return frozenset(f.name for f in model._meta.fields if f.is_relation or not f.editable)
+
+
+@functools.cache
+def fields_by_name(model):
+    return {f.name: f for f in model._meta.fields}
+
+
+def apply(instance, values):
+    """Set `values` on `instance`; return the names of the fields that changed."""
+    changed = []
+    fields = fields_by_name(type(instance))
+    for name, value in values.items():
+        model_field = fields[name]
+        if model_field.is_relation:
+            # Compare ids: reading the related object could cost a query.
+            current, new = getattr(instance, model_field.attname), value.pk if value else None
+        else:
+            current, new = getattr(instance, name), value
+        if current != new:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+class Planner:
+    """Plans the rows of one file of `file_type` (a `columns.FileType`), for `context`."""
+
+    # Fields whose cells the parsers already checked as strictly as the model would
+    # (choices, dates): `validate()` does not check them twice.
+    parsed_fields = frozenset()
+    run_clean = True  # False where a type checks `clean()`'s rule on the loaded records
+
+    def __init__(self, file_type, context):
+        self.file_type = file_type
+        self.context = context
+        self.existing = {}  # key -> the stored record the row updates
+        self.key = ""  # the key of the row being planned
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    def prepare(self, rows):
+        keys = {self.row_key(r) for r in rows} - {""}
+        key_field = self.file_type.key_column
+        model = self.file_type.model
+        self.existing = {
+            getattr(r, key_field): r for r in model.objects.filter(**{f"{key_field}__in": keys})
+        }
+
+    def row_key(self, row):
+        return row.get(self.file_type.key_column, "").strip()
+
+    def key_errors(self, number, row, key):
+        if key:
+            return []
+        return [RowError(number, self.file_type.key_column, "The key column cannot be empty.")]
+
+    def new_instance(self, key, related):
+        return self.file_type.model(**{self.file_type.key_column: key})
+
+    def relate(self, number, instance, existing, changed, related, errors):
+        """Compare the relations in `related` with `existing`'s; True if any changed."""
+        return False
+
+    def check(self, number, instance, existing, errors):
+        """Rules beyond the model's, for a row that writes something."""
+
+    # --- the one planner -----------------------------------------------------------------
+
+    def plan_row(self, number, row):
+        """(RowPlan, []) for a row that imports, or (None, [RowError, ...])."""
+        self.key = key = self.row_key(row)
+        errors = self.key_errors(number, row, key)
+        values, related = {}, {}
+        for column in self.file_type.columns:
+            if column.name in row:
+                self.parse_cell(number, row, column, errors, values, related)
+        if errors:
+            return None, errors
+        existing = self.existing.get(key)
+        instance = existing or self.new_instance(key, related)
+        changed = apply(instance, values)
+        related_changed = self.relate(number, instance, existing, changed, related, errors)
+        if existing is None or changed or related_changed:
+            self.check(number, instance, existing, errors)
+        self.validate(number, instance, errors)
+        if errors:
+            return None, errors
+        action = "new" if existing is None else "update"
+        if existing is not None and not changed and not related_changed:
+            action = "skip"
+        return RowPlan(number, key, action, instance, changed_fields=changed, related=related), []
+
+    def parse_cell(self, number, row, column, errors, values, related):
+        """Parse one cell into `values` (a field) or `related`; a bad cell is a `RowError`."""
+        parse = getattr(self, f"parse_{column.name}", None) or column.parse
+        if parse is None:
+            return  # the key: `row_key` reads it
+        try:
+            value = parse(row[column.name])
+        except BlankCell:
+            return
+        except CellError as error:
+            errors.extend(RowError(number, column.name, m) for m in error.messages)
+            return
+        if column.attribute is None:
+            related[column.name] = value
+        else:
+            values[column.attribute] = value
+
+    def validate(self, number, instance, errors):
+        """
+        The model's own rules (field validators, `clean()`) without database queries:
+        relations are resolved from the prepared maps, and uniqueness is the key's job.
+        """
+        if errors:
+            return
+        exclude = unvalidated_fields(type(instance)) | self.parsed_fields
+        methods = [lambda: instance.clean_fields(exclude=exclude)]
+        if self.run_clean:
+            methods.append(instance.clean)
+        for method in methods:
+            try:
+                method()
+            except ValidationError as error:
+                for name, messages in error.update_error_dict({}).items():
+                    column = "" if name == NON_FIELD_ERRORS else self.column_of(name)
+                    errors.extend(RowError(number, column, str(m)) for m in messages)
+
+    def column_of(self, field_name):
+        return field_name if field_name in self.file_type.names else ""
