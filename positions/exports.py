@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from . import stances
 from .importing import sanitize_cell
-from .models import Condition, Question, Source, Statement
+from .models import Actor, Condition, Question, Source, Statement
 from .resources import RESOURCES, StatementResource
 from .views import as_of_error
 
@@ -85,6 +85,7 @@ def public_queryset(kind):
     """What readers may download of a file type: drafts never leave the tracker."""
     public = {
         "statements": Statement.objects.public(),
+        "actors": Actor.objects.public().with_public_parent(),
         "sources": Source.objects.public(),
         "conditions": Condition.objects.public(),
     }
@@ -95,6 +96,8 @@ def resource_rows(resource, queryset, fmt):
     """Rows of `resource` for `queryset`; JSON keeps list columns as arrays."""
     convert = resource.export_values if fmt == "json" else resource.export_row
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+        if not getattr(obj, "has_public_parent", True):
+            obj.parent = None  # an actor's parent that only drafts name: not public yet
         values = convert(obj)
         yield {column: values[column] for column in resource.columns}
 

@@ -97,7 +97,7 @@ class QuestionStatementsFeed(LatestStatementsFeed):
 
 class ActorStatementsFeed(LatestStatementsFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Actor, slug=slug)
+        return get_object_or_404(Actor.objects.public(), slug=slug)
 
     def title(self, actor):
         return f"Position Tracker: statements by {actor.name}"
