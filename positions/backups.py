@@ -11,6 +11,7 @@ makes a backup portable between databases whose ids for them differ.
 
 import datetime
 import json
+import os
 from collections import Counter
 
 from django.apps import apps
@@ -83,10 +84,29 @@ def serialize_options():
     }
 
 
+def create_private_file(path):
+    """
+    Create (or empty) the file at `path`, readable and writable by its owner only (0600),
+    before anything is written to it: a backup holds password hashes and drafts.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+    finally:
+        os.close(descriptor)
+
+
 def count_rows_in_file(lines):
-    """Rows per model in a backup, read line by line."""
+    """Rows per model in a backup, read line by line; ValueError for a line that is not one."""
     counts = Counter()
-    for line in lines:
-        if line.strip():
-            counts[json.loads(line)["model"]] += 1
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            raise ValueError(f"line {number} is not JSON ({error})") from error
+        if not (isinstance(row, dict) and isinstance(row.get("model"), str)):
+            raise ValueError(f"line {number} is not a row of a backup")
+        counts[row["model"]] += 1
     return counts

@@ -33,7 +33,7 @@ from .exchange import (
     statement_key,
 )
 from .forms import as_of_error
-from .models import Condition, Question, Source, Statement
+from .models import Actor, Condition, Question, Source, Statement
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 500
@@ -101,6 +101,7 @@ def public_queryset(kind):
     """What readers may download of a file type: drafts never leave the tracker."""
     public = {
         "statements": Statement.objects.public(),
+        "actors": Actor.objects.public().with_public_parent(),
         "sources": Source.objects.public(),
         "conditions": Condition.objects.public(),
     }
@@ -111,6 +112,8 @@ def resource_rows(file_type, queryset, fmt):
     """Rows of `file_type` for `queryset`; JSON keeps list columns as arrays."""
     convert = export_values if fmt == "json" else export_row
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
+        if not getattr(obj, "has_public_parent", True):
+            obj.parent = None  # an actor's parent that only drafts name: not public yet
         yield convert(file_type, obj)
 
 

@@ -17,6 +17,19 @@ from .models import Actor, Question, Signatory, Statement
 FEED_LENGTH = 50
 
 
+class PlainTextAtom1Feed(Atom1Feed):
+    """
+    Atom with summaries as plain text. Django writes `<summary type="html">`, so a feed
+    reader renders an editor's summary as HTML: markup in it would be live and a plain `<`
+    would go wrong. Titles, names and subtitles are text in Atom already.
+    """
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 def latest_public_statements():
     """Newest first: by when they were published, then by when they were recorded."""
     return (
@@ -33,7 +46,7 @@ def latest_public_statements():
 
 
 class LatestStatementsFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtom1Feed
     title = "Position Tracker: new statements"
     subtitle = "Dated, sourced statements of who stands where, newest first."
 
@@ -93,7 +106,7 @@ class QuestionStatementsFeed(LatestStatementsFeed):
 
 class ActorStatementsFeed(LatestStatementsFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Actor, slug=slug)
+        return get_object_or_404(Actor.objects.public(), slug=slug)
 
     def title(self, actor):
         return f"Position Tracker: statements by {actor.name}"

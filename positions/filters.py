@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html
@@ -28,22 +29,27 @@ from .models import (
 from .search import MAX_SEARCH_LENGTH, search_statements
 
 # The distinct countries by hopping along the index from one to the next (a few hundred
-# index lookups) instead of reading every actor as SELECT DISTINCT does.
+# index lookups) instead of reading every actor as SELECT DISTINCT does. Each hop is the
+# first public actor's country after the last one found.
 COUNTRIES_IN_USE = """
 WITH RECURSIVE found(country) AS (
-    SELECT MIN(country) FROM {table} WHERE country > ''
+    SELECT ({first})
     UNION ALL
-    SELECT (SELECT MIN(country) FROM {table} WHERE country > found.country)
-    FROM found WHERE found.country IS NOT NULL
+    SELECT ({after_found}) FROM found WHERE found.country IS NOT NULL
 )
 SELECT country FROM found WHERE country IS NOT NULL
 """
 
 
 def country_choices():
-    """The countries some actor belongs to (one query), by name: a short, useful list."""
+    """The countries some public actor belongs to (one query), by name: a short, useful list."""
+    countries = Actor.objects.public().order_by("country").values("country")
+    first, first_params = countries.filter(country__gt="")[:1].query.sql_with_params()
+    after = countries.filter(country__gt=RawSQL("found.country", ()))[:1]
+    after_found, after_params = after.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(COUNTRIES_IN_USE.format(table=Actor._meta.db_table))
+        sql = COUNTRIES_IN_USE.format(first=first, after_found=after_found)
+        cursor.execute(sql, (*first_params, *after_params))
         codes = [code for (code,) in cursor.fetchall()]
     return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1])
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -97,6 +97,31 @@ def country_name(code):
     return countries.name(code)
 
 
+class ActorQuerySet(models.QuerySet):
+    def public(self):
+        """
+        Actors readers may see: those a public statement names, and those no statement names
+        at all (a chamber, a party, a government: bodies whose members speak). An actor named
+        only by drafts stays hidden, like a source or a condition only drafts use, until a
+        statement naming it is published: its name alone could reveal the draft.
+        """
+        # The hidden ones, from the few draft signatures (an index on status finds them) rather
+        # than a look at every actor's statements.
+        named_in_public = Signatory.objects.filter(
+            actor=OuterRef("actor_id"), statement__status__in=PUBLIC_STATUSES
+        )
+        hidden = Signatory.objects.filter(statement__status=StatementStatus.DRAFT).exclude(
+            Exists(named_in_public)
+        )
+        return self.exclude(pk__in=hidden.values("actor_id"))
+
+    def with_public_parent(self):
+        """`has_public_parent` on each actor: whether it has a parent and readers may see it
+        (a page or download leaves out a "part of" that `public()` hides)."""
+        parent = Actor.objects.public().filter(pk=OuterRef("parent_id"))
+        return self.annotate(has_public_parent=Exists(parent))
+
+
 class Actor(TimestampedModel):
     name = models.CharField(max_length=200, db_index=True)
     slug = models.SlugField(
@@ -130,6 +155,8 @@ class Actor(TimestampedModel):
     )
     website = models.URLField(max_length=500, blank=True, validators=[http_url_validator])
     history = HistoricalRecords()
+
+    objects = ActorQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "pk"]

@@ -76,7 +76,7 @@ def popolo_document(actors):
 
 @require_safe
 def popolo_actors(request):
-    actors = Actor.objects.prefetch_related("identifiers").order_by("slug")
+    actors = Actor.objects.public().prefetch_related("identifiers").order_by("slug")
     response = JsonResponse(popolo_document(actors), json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'inline; filename="popolo.json"'
     return response

@@ -90,7 +90,7 @@ class ActorSitemap(RecordSitemap):
     fields = ["pk", "updated_at", "slug"]
 
     def records(self):
-        return Actor.objects.all()
+        return Actor.objects.public()
 
 
 class StatementSitemap(RecordSitemap):

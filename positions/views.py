@@ -84,6 +84,11 @@ def visible_statements(request):
     return Statement.objects.all() if is_staff(request) else Statement.objects.public()
 
 
+def visible_actors(request):
+    """Readers see public actors (not those only drafts name); staff see every actor."""
+    return Actor.objects.all() if is_staff(request) else Actor.objects.public()
+
+
 def paginate(request, items, per_page):
     """A page of `items`; a page number that is not a number or out of range falls back."""
     return Paginator(items, per_page).get_page(_clean_page_number(request.GET.get("page")))
@@ -262,7 +267,7 @@ def month_ends(series):
 
 @cached_page
 def actor_list(request):
-    actors = Actor.objects.order_by("name", "pk")
+    actors = visible_actors(request).order_by("name", "pk")
     actor_filter = ActorFilter(request.GET, queryset=actors)
     page = paginate(request, actor_filter.qs, ACTORS_PER_PAGE)
     return render(
@@ -279,8 +284,11 @@ def actor_list(request):
 
 @cached_page
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor.objects.select_related("parent"), slug=slug)
-    members = list(actor.members.order_by("name", "pk"))
+    actors = visible_actors(request).select_related("parent").with_public_parent()
+    actor = get_object_or_404(actors, slug=slug)
+    if not (actor.has_public_parent or is_staff(request)):
+        actor.parent = None  # a body only drafts name: not on its members' pages yet
+    members = list(visible_actors(request).filter(parent=actor).order_by("name", "pk"))
     identifiers = list(actor.identifiers.all())
     positions = list(stances.positions_of(actor))
     # The whole timeline on narrow rows: the position changes need every statement before

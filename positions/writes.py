@@ -20,9 +20,9 @@ shell) warns with `UnrecordedWrite` and is repaired as if it had been recorded, 
 never see stale positions; the tests make that warning an error for every path of the app.
 """
 
+import contextlib
 import threading
 import warnings
-from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
@@ -70,7 +70,7 @@ def current():
     return getattr(_local, "changes", None)
 
 
-@contextmanager
+@contextlib.contextmanager
 def writing():
     """
     A write session: one transaction (a savepoint when nested) whose writes are recorded
@@ -88,6 +88,11 @@ def writing():
             changes.apply()
     finally:
         _local.changes = None
+
+
+def _session_or_own():
+    """The caller's write session as it is (no savepoint), or a session of its own."""
+    return contextlib.nullcontext() if current() is not None else writing()
 
 
 def _session():
@@ -142,22 +147,25 @@ def save(instance, *, stored=None, **kwargs):
     Save `instance` and record what the save moves, judged against the stored row (a form's
     changed data is no guide when a history revert posts an old version whole). `stored`:
     the row's watched fields as the caller already read them, to save reading them again.
+    In the caller's write session, or one of its own.
     """
     watched = WATCHED_FIELDS.get(type(instance))
-    before = stored
-    if watched and before is None and not instance._state.adding:
-        before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
-    instance.save(**kwargs)
-    changed = None
-    if before is not None:
-        changed = [field for field in watched if before[field] != getattr(instance, field)]
-    saved(instance, changed)
+    with _session_or_own():
+        before = stored
+        if watched and before is None and not instance._state.adding:
+            before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
+        instance.save(**kwargs)
+        changed = None
+        if before is not None:
+            changed = [field for field in watched if before[field] != getattr(instance, field)]
+        saved(instance, changed)
 
 
 def delete(instance):
-    """Delete `instance`, noting first what it decides."""
-    deleting(instance)
-    instance.delete()
+    """Delete `instance`, noting first what it decides; in the caller's session or its own."""
+    with _session_or_own():
+        deleting(instance)
+        instance.delete()
 
 
 def saved(instance, changed_fields=None):

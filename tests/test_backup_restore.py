@@ -4,6 +4,7 @@ import datetime
 import gzip
 import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -241,10 +242,69 @@ def test_a_broken_backup_changes_nothing(tmp_path):
     Actor.objects.filter(slug="doj").update(name="Still here")
     statements = Statement.objects.count()
 
-    with pytest.raises(Exception):  # noqa: B017 - the database error, whichever it is
+    with pytest.raises(CommandError, match="could not be restored, nothing was changed") as error:
         call_command("restore", str(backup), "--force", verbosity=0)
+    assert "\n" not in str(error.value)
     assert Actor.objects.get(slug="doj").name == "Still here"
     assert Statement.objects.count() == statements
+
+
+def truncated(data):
+    return data[: len(data) // 2]
+
+
+def corrupted(data):
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :]
+
+
+def gzipped_text(text):
+    return lambda data: gzip.compress(text.encode())
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "message"),
+    [
+        ("truncated.jsonl.gz", truncated, "Compressed file ended before the end-of-stream"),
+        ("corrupt.jsonl.gz", corrupted, "is not a backup written by `manage.py backup`"),
+        ("plain.jsonl.gz", lambda data: gzip.decompress(data), "Not a gzipped file"),
+        ("text.jsonl.gz", gzipped_text("id,name\n1,Cisco\n"), "line 1 is not JSON"),
+        ("list.jsonl.gz", gzipped_text('[1, 2]\n{"model": "x"}\n'), "line 1 is not a row"),
+        ("unknown.jsonl.gz", gzipped_text('{"model": "nope.nothing"}\n'), "nope.nothing"),
+        ("cut-line.jsonl", lambda data: truncated(gzip.decompress(data)), "is not JSON"),
+    ],
+)
+def test_a_truncated_or_corrupt_backup_gives_one_line_and_changes_nothing(
+    tmp_path, name, damage, message
+):
+    """Even with --force: the file is refused before anything in the database is touched."""
+    build_record()
+    good = tmp_path / "good.jsonl.gz"
+    call_command("backup", str(good), verbosity=0)
+    before = read_backup(good)
+    broken = tmp_path / name
+    broken.write_bytes(damage(good.read_bytes()))
+
+    with pytest.raises(CommandError, match=message) as error:
+        call_command("restore", str(broken), "--force", verbosity=0)
+    assert "\n" not in str(error.value)
+    assert "Traceback" not in str(error.value)
+
+    after = tmp_path / "after.jsonl.gz"
+    call_command("backup", str(after), verbosity=0)
+    assert read_backup(after) == before
+
+
+@pytest.mark.parametrize("name", ["backup.jsonl", "backup.jsonl.gz"])
+def test_the_backup_file_is_readable_by_its_owner_only(tmp_path, name):
+    """It holds password hashes and drafts: mode 0600, even over an existing, open file."""
+    ActorFactory()
+    path = tmp_path / name
+    path.write_bytes(b"an older file anyone could read")
+    path.chmod(0o644)
+    call_command("backup", str(path), verbosity=0)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "positions.actor" in read_backup(path)
 
 
 @pytest.mark.parametrize(

@@ -101,3 +101,61 @@ def test_feed_queries_do_not_grow(client, django_assert_num_queries):
         # statements with question, topic and source; their signatories with actors
         with django_assert_num_queries(2):
             client.get(url)
+
+
+MARKUP = "<script>alert(1)</script> & <b>x</b>"
+LITERAL_TEXT = "Support if 3 < 4 && 5 > 2, says the <Committee>"
+
+
+def text_construct(element):
+    """What a feed reader shows for an Atom text construct (RFC 4287, section 3.1).
+
+    `type="html"` would be parsed as HTML (markup live) and `xhtml` is markup itself, so a
+    record's words must come as `text`, the default.
+    """
+    assert element is not None
+    kind = element.get("type", "text")
+    assert kind == "text", f"<{element.tag}> is {kind}: a feed reader would render it as markup"
+    assert len(element) == 0, "no child elements: the text is not parsed as markup"
+    return element.text or ""
+
+
+def test_markup_in_a_record_reaches_feed_readers_as_literal_text(client):
+    """Summaries, correction notes, actor and question names: text a reader sees as typed."""
+    question = QuestionFactory(
+        topic__slug="uncc", slug="ratification", title=MARKUP, short_label=MARKUP
+    )
+    actor = ActorFactory(slug="tricky", name=MARKUP)
+    published = StatementFactory(question=question, actors=[actor], summary=MARKUP)
+    retracted = StatementFactory(
+        question=question,
+        actors=[actor],
+        summary=LITERAL_TEXT,
+        status=StatementStatus.RETRACTED,
+        correction_note=MARKUP,
+    )
+    expected_summaries = {
+        f"{SITE}{published.get_absolute_url()}": MARKUP,
+        f"{SITE}{retracted.get_absolute_url()}": (f"{LITERAL_TEXT}\n\nCorrection: {MARKUP}"),
+    }
+    for url in (
+        reverse("positions:feed_statements"),
+        reverse("positions:feed_question", args=["uncc", "ratification"]),
+        reverse("positions:feed_actor", args=["tricky"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        feed = ET.fromstring(response.content)  # noqa: S314 (our own feed, in a test)
+        assert text_construct(feed.find(f"{ATOM}title")).startswith("Position Tracker")
+        if feed.find(f"{ATOM}subtitle") is not None:
+            text_construct(feed.find(f"{ATOM}subtitle"))
+        found = {}
+        for entry in feed.iter(f"{ATOM}entry"):
+            link = entry.find(f"{ATOM}link").get("href")
+            found[link] = text_construct(entry.find(f"{ATOM}summary"))
+            assert MARKUP in text_construct(entry.find(f"{ATOM}title"))
+            assert entry.find(f"{ATOM}author/{ATOM}name").text == MARKUP
+            assert entry.find(f"{ATOM}content") is None
+        assert found == expected_summaries, url
+        # Nothing of the records came through as elements: only Atom's own are in the feed.
+        assert {element.tag.split("}")[0] for element in feed.iter()} == {ATOM[:-1]}

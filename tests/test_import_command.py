@@ -76,6 +76,31 @@ def test_missing_file_and_unreadable_file_fail_clearly(tmp_path):
         run("import_actors", str(empty))
 
 
+def test_a_file_over_the_upload_limit_needs_max_bytes_and_imports_with_it(
+    statements_file, settings
+):
+    """The command line shares the admin's limit by default; --max-bytes lifts it for one
+    import, as the admin's message says."""
+    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+    size = statements_file.stat().st_size
+    with pytest.raises(CommandError, match=f"pass --max-bytes {size} to accept it") as error:
+        run("import_statements", str(statements_file))
+    assert f"is {size:,} bytes; the largest file accepted is 100 bytes" in str(error.value)
+    assert not Statement.objects.exists()
+
+    with pytest.raises(CommandError, match="largest file accepted is 150 bytes"):
+        run("import_data", "statements", str(statements_file), "--max-bytes", "150")
+    out, _ = run("import_data", "statements", str(statements_file), "--max-bytes", str(size))
+    assert "statements: 2 created" in out
+    assert Statement.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten"])
+def test_max_bytes_must_be_a_number_above_zero(statements_file, value):
+    with pytest.raises(CommandError, match="is not a number of bytes above zero"):
+        run("import_statements", str(statements_file), f"--max-bytes={value}")
+
+
 @pytest.fixture
 def whole_data_set(tmp_path, client, settings):
     """The public /data/all.json of a small record, saved to a file, then the record gone."""
@@ -143,4 +168,17 @@ def test_import_all_from_a_workbook_with_one_sheet_per_type(whole_data_set):
     book.save(path)
     out, _ = run("import_data", "all", str(path), "--no-progress")
     assert "statements: 2 created" in out
+    assert Statement.objects.count() == 2
+
+
+def test_import_all_takes_max_bytes_too(whole_data_set, settings):
+    import json
+
+    tmp_path, data = whole_data_set
+    path = tmp_path / "all.json"
+    path.write_text(json.dumps(data))
+    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+    with pytest.raises(CommandError, match="--max-bytes"):
+        run("import_data", "all", str(path), "--no-progress")
+    run("import_data", "all", str(path), "--no-progress", "--max-bytes", "10000000")
     assert Statement.objects.count() == 2

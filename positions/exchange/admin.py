@@ -190,7 +190,8 @@ class TrackerImportForm(ImportForm):
         if upload.size > limit:
             raise ValidationError(
                 f"The file is {upload.size:,} bytes; the largest file accepted is {limit:,} "
-                "bytes. Split it into several files, or ask for a command-line import."
+                "bytes. Split it into several files, or ask the server's operator to import it "
+                "with `manage.py import_data TYPE FILE --max-bytes N`, which accepts larger files."
             )
         return upload
 

@@ -77,13 +77,14 @@ def decode_text(data):
     )
 
 
-def read_table(data, file_name, *, kind=None, part_required=False):
+def read_table(data, file_name, *, kind=None, part_required=False, max_bytes=None):
     """
     Read uploaded bytes into a `Table`, or raise `ImportFileError` with a clear message.
     With `part_required`, a workbook must have a sheet named `kind` and a JSON file an
     object with a `kind` key (reading one type out of a file that holds several).
+    `max_bytes` replaces `settings.IMPORT_MAX_UPLOAD_BYTES` (the command line's --max-bytes).
     """
-    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    limit = max_bytes or settings.IMPORT_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise ImportFileError(
             f"The file is {len(data):,} bytes; the largest file accepted is {limit:,} bytes. "

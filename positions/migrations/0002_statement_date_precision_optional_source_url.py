@@ -4,6 +4,27 @@ import django.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
+# Before this migration every source had a URL, unique. Going back, a source without one gets
+# this stand-in (a reserved .invalid domain, so never a real address) and going forward again
+# loses it: blank URLs survive a rollback and a re-upgrade.
+NO_URL = "https://no-url.invalid/source/{}"
+
+
+def restore_blank_urls(apps, schema_editor):
+    Source = apps.get_model("positions", "Source")
+    sources = Source.objects.using(schema_editor.connection.alias)
+    stand_ins = sources.filter(url__startswith=NO_URL.format(""))
+    for pk, url in stand_ins.values_list("pk", "url").iterator():
+        if url == NO_URL.format(pk):
+            sources.filter(pk=pk).update(url="")
+
+
+def stand_in_for_blank_urls(apps, schema_editor):
+    Source = apps.get_model("positions", "Source")
+    sources = Source.objects.using(schema_editor.connection.alias)
+    for pk in sources.filter(url="").values_list("pk", flat=True).iterator():
+        sources.filter(pk=pk).update(url=NO_URL.format(pk))
+
 
 class Migration(migrations.Migration):
 
@@ -33,6 +54,8 @@ class Migration(migrations.Migration):
             name='url',
             field=models.URLField(blank=True, help_text='Where readers can read the document (http or https). Leave blank only for a document that is not online; title, publisher and date then identify it.', max_length=1000, validators=[django.core.validators.URLValidator(message='Enter a full web address starting with http:// or https://.', schemes=['http', 'https'])], verbose_name='URL'),
         ),
+        # Runs backwards before the unique URL of 0001 comes back (after it, forwards).
+        migrations.RunPython(restore_blank_urls, stand_in_for_blank_urls, elidable=False),
         migrations.AddConstraint(
             model_name='source',
             constraint=models.UniqueConstraint(condition=models.Q(('url', ''), _negated=True), fields=('url',), name='source_url_unique'),

@@ -53,8 +53,11 @@ def create_groups(apps, schema_editor):
 
 
 def delete_groups(apps, schema_editor):
+    """Only groups nobody is in: deleting a group would drop its users' memberships, which
+    applying this migration again (get_or_create) could not bring back."""
     Group = apps.get_model("auth", "Group")
-    Group.objects.using(schema_editor.connection.alias).filter(name__in=GROUPS).delete()
+    groups = Group.objects.using(schema_editor.connection.alias).filter(name__in=GROUPS)
+    groups.filter(user__isnull=True).delete()
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,12 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from positions.backups import backed_up_models, rows_to_back_up, serialize_options
+from positions.backups import (
+    backed_up_models,
+    create_private_file,
+    rows_to_back_up,
+    serialize_options,
+)
 
 
 class Command(BaseCommand):
@@ -31,6 +36,7 @@ class Command(BaseCommand):
         else:
             opener = gzip.open if file.endswith(".gz") else open
             try:
+                create_private_file(file)  # mode 0600: it holds password hashes and drafts
                 stream = opener(file, "wt", encoding="utf-8")
             except OSError as error:
                 raise CommandError(f"Cannot write the backup to {file}: {error}") from error

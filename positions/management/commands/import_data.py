@@ -1,17 +1,20 @@
 """
 Import a CSV, XLSX or JSON file of one type, for files too large for the admin:
 
-    manage.py import_data statements statements.csv [--dry-run] [--user NAME]
+    manage.py import_data statements statements.csv [--dry-run] [--user NAME] [--max-bytes N]
     manage.py import_data all position-tracker.json   (every type, all or nothing)
 
 (`import_statements FILE`, `import_actors FILE`, ... are the same command for one type.)
 The whole file is checked first; one bad row means nothing is written. Re-importing the
 same file changes nothing. Without --user, the import runs as the operator of the server,
 who may publish; with --user it has that user's permissions and is recorded as theirs.
+Files are limited to IMPORT_MAX_UPLOAD_BYTES, as in the admin, unless --max-bytes says more.
 """
 
+import argparse
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -29,6 +32,16 @@ from positions.exchange import (
 
 MAX_ERRORS_SHOWN = 200
 ALL = "all"
+
+
+def positive_int(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of bytes above zero")
+    return number
 
 
 class Command(BaseCommand):
@@ -54,6 +67,13 @@ class Command(BaseCommand):
             help="Record the changes as this user's and apply their permissions "
             "(an editor's import cannot publish).",
         )
+        parser.add_argument(
+            "--max-bytes",
+            type=positive_int,
+            metavar="N",
+            help="Accept a file of up to N bytes, for this import only (default: the admin's "
+            "limit, IMPORT_MAX_UPLOAD_BYTES). The whole file is read into memory.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options):
@@ -67,6 +87,13 @@ class Command(BaseCommand):
                 user = get_user_model().objects.get_by_natural_key(options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user named {options['user']!r}.") from None
+        limit = options["max_bytes"] or settings.IMPORT_MAX_UPLOAD_BYTES
+        size = path.stat().st_size
+        if size > limit:
+            raise CommandError(
+                f"{path.name} is {size:,} bytes; the largest file accepted is {limit:,} bytes. "
+                f"Split it into several files, or pass --max-bytes {size} to accept it."
+            )
         # Without --user the server's operator imports, and may publish.
         context = ImportContext(user=user, file_name=path.name, can_publish=user is None)
         data = path.read_bytes()
@@ -93,7 +120,13 @@ class Command(BaseCommand):
 
     def import_one(self, kind, data, file_name, context, options, dry_run):
         try:
-            table = read_table(data, file_name, kind=kind, part_required=self.several(options))
+            table = read_table(
+                data,
+                file_name,
+                kind=kind,
+                part_required=self.several(options),
+                max_bytes=options["max_bytes"],
+            )
         except (MissingPart, NoRows) as error:
             if not self.several(options):
                 raise CommandError(f"{file_name}: {error}") from None

@@ -1,6 +1,7 @@
 """manage.py restore FILE: load a `manage.py backup` file into a migrated database."""
 
 import gzip
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from positions import writes
@@ -29,6 +31,11 @@ def history_recording_off():
         yield
     finally:
         settings.SIMPLE_HISTORY_ENABLED = previous
+
+
+def one_line(error):
+    """An error's message on one line (database errors add DETAIL and HINT lines)."""
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 # What --force keeps: the rows `migrate` creates and backups refer to by natural key.
@@ -58,13 +65,22 @@ class Command(BaseCommand):
         if not path.name.endswith((".jsonl", ".jsonl.gz")):
             raise CommandError("A backup file is named *.jsonl or *.jsonl.gz.")
         try:
+            # The whole file is read (and decompressed) before anything is touched: a
+            # truncated or corrupt file is refused here, with the database as it was.
             expected = self._read_counts(path)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, EOFError, zlib.error, ValueError) as error:
             raise CommandError(
-                f"{file} is not a backup written by `manage.py backup`: {error}"
+                f"{file} is not a backup written by `manage.py backup`: {one_line(error)}"
             ) from error
         if not expected:
             raise CommandError(f"{file} holds no rows: refusing to restore an empty backup.")
+        known = {model._meta.label_lower for model in backed_up_models()}
+        unknown = sorted(set(expected) - known)
+        if unknown:
+            raise CommandError(
+                f"{file} holds rows of models this version does not back up: "
+                f"{', '.join(unknown)}. Restore it with the code version that wrote it."
+            )
 
         self._refuse_unmigrated(database)
         held = self._rows_held(database)
@@ -78,15 +94,20 @@ class Command(BaseCommand):
         say = self.stdout.write if verbosity >= 1 else (lambda *a, **k: None)
         say(f"Restoring {sum(expected.values()):,} rows from {file} ...")
         # All or nothing: if any row fails to load, the database is left as it was.
-        with transaction.atomic(using=database), writes.writing():
-            if held:
-                say("  --force: deleting everything in the database first")
-            self._delete_all_rows(database)
-            with history_recording_off():
-                call_command("loaddata", str(path.resolve()), database=database, verbosity=0)
-            say("  rebuilding current positions")
-            writes.rebuild_positions()  # When the write session ends, before it commits.
-            restored = self._check_counts(database, expected)
+        try:
+            with transaction.atomic(using=database), writes.writing():
+                if held:
+                    say("  --force: deleting everything in the database first")
+                self._delete_all_rows(database)
+                with history_recording_off():
+                    call_command("loaddata", str(path.resolve()), database=database, verbosity=0)
+                say("  rebuilding current positions")
+                writes.rebuild_positions()  # When the write session ends, before it commits.
+                restored = self._check_counts(database, expected)
+        except (DeserializationError, DatabaseError) as error:
+            raise CommandError(
+                f"{file} could not be restored, nothing was changed: {one_line(error)}"
+            ) from error
         for label, count in restored.items():
             say(f"  {label}: {count:,} rows")
         say(self.style.SUCCESS(f"Restored {sum(restored.values()):,} rows from {file}."))
