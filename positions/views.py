@@ -9,7 +9,7 @@ pinned in tests/test_views_*.py.
 import re
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -36,6 +36,7 @@ from .models import (
 TOPICS_PER_PAGE = 10
 ACTORS_PER_PAGE = 50
 STATEMENTS_PER_PAGE = 25
+INDEX_PER_PAGE = 50  # the source and condition indexes
 TIMELINE_PER_PAGE = 50
 LATEST_STATEMENTS = 5
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -194,6 +195,8 @@ def question_board(request, topic_slug, slug):
         positions = positions.filter(actor__country=data["country"])
     only = data.get("stance")
     page, groups, counts = board_groups(request, positions, only)
+    conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of)
+    show_conditions_on_cards(groups, conditions)
     series = stances.stance_counts_over_time(question, as_of)
     other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
@@ -216,11 +219,12 @@ def question_board(request, topic_slug, slug):
             "groups": groups,
             "stances": [Stance(s) for s in stances.STANCE_ORDER],
             "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
+            "board_composition": stances.composition(positions),
             "total": sum(counts.values()),
             "series": series,
             "series_table": month_ends(series),
             "chart": stance_chart(series, as_of or today),
-            "conditions": stances.conditions_named(positions, NAMED_BY_SHOWN),
+            "conditions": conditions,
             "other_questions": other_questions,
         },
     )
@@ -247,6 +251,17 @@ def board_groups(request, positions, only):
         if not only or s == only
     ]
     return page, groups, counts
+
+
+def show_conditions_on_cards(groups, conditions):
+    """Each card shown gets `conditions`: those its deciding statement names, with status."""
+    by_statement = {}
+    for condition in conditions:
+        for statement_id in condition.statement_ids:
+            by_statement.setdefault(statement_id, []).append(condition)
+    for _stance, rows, _count in groups:
+        for row in rows:
+            row.conditions = by_statement.get(row.statement_id, [])
 
 
 def month_ends(series):
@@ -385,6 +400,12 @@ def condition_detail(request, slug):
     )
     page = paginate(request, outline, STATEMENTS_PER_PAGE)
     statements = listed_statements(Statement.objects.filter(pk__in=page.object_list))
+    # Its status over time, newest first, each with its source if readers may see it.
+    status_changes = (
+        condition.status_changes.select_related("source")
+        .annotate(source_public=Exists(Source.objects.public().filter(pk=OuterRef("source_id"))))
+        .order_by("-date", "-pk")
+    )
     return render(
         request,
         "positions/condition.html",
@@ -392,9 +413,27 @@ def condition_detail(request, slug):
             "condition": condition,
             "page_obj": page,
             "statements": statements.order_by("-date", "-pk"),
+            "status_changes": status_changes,
             "query_string": "",
         },
     )
+
+
+@cached_page
+def condition_list(request):
+    """The conditions readers may see (named by a public statement), by their text."""
+    page = paginate(request, Condition.objects.public().order_by("text", "pk"), INDEX_PER_PAGE)
+    return render(request, "positions/condition_list.html", {"page_obj": page, "query_string": ""})
+
+
+@cached_page
+def source_list(request):
+    """The sources readers may see (cited by a public statement), newest first."""
+    sources = Source.objects.public().order_by(
+        F("published_on").desc(nulls_last=True), "title", "pk"
+    )
+    page = paginate(request, sources, INDEX_PER_PAGE)
+    return render(request, "positions/source_list.html", {"page_obj": page, "query_string": ""})
 
 
 @cached_page

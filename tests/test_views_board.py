@@ -234,3 +234,33 @@ def test_a_long_stance_shows_its_first_actors_and_pages_through_the_rest(client,
     past = client.get(url, {"stance": "supports", "as_of": "2024-12-31"})
     assert [p.actor.name for p in past.context["groups"][0][1]] == ["Al", "Bo", "Cy"]
     assert client.get(url, {"stance": "junk"}).status_code == 200
+
+
+def test_a_conditional_card_shows_its_conditions_linked_with_their_status(client):
+    record = build_record()
+    response = client.get(URL)
+    (stance, rows, _count) = response.context["groups"][1]
+    assert stance == Stance.CONDITIONAL
+    assert [c.pk for c in rows[0].conditions] == [record.condition.pk]
+    html = response.content.decode()
+    card = html[html.index('class="position__conditions"') :]
+    card = card[: card.index("</div>")]
+    assert f'href="{record.condition.get_absolute_url()}"' in card
+    assert record.condition.text in card and "Open" in card
+
+
+def test_the_tally_says_what_kinds_of_actor_each_number_counts(client):
+    build_record()
+    response = client.get(URL)
+    assert response.context["board_composition"]["opposes"] == [
+        ("legislator", 2),
+        ("company", 1),
+        ("ngo", 1),
+    ]
+    html = response.content.decode()
+    assert (
+        'Opposes: <strong>4</strong><span class="tally__kinds">: 2 legislators, 1 company, 1 NGO'
+        in html
+    )
+    kinds = client.get(URL, {"kind": "company", "as_of": "2024-10-30"}).context
+    assert kinds["board_composition"] == {"opposes": [("company", 1)]}
