@@ -55,5 +55,6 @@ urlpatterns = [
         cached_page(feeds.QuestionStatementsFeed()),
         name="feed_question",
     ),
+    path("feeds/corrections/", cached_page(feeds.CorrectionsFeed()), name="feed_corrections"),
     path("feeds/actors/<slug:slug>/", cached_page(feeds.ActorStatementsFeed()), name="feed_actor"),
 ]

@@ -24,12 +24,12 @@ from .models import (
     STANCE_DEFINITIONS,
     Actor,
     Condition,
+    DatePrecision,
     Question,
     Signatory,
     Source,
     Stance,
     Statement,
-    StatementStatus,
     Topic,
 )
 
@@ -438,11 +438,38 @@ def source_list(request):
 
 @cached_page
 def corrections(request):
-    retracted = listed_statements(
-        Statement.objects.filter(status=StatementStatus.RETRACTED).order_by("-retracted_at", "-pk")
-    )
-    page = paginate(request, retracted, STATEMENTS_PER_PAGE)
+    page = paginate(request, correction_entries(), STATEMENTS_PER_PAGE)
+    describe_corrections(page.object_list)
     return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
+
+
+def correction_entries():
+    """The corrections (`editorial.corrections`), with the question and topic they concern."""
+    return editorial.corrections().select_related("question__topic")
+
+
+def describe_corrections(entries):
+    """
+    What each correction shows: what changed, the note readers are told, the statement's
+    signatories (one query for all) and its date as precisely as the evidence gives it.
+    """
+    entries = list(entries)
+    signatures = {}
+    rows = Signatory.objects.filter(statement_id__in={entry.id for entry in entries})
+    for signature in rows.select_related("actor").order_by("-is_lead", "order", "pk"):
+        signatures.setdefault(signature.statement_id, []).append(signature)
+    for entry in entries:
+        entry.signatories = signatures.get(entry.id, [])
+        entry.changes = editorial.changed_fields(entry)
+        entry.stance_change = (
+            (Stance(entry.previous_stance).label, Stance(entry.stance).label)
+            if "stance" in entry.changes
+            else None
+        )
+        told = entry.is_retraction or entry.correction_note != entry.previous_correction_note
+        entry.note = entry.correction_note if told else ""
+        entry.date_display = DatePrecision(entry.date_precision).format(entry.date)
+    return entries
 
 
 @cached_page
