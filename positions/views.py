@@ -288,6 +288,7 @@ def actor_list(request):
             "page_obj": page,
             "notices": form_errors(actor_filter.form) + actor_filter.notices,
             "query_string": base_query_string(request),
+            "filtered": actor_filter.active,
         },
     )
 
@@ -344,9 +345,7 @@ def statement_list(request):
             "page_obj": page,
             "notices": form_errors(statement_filter.form),
             "query_string": base_query_string(request),
-            "filtered": any(
-                value for key, value in request.GET.items() if key not in {"page", "sort"}
-            ),
+            "filtered": statement_filter.active,
         },
     )
 
