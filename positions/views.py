@@ -223,7 +223,8 @@ def question_board(request, topic_slug, slug):
             "total": sum(counts.values()),
             "series": series,
             "series_table": month_ends(series),
-            "chart": stance_chart(series, as_of or today),
+            "chart": stance_chart(series),
+            "active_filters": active_board_filters(form, data),
             "conditions": conditions,
             "other_questions": other_questions,
         },
@@ -251,6 +252,18 @@ def board_groups(request, positions, only):
         if not only or s == only
     ]
     return page, groups, counts
+
+
+def active_board_filters(form, data):
+    """What the board's collapsed filter form says is applied: 'Actor kind: Company', ..."""
+    active = []
+    for name in ("kind", "country", "stance"):
+        if data.get(name):
+            label = dict(form.fields[name].choices).get(data[name], data[name])
+            active.append(f"{form.fields[name].label}: {label}")
+    if data.get("as_of"):
+        active.append(f"As of {data['as_of']:%-d %b %Y}")
+    return active
 
 
 def show_conditions_on_cards(groups, conditions):
