@@ -20,6 +20,7 @@ from .models import (
     Actor,
     ActorIdentifier,
     Condition,
+    ConditionStatusChange,
     Question,
     Source,
     Topic,
@@ -161,13 +162,36 @@ class SourceAdmin(TrackerImportExportMixin, TrackedAdmin):
         return statements_link("source__id__exact", obj, "See the statements citing it")
 
 
+class ConditionStatusChangeInline(admin.TabularInline):
+    """
+    A condition's status over time: readers see the status as of any day from these rows;
+    the latest becomes the condition's current status when saved (writes.py).
+    """
+
+    model = ConditionStatusChange
+    fields = ["date", "status", "note", "source"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    verbose_name = "status change"
+    verbose_name_plural = "status history"
+
+
 @admin.register(Condition)
 class ConditionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["text", "status", "status_date"]
     list_filter = ["status"]
     search_fields = ["text", "slug", "description"]
     prepopulated_fields = {"slug": ["text"]}
-    readonly_fields = ["statement_list", "created_at", "updated_at"]
+    inlines = [ConditionStatusChangeInline]
+    # The current status is the latest status change's (see the status history below).
+    readonly_fields = [
+        "status",
+        "status_date",
+        "status_note",
+        "statement_list",
+        "created_at",
+        "updated_at",
+    ]
 
     @admin.display(description="statements")
     def statement_list(self, obj):

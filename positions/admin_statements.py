@@ -34,8 +34,10 @@ class SignatoryInline(admin.TabularInline):
     """The actors behind a statement, in order; a joint letter has several, one the lead."""
 
     model = Signatory
+    # The order is the rows' order, filled in on save (SignatoryFormSet.save): no number to
+    # type. Shown right after the stance (admin/positions/statement/change_form.html).
     formset = SignatoryFormSet
-    fields = ["actor", "order", "is_lead"]
+    fields = ["actor", "is_lead"]
     autocomplete_fields = ["actor"]
     extra = 1
     verbose_name = "signatory"
@@ -43,9 +45,10 @@ class SignatoryInline(admin.TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "order":
+        if db_field.name == "actor":
             field.help_text = (
-                "A joint statement lists every actor in the order of the source, lowest first."
+                "In the order the source names them, the first row first (new rows go last); "
+                "tick the lead of a joint statement."
             )
         return field
 
@@ -68,6 +71,24 @@ class SignatoryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+class TitledChoicesFilter(admin.ChoicesFieldListFilter):
+    """A choices filter with a title of its own: two fields named "kind" are both "By kind"."""
+
+    list_title = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = self.list_title
+
+
+class SourceKindFilter(TitledChoicesFilter):
+    list_title = "source kind"
+
+
+class SignatoryKindFilter(TitledChoicesFilter):
+    list_title = "signatory kind"
 
 
 class QuestionOfTopicFilter(admin.RelatedFieldListFilter):
@@ -108,14 +129,17 @@ class StatementChangeList(ChangeList):
 class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmin):
     form = StatementAdminForm
     inlines = [SignatoryInline]
+    # The deciding columns (stance, status, who last changed it) right after the summary, so
+    # that they stay on screen at 1,280 px beside the navigation and the filters; the widths
+    # are in static/admin_csp/admin.css.
     list_display = [
         "date",
         "short_summary",
-        "signatory_names",
-        "question",
         "stance",
         "status",
         "updated_by",
+        "signatory_names",
+        "question_label",
     ]
     # One link a row: each costs the admin a URL resolve to keep the list's filters.
     list_display_links = ["short_summary"]
@@ -130,8 +154,8 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
         ("date", admin.DateFieldListFilter),
         "attribution",
         ("source", admin.EmptyFieldListFilter),
-        "source__kind",
-        "signatures__actor__kind",
+        ("source__kind", SourceKindFilter),
+        ("signatures__actor__kind", SignatoryKindFilter),
     ]
     list_select_related = ["question", "updated_by"]
     search_fields = [
@@ -152,23 +176,12 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
         "created_at",
         "updated_at",
     ]
+    # The signatories come right after the first fieldset (see change_form.html).
     fieldsets = [
+        (None, {"fields": ["question", "date", "date_precision", "stance", "conditions"]}),
         (
-            None,
-            {
-                "fields": [
-                    "question",
-                    "date",
-                    "date_precision",
-                    "stance",
-                    "conditions",
-                    "summary",
-                    "quote",
-                    "quote_locator",
-                    "attribution",
-                    "source",
-                ]
-            },
+            "Evidence",
+            {"fields": ["summary", "quote", "quote_locator", "attribution", "source"]},
         ),
         (
             "Editorial record",
@@ -205,6 +218,10 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
     @admin.display(description="summary")
     def short_summary(self, obj):
         return Truncator(obj.summary).chars(80)
+
+    @admin.display(description="question", ordering="question__title")
+    def question_label(self, obj):
+        return obj.question.label
 
     @admin.display(description="signatories")
     def signatory_names(self, obj):

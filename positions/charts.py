@@ -42,18 +42,23 @@ class Chart:
     plot_right: int = WIDTH - RIGHT
     plot_top: int = TOP
     plot_bottom: int = HEIGHT - BOTTOM
+    start: datetime.date | None = None  # the first and last day of the data drawn
+    end: datetime.date | None = None
 
 
-def stance_chart(series, end_date):
+def stance_chart(series):
     """
-    Step lines for `series` = `[(date, {stance: count})]` (oldest first), drawn up to
-    `end_date`. Returns None when there is nothing to draw.
+    Step lines for `series` = `[(date, {stance: count})]` (oldest first), over the range of
+    the data: from its first change to its last, not to the board's day (running to today
+    squashed years of history to the left). Returns None when there is nothing to draw.
     """
     if not series:
         return None
     start = series[0][0]
-    end = max(end_date, series[-1][0])
-    span_days = max((end - start).days, 1)
+    end = series[-1][0]
+    # The lines run on a little past the last change, so that its step shows (a single day
+    # of changes still draws its lines across the plot).
+    span_days = max((end - start).days * 11 // 10, (end - start).days + 1)
     top_value = max(max(counts.values()) for _, counts in series) or 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -75,14 +80,14 @@ def stance_chart(series, end_date):
                 points.append((x(day), y(previous)))
             points.append((x(day), y(value)))
             previous = value
-        points.append((x(end), y(previous)))
+        points.append((x(start + datetime.timedelta(days=span_days)), y(previous)))
         chart.lines.append(
             Line(
                 stance=stance,
                 label=Stance(stance).label,
                 points=" ".join(f"{px},{py}" for px, py in _simplify(points)),
                 dash=DASHES[stance],
-                end_x=x(end) + 6,
+                end_x=LEFT + plot_w + 6,
                 end_y=y(previous) + 4,
                 last=previous,
             )
@@ -90,7 +95,10 @@ def stance_chart(series, end_date):
     _spread_labels(chart.lines)
     step = max(1, -(-top_value // 4))
     chart.y_ticks = [(y(v), v) for v in range(0, top_value + 1, step)]
-    chart.x_ticks = [(x(start), _short(start)), (x(end), _short(end))]
+    chart.x_ticks = [(x(start), _short(start))]
+    if end != start:
+        chart.x_ticks.append((x(end), _short(end)))
+    chart.start, chart.end = start, end
     return chart
 
 

@@ -7,6 +7,17 @@ See docs/editorial.md for the workflow as editors experience it.
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Q,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Lag
 
 from . import writes
 from .models import Statement, StatementStatus
@@ -148,24 +159,93 @@ CONTENT_FIELDS = (
 )
 
 
+def corrections(history=None):
+    """
+    The corrections of the public record, newest first: every saved version of a statement,
+    since its first publication, that changed what readers see of it (`CONTENT_FIELDS`), and
+    every retraction. `history` narrows the versions looked at (one statement's, say).
+
+    Each row is a historical version with `previous_<field>` (the version before it) for
+    `CHANGE_FIELDS`, `is_retraction` and `corrected_at` (a retraction's stamped date, or the
+    save's); `changed_fields(row)` names what changed. Saves that change nothing readers see
+    (a publisher pressing Save, an unpublish and republish) are not corrections. One query
+    over the statements' history, compared in SQL so that a page of corrections is a page.
+    """
+    versions = Statement.history.all() if history is None else history
+
+    def before(expression):
+        return Window(
+            Lag(expression),
+            partition_by=[F("id")],
+            order_by=[F("history_date").asc(), F("history_id").asc()],
+        )
+
+    # A missing source compares as 0, so that adding or removing one is a difference.
+    keys = {
+        name: Coalesce(name, Value(0)) if _nullable(name) else F(name) for name in CHANGE_FIELDS
+    }
+    retraction = Q(status=StatementStatus.RETRACTED) & ~Q(
+        previous_status_or_none=StatementStatus.RETRACTED
+    )
+    content_changed = Q()
+    for name in CONTENT_FIELDS:
+        content_changed |= ~Q(**{f"{name}_key": F(f"previous_{name}")})
+    content_changed &= Q(previous_history_id__isnull=False)
+    return (
+        versions.filter(
+            # Versions since the first publication (the first of them is what readers first
+            # saw) and retractions (a record created retracted has no version before).
+            # Statements readers cannot see (back to draft, deleted) are left out.
+            Q(history_date__gte=F("first_published_at")) | Q(status=StatementStatus.RETRACTED),
+            id__in=Statement.objects.public().values("pk"),
+        )
+        .annotate(
+            previous_history_id=before(F("history_id")),
+            **{f"previous_{name}": before(key) for name, key in keys.items()},
+            **{f"{name}_key": key for name, key in keys.items()},
+        )
+        .annotate(
+            previous_status_or_none=Coalesce("previous_status", Value("")),
+            is_retraction=ExpressionWrapper(retraction, output_field=BooleanField()),
+            corrected_at=Case(
+                When(retraction, then=Coalesce("retracted_at", "history_date")),
+                default=F("history_date"),
+            ),
+        )
+        .filter(content_changed | retraction)
+        .order_by("-corrected_at", "-history_id")
+    )
+
+
+def _nullable(name):
+    return Statement._meta.get_field(name.removesuffix("_id")).null
+
+
+# What a correction's entry compares with the version before: what readers see, the status
+# (a retraction) and the correction note (what readers are told).
+CHANGE_FIELDS = (*CONTENT_FIELDS, "status", "correction_note")
+
+
+def changed_fields(row):
+    """The names readers know of what a correction (a row of `corrections`) changed."""
+    if row.previous_history_id is None:
+        return []
+    return [
+        Statement._meta.get_field(name.removesuffix("_id")).verbose_name
+        for name in CONTENT_FIELDS
+        if getattr(row, f"{name}_key") != getattr(row, f"previous_{name}")
+    ]
+
+
 def last_corrected(statement):
     """
     When readers were last shown a corrected statement: its retraction, or the latest saved
-    version, since its first publication, that changed what readers see. Saves that change
-    nothing readers see (a publisher pressing Save, an unpublish and republish) are not
-    corrections. One query, over the statement's history.
+    version, since its first publication, that changed what readers see (`corrections`).
+    One query, over the statement's history.
     """
     if statement.retracted_at:
         return statement.retracted_at
     if statement.first_published_at is None:
         return None
-    versions = statement.history.filter(history_date__gte=statement.first_published_at).order_by(
-        "history_date", "history_id"
-    )
-    corrected, previous = None, None
-    for version in versions.values("history_date", *CONTENT_FIELDS):
-        content = {field: version[field] for field in CONTENT_FIELDS}
-        if previous is not None and content != previous:
-            corrected = version["history_date"]
-        previous = content
-    return corrected
+    latest = corrections(statement.history.all()).values_list("corrected_at", flat=True).first()
+    return latest

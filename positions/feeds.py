@@ -13,6 +13,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from .exports import public_url
 from .models import Actor, Question, Signatory, Statement
+from .views import correction_entries, describe_corrections
 
 FEED_LENGTH = 50
 
@@ -116,3 +117,42 @@ class ActorStatementsFeed(LatestStatementsFeed):
 
     def items(self, actor):
         return latest_public_statements().by(actor)[:FEED_LENGTH]
+
+
+class CorrectionsFeed(LatestStatementsFeed):
+    """The corrections page as a feed: each correction or retraction, newest first."""
+
+    title = "Position Tracker: corrections"
+    subtitle = "Changes to published statements that changed what readers see, and retractions."
+
+    def link(self):
+        return public_url(reverse("positions:corrections"))
+
+    def items(self):
+        return describe_corrections(correction_entries()[:FEED_LENGTH])
+
+    def item_title(self, entry):
+        actors = ", ".join(s.actor.name for s in entry.signatories)
+        what = "Retracted" if entry.is_retraction else "Corrected " + ", ".join(entry.changes)
+        return f"{what}: {actors} — {entry.question.label}"
+
+    def item_description(self, entry):
+        return f"{entry.summary}\n\n{entry.note}" if entry.note else entry.summary
+
+    def item_link(self, entry):
+        return public_url(reverse("positions:statement", args=[entry.id]))
+
+    def item_guid(self, entry):
+        # One statement may be corrected several times: each correction is its own entry.
+        return public_url(reverse("positions:corrections")) + f"#correction-{entry.history_id}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, entry):
+        return entry.corrected_at
+
+    def item_updateddate(self, entry):
+        return entry.corrected_at
+
+    def item_author_name(self, entry):
+        return ", ".join(s.actor.name for s in entry.signatories)

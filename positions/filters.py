@@ -88,7 +88,8 @@ def _escape(text):
 
 
 def question_choices(request=None):
-    return Question.objects.order_by("topic__title", "display_order", "pk")
+    # With its topic: the chosen question's download links name the topic's slug.
+    return Question.objects.select_related("topic").order_by("topic__title", "display_order", "pk")
 
 
 class QuestionChoiceIterator(ModelChoiceIterator):
@@ -135,11 +136,33 @@ class QuestionFilter(django_filters.ModelChoiceFilter):
 
 
 class CountriesOnceMixin:
-    """Evaluate the country choices once per request, not for validation and again to render."""
+    """
+    Evaluate the country choices once per request, not for validation and again to render.
+    The field puts its own "Any country" (`empty_label`) first.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["country"].choices = [("", "Any country"), *country_choices()]
+        self.form.fields["country"].choices = country_choices()
+
+    # Fields whose value is no filter: the order of the list.
+    NOT_FILTERS = frozenset({"sort"})
+
+    @property
+    def active(self):
+        """
+        Whether a filter really applies: a field that validated with a value. Unknown
+        parameters, empty fields and ignored values (reported as notices) do not count.
+        """
+        self.form.errors  # noqa: B018 -- validates the form, filling cleaned_data
+        return any(
+            value not in (None, "", [], ())
+            for name, value in self.form.cleaned_data.items()
+            if name not in self.NOT_FILTERS and name in self.applied_fields()
+        )
+
+    def applied_fields(self):
+        return set(self.form.cleaned_data)
 
 
 class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
@@ -271,6 +294,13 @@ class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
                 holders = holders.filter(position_stance=stance)
             actors = actors.filter(pk__in=holders.values("actor_id"))
         return actors
+
+    def applied_fields(self):
+        # A stance without a question is not applied (see `notices`).
+        fields = set(self.form.cleaned_data)
+        if not self.form.cleaned_data.get("question"):
+            fields.discard("stance")
+        return fields
 
     @property
     def notices(self):

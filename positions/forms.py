@@ -95,7 +95,36 @@ class StatementAdminForm(forms.ModelForm):
 
 
 class SignatoryFormSet(BaseInlineFormSet):
-    """The signatories of one statement: at least one, at most one of them the lead."""
+    """
+    The signatories of one statement: at least one, at most one of them the lead, in the
+    order of the rows (each row's `order` is its position among the rows kept, on save).
+    """
+
+    def kept_forms(self):
+        """The rows that stay, in the order of the page."""
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk is not None
+            if not (self.can_delete and self._should_delete_form(form))
+        ]
+
+    def save(self, commit=True):
+        # New rows get their position before they are saved; saved rows whose position moved
+        # (a row above was removed, or the order was typed by hand before) are saved with it
+        # and reported as changed, so that the write path records them.
+        moved = []
+        for position, form in enumerate(self.kept_forms()):
+            if form.instance.order != position:
+                form.instance.order = position
+                if form.instance.pk is not None and not form.has_changed():
+                    moved.append(form.instance)
+        saved = super().save(commit)
+        if commit:
+            for signatory in moved:
+                signatory.save(update_fields=["order"])
+                self.changed_objects.append((signatory, ["order"]))
+        return saved
 
     def clean(self):
         super().clean()

@@ -391,6 +391,8 @@ class Condition(TimestampedModel):
     status_note = models.TextField(
         blank=True, help_text="Why the status is what it is, with a reference."
     )
+    # status, status_date and status_note: the latest `ConditionStatusChange`, copied there
+    # by the write path when a change is saved (imports may still set them directly).
     history = HistoricalRecords()
 
     objects = ConditionQuerySet.as_manager()
@@ -404,6 +406,51 @@ class Condition(TimestampedModel):
 
     def get_absolute_url(self):
         return reverse("positions:condition", args=[self.slug])
+
+
+class ConditionStatusChangeQuerySet(models.QuerySet):
+    def as_of(self, date):
+        """Changes dated on or before `date`, latest first: the first is the status then."""
+        return self.filter(date__lte=date).order_by("-date", "-pk")
+
+
+class ConditionStatusChange(TimestampedModel):
+    """
+    One dated change of a condition's status, kept so readers see the status as it stood on
+    any day. The condition's own `status`, `status_date` and `status_note` are the latest
+    change's, copied by the write path (`writes.condition_status_changed`) when one is saved.
+    """
+
+    condition = models.ForeignKey(
+        Condition, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=16, choices=ConditionStatus.choices)
+    date = models.DateField(help_text="The day the status changed.")
+    note = models.TextField(blank=True, help_text="Why the status changed, for readers.")
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="condition_status_changes",
+        help_text="The document that shows the change, if any.",
+    )
+    history = HistoricalRecords()
+
+    objects = ConditionStatusChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        constraints = [
+            choices_constraint("status", ConditionStatus, "condition_status_change_valid")
+        ]
+        indexes = [
+            # The status as of a day: a condition's changes by date.
+            models.Index(fields=["condition", "date"], name="condition_status_change_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()} on {self.date:%Y-%m-%d}"
 
 
 class Stance(models.TextChoices):

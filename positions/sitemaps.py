@@ -15,7 +15,15 @@ from .models import Actor, Condition, Question, Source, Statement, Topic
 
 class StaticPagesSitemap(Sitemap):
     def items(self):
-        return ["home", "actor_list", "statement_list", "methodology", "corrections"]
+        return [
+            "home",
+            "actor_list",
+            "statement_list",
+            "source_list",
+            "condition_list",
+            "methodology",
+            "corrections",
+        ]
 
     def location(self, name):
         return reverse(f"positions:{name}")

@@ -15,13 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
 from .models import (
     Actor,
     ConditionStatus,
+    ConditionStatusChange,
     Position,
     Signatory,
     Stance,
@@ -269,6 +270,23 @@ def stance_counts_over_time(question, as_of=None):
     return series
 
 
+def composition(positions):
+    """
+    `{stance: [(actor kind, number of actors)]}` of these positions (from
+    `current_positions`, filters chained), the largest kind first: what a tally is made of,
+    so that six signatories of one letter and a government are not read alike. One query.
+    """
+    rows = (
+        positions.order_by()
+        .values_list("position_stance", "actor__kind")
+        .annotate(actors=Count("pk"))
+    )
+    result = {}
+    for stance, kind, actors in sorted(rows, key=lambda row: (-row[2], row[1])):
+        result.setdefault(stance, []).append((kind, actors))
+    return result
+
+
 def chunked(items, size=900):
     """Keep `IN (...)` lists under SQLite's parameter limit."""
     items = list(items)
@@ -287,6 +305,7 @@ class ConditionNamed:
     status_date: datetime.date | None
     named_by: list = field(default_factory=list)  # `NamedBy` rows, the first few
     named_by_count: int = 0
+    statement_ids: set = field(default_factory=set)  # the deciding statements naming it
 
     @property
     def named_by_more(self):
@@ -308,34 +327,59 @@ class NamedBy:
         return reverse("positions:actor", args=[self.slug])
 
 
-def conditions_named(positions, shown):
+def conditions_named(positions, shown, as_of=None):
     """
     The conditions these positions (from `current_positions`) depend on, each with the actors
     whose deciding statement names it (an actor who has since changed its stance no longer
-    names it), `shown` of them listed. One query: the deciding statements' conditions.
+    names it), `shown` of them listed, and the ids of those statements (`statement_ids`, for
+    the board's cards). Each condition's status is its current one, or with `as_of` the one
+    it had that day (`condition_status_as_of`). One query: the deciding statements' conditions.
     """
-    rows = (
-        positions.filter(statement__conditions__isnull=False)
-        .order_by("statement__conditions__text", "statement__conditions", "actor__name", "actor")
-        .values_list(
-            "statement__conditions",
-            "statement__conditions__text",
-            "statement__conditions__slug",
-            "statement__conditions__status",
-            "statement__conditions__status_date",
-            "actor__name",
-            "actor__slug",
+    rows = positions.filter(statement__conditions__isnull=False)
+    status, status_date = "statement__conditions__status", "statement__conditions__status_date"
+    if as_of is not None:
+        rows = rows.annotate(
+            condition_status=Coalesce(
+                condition_status_as_of(OuterRef("statement__conditions"), as_of, "status"),
+                Value(ConditionStatus.OPEN),
+            ),
+            condition_status_date=condition_status_as_of(
+                OuterRef("statement__conditions"), as_of, "date"
+            ),
         )
+        status, status_date = "condition_status", "condition_status_date"
+    rows = rows.order_by(
+        "statement__conditions__text", "statement__conditions", "actor__name", "actor"
+    ).values_list(
+        "statement__conditions",
+        "statement__conditions__text",
+        "statement__conditions__slug",
+        status,
+        status_date,
+        "actor__name",
+        "actor__slug",
+        "statement_id",
     )
     conditions = {}
-    for pk, text, slug, status, status_date, actor_name, actor_slug in rows:
+    for pk, text, slug, status, status_date, actor_name, actor_slug, statement_id in rows:
         if pk not in conditions:
             conditions[pk] = ConditionNamed(pk, text, slug, status, status_date)
         condition = conditions[pk]
         condition.named_by_count += 1
+        condition.statement_ids.add(statement_id)
         if len(condition.named_by) < shown:
             condition.named_by.append(NamedBy(actor_name, actor_slug))
     return list(conditions.values())
+
+
+def condition_status_as_of(condition, as_of, field="status"):
+    """
+    A subquery: `field` of the latest status change of `condition` (an `OuterRef`) dated on or
+    before `as_of`, NULL when there is none (the condition was open).
+    """
+    return Subquery(
+        ConditionStatusChange.objects.filter(condition=condition).as_of(as_of).values(field)[:1]
+    )
 
 
 # --- The Position table ---------------------------------------------------------------------

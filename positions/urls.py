@@ -15,7 +15,9 @@ urlpatterns = [
     path("actors/<slug:slug>/", views.actor_detail, name="actor"),
     path("statements/", views.statement_list, name="statement_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement"),
+    path("sources/", views.source_list, name="source_list"),
     path("sources/<int:pk>/", views.source_detail, name="source"),
+    path("conditions/", views.condition_list, name="condition_list"),
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
     path("corrections/", views.corrections, name="corrections"),
@@ -53,5 +55,6 @@ urlpatterns = [
         cached_page(feeds.QuestionStatementsFeed()),
         name="feed_question",
     ),
+    path("feeds/corrections/", cached_page(feeds.CorrectionsFeed()), name="feed_corrections"),
     path("feeds/actors/<slug:slug>/", cached_page(feeds.ActorStatementsFeed()), name="feed_actor"),
 ]

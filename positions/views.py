@@ -9,7 +9,7 @@ pinned in tests/test_views_*.py.
 import re
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -24,18 +24,19 @@ from .models import (
     STANCE_DEFINITIONS,
     Actor,
     Condition,
+    DatePrecision,
     Question,
     Signatory,
     Source,
     Stance,
     Statement,
-    StatementStatus,
     Topic,
 )
 
 TOPICS_PER_PAGE = 10
 ACTORS_PER_PAGE = 50
 STATEMENTS_PER_PAGE = 25
+INDEX_PER_PAGE = 50  # the source and condition indexes
 TIMELINE_PER_PAGE = 50
 LATEST_STATEMENTS = 5
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -199,6 +200,8 @@ def question_board(request, topic_slug, slug):
         positions = positions.filter(actor__country=data["country"])
     only = data.get("stance")
     page, groups, counts = board_groups(request, positions, only)
+    conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of)
+    show_conditions_on_cards(groups, conditions)
     series = stances.stance_counts_over_time(question, as_of)
     other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
@@ -221,11 +224,13 @@ def question_board(request, topic_slug, slug):
             "groups": groups,
             "stances": [Stance(s) for s in stances.STANCE_ORDER],
             "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
+            "board_composition": stances.composition(positions),
             "total": sum(counts.values()),
             "series": series,
             "series_table": month_ends(series),
-            "chart": stance_chart(series, as_of or today),
-            "conditions": stances.conditions_named(positions, NAMED_BY_SHOWN),
+            "chart": stance_chart(series),
+            "active_filters": active_board_filters(form, data),
+            "conditions": conditions,
             "other_questions": other_questions,
         },
     )
@@ -254,6 +259,29 @@ def board_groups(request, positions, only):
     return page, groups, counts
 
 
+def active_board_filters(form, data):
+    """What the board's collapsed filter form says is applied: 'Actor kind: Company', ..."""
+    active = []
+    for name in ("kind", "country", "stance"):
+        if data.get(name):
+            label = dict(form.fields[name].choices).get(data[name], data[name])
+            active.append(f"{form.fields[name].label}: {label}")
+    if data.get("as_of"):
+        active.append(f"As of {data['as_of']:%-d %b %Y}")
+    return active
+
+
+def show_conditions_on_cards(groups, conditions):
+    """Each card shown gets `conditions`: those its deciding statement names, with status."""
+    by_statement = {}
+    for condition in conditions:
+        for statement_id in condition.statement_ids:
+            by_statement.setdefault(statement_id, []).append(condition)
+    for _stance, rows, _count in groups:
+        for row in rows:
+            row.conditions = by_statement.get(row.statement_id, [])
+
+
 def month_ends(series):
     """
     The chart's table: the counts at the end of each month in which some position changed,
@@ -278,6 +306,7 @@ def actor_list(request):
             "page_obj": page,
             "notices": form_errors(actor_filter.form) + actor_filter.notices,
             "query_string": base_query_string(request),
+            "filtered": actor_filter.active,
         },
     )
 
@@ -337,9 +366,7 @@ def statement_list(request):
             "page_obj": page,
             "notices": form_errors(statement_filter.form),
             "query_string": base_query_string(request),
-            "filtered": any(
-                value for key, value in request.GET.items() if key not in {"page", "sort"}
-            ),
+            "filtered": statement_filter.active,
         },
     )
 
@@ -393,6 +420,12 @@ def condition_detail(request, slug):
     )
     page = paginate(request, outline, STATEMENTS_PER_PAGE)
     statements = listed_statements(Statement.objects.filter(pk__in=page.object_list))
+    # Its status over time, newest first, each with its source if readers may see it.
+    status_changes = (
+        condition.status_changes.select_related("source")
+        .annotate(source_public=Exists(Source.objects.public().filter(pk=OuterRef("source_id"))))
+        .order_by("-date", "-pk")
+    )
     return render(
         request,
         "positions/condition.html",
@@ -400,18 +433,63 @@ def condition_detail(request, slug):
             "condition": condition,
             "page_obj": page,
             "statements": statements.order_by("-date", "-pk"),
+            "status_changes": status_changes,
             "query_string": "",
         },
     )
 
 
 @cached_page
-def corrections(request):
-    retracted = listed_statements(
-        Statement.objects.filter(status=StatementStatus.RETRACTED).order_by("-retracted_at", "-pk")
+def condition_list(request):
+    """The conditions readers may see (named by a public statement), by their text."""
+    page = paginate(request, Condition.objects.public().order_by("text", "pk"), INDEX_PER_PAGE)
+    return render(request, "positions/condition_list.html", {"page_obj": page, "query_string": ""})
+
+
+@cached_page
+def source_list(request):
+    """The sources readers may see (cited by a public statement), newest first."""
+    sources = Source.objects.public().order_by(
+        F("published_on").desc(nulls_last=True), "title", "pk"
     )
-    page = paginate(request, retracted, STATEMENTS_PER_PAGE)
+    page = paginate(request, sources, INDEX_PER_PAGE)
+    return render(request, "positions/source_list.html", {"page_obj": page, "query_string": ""})
+
+
+@cached_page
+def corrections(request):
+    page = paginate(request, correction_entries(), STATEMENTS_PER_PAGE)
+    describe_corrections(page.object_list)
     return render(request, "positions/corrections.html", {"page_obj": page, "query_string": ""})
+
+
+def correction_entries():
+    """The corrections (`editorial.corrections`), with the question and topic they concern."""
+    return editorial.corrections().select_related("question__topic")
+
+
+def describe_corrections(entries):
+    """
+    What each correction shows: what changed, the note readers are told, the statement's
+    signatories (one query for all) and its date as precisely as the evidence gives it.
+    """
+    entries = list(entries)
+    signatures = {}
+    rows = Signatory.objects.filter(statement_id__in={entry.id for entry in entries})
+    for signature in rows.select_related("actor").order_by("-is_lead", "order", "pk"):
+        signatures.setdefault(signature.statement_id, []).append(signature)
+    for entry in entries:
+        entry.signatories = signatures.get(entry.id, [])
+        entry.changes = editorial.changed_fields(entry)
+        entry.stance_change = (
+            (Stance(entry.previous_stance).label, Stance(entry.stance).label)
+            if "stance" in entry.changes
+            else None
+        )
+        told = entry.is_retraction or entry.correction_note != entry.previous_correction_note
+        entry.note = entry.correction_note if told else ""
+        entry.date_display = DatePrecision(entry.date_precision).format(entry.date)
+    return entries
 
 
 @cached_page

@@ -11,6 +11,7 @@ block wrote:
   only when something that decides a position changed (a statement's question, date,
   stance or status, or its signatures);
 - the positions' copies of renamed actors' names;
+- the current status of conditions whose status changes were written (the latest change's);
 - the page cache's data version (`caching.bump_data_version`), now and again after commit,
   so no process serves a page computed before the write.
 
@@ -28,7 +29,15 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
 from . import caching, stances
-from .models import Actor, Position, Signatory, Statement
+from .models import (
+    Actor,
+    Condition,
+    ConditionStatus,
+    ConditionStatusChange,
+    Position,
+    Signatory,
+    Statement,
+)
 
 # The fields of a statement that decide positions (rule 1 and 3 of stances.py).
 POSITION_FIELDS = frozenset({"question_id", "date", "stance", "status"})
@@ -47,6 +56,7 @@ class Changes:
         self.statement_ids = set()  # statements whose positions may have moved
         self.actor_ids = set()  # actors to refresh (noted before their statements went)
         self.renamed_actor_ids = set()
+        self.condition_ids = set()  # conditions whose status changes were written
         self.rebuild = False  # every position, from the record
         self.records = False  # anything readers see: the page cache goes stale
 
@@ -60,6 +70,8 @@ class Changes:
                 stances.refresh_positions(actor_ids)
             if self.renamed_actor_ids - actor_ids:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
+        if self.condition_ids:
+            refresh_condition_statuses(self.condition_ids)
         if self.records:
             caching.bump_data_version()
             transaction.on_commit(caching.bump_data_version)
@@ -135,6 +147,37 @@ def records_changed():
     _session().records = True
 
 
+def condition_status_changed(condition_ids):
+    """Status changes of these conditions were written: their current status follows."""
+    changes = _session()
+    changes.condition_ids.update(condition_ids)
+    changes.records = True
+
+
+def refresh_condition_statuses(condition_ids):
+    """
+    Each condition's current status, date and note: those of its latest status change (by
+    date, then the later recorded), or open when it has none left. Saved only when they differ,
+    so the condition's history shows when its status moved.
+    """
+    latest = {}
+    for change in ConditionStatusChange.objects.filter(condition_id__in=condition_ids).order_by(
+        "condition_id", "date", "pk"
+    ):
+        latest[change.condition_id] = change
+    for condition in Condition.objects.filter(pk__in=condition_ids):
+        change = latest.get(condition.pk)
+        wanted = {
+            "status": change.status if change else ConditionStatus.OPEN,
+            "status_date": change.date if change else None,
+            "status_note": change.note if change else "",
+        }
+        if any(getattr(condition, name) != value for name, value in wanted.items()):
+            for name, value in wanted.items():
+                setattr(condition, name, value)
+            condition.save(update_fields=[*wanted, "updated_at"])
+
+
 # The stored fields whose change moves derived data, per model: compared by `save`.
 WATCHED_FIELDS = {
     Statement: ("question_id", "date", "stance", "status"),
@@ -183,6 +226,9 @@ def saved(instance, changed_fields=None):
     elif isinstance(instance, Actor) and (changed_fields is None or "name" in changed_fields):
         actors_renamed([instance.pk])
         return
+    elif isinstance(instance, ConditionStatusChange):
+        condition_status_changed([instance.condition_id])
+        return
     records_changed()
 
 
@@ -192,6 +238,8 @@ def deleting(instance):
         statements_deleting([instance.pk])
     elif isinstance(instance, Signatory):
         statements_changed([instance.statement_id])
+    elif isinstance(instance, ConditionStatusChange):
+        condition_status_changed([instance.condition_id])
     else:
         records_changed()
 

@@ -133,7 +133,8 @@ EXPECTED_QUERIES = {
     ("source", "history"): 8,
     ("condition", "changelist"): 7,
     ("condition", "add"): 5,
-    ("condition", "change"): 6,
+    # + its status history (the inline's rows)
+    ("condition", "change"): 7,
     ("condition", "history"): 8,
     # + the prefetched signatories and the topic filter. No date hierarchy (its first and
     # last date, its years) and no question list until a topic is chosen: a million rows

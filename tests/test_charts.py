@@ -30,7 +30,7 @@ def test_years_of_daily_changes_make_a_few_hundred_points_per_line():
         (start + datetime.timedelta(days=n), {Stance.SUPPORTS: n, Stance.OPPOSES: n % 7})
         for n in range(3000)
     ]
-    chart = stance_chart(series, series[-1][0])
+    chart = stance_chart(series)
     for line in chart.lines:
         points = [tuple(map(float, p.split(","))) for p in line.points.split()]
         assert len(points) <= 2 * (chart.plot_right - chart.plot_left + 1) + 2

@@ -76,7 +76,15 @@ def test_migrate_gives_editors_view_add_change_on_every_model_but_no_statement_d
     assert "publish_statement" not in granted
     assert granted - {p for m in [*EDITED, "signatory"] for p in (f"view_{m}", f"add_{m}")} - {
         f"change_{m}" for m in [*EDITED, "signatory"]
-    } == {"delete_signatory", "delete_actoridentifier"}
+    } == {
+        "delete_signatory",
+        "delete_actoridentifier",
+        # A condition's status history is edited inside its page (migration 0015).
+        "view_conditionstatuschange",
+        "add_conditionstatuschange",
+        "change_conditionstatuschange",
+        "delete_conditionstatuschange",
+    }
 
 
 def test_migrate_gives_publishers_what_editors_have_plus_publishing():

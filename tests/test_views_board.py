@@ -107,8 +107,35 @@ def test_the_chart_and_its_table_carry_the_counts_over_time(client):
     assert "<svg" in html and 'role="img"' in html and "<title" in html
     assert html.count("<polyline") == 4
     table = html[html.index("<table") : html.index("</table>")]
-    assert re.search(r"30 Oct 2024</time></th><td>0</td><td>1</td><td>4</td><td>0</td>", table)
-    assert re.search(r"1 Jun 2024</time></th><td>0</td><td>0</td><td>0</td><td>1</td>", table)
+    # One row per month in which a position changed, labelled by the month, as the caption says.
+    assert "at the end of each month in which a position changed" in table
+    assert re.search(
+        r'"2024-10">October 2024</time></th><td>0</td><td>1</td><td>4</td><td>0</td>', table
+    )
+    assert re.search(
+        r'"2024-06">June 2024</time></th><td>0</td><td>0</td><td>0</td><td>1</td>', table
+    )
+
+
+def test_the_chart_runs_from_the_first_change_to_the_last_not_to_today(client):
+    build_record()
+    chart = client.get(URL).context["chart"]
+    assert (chart.start, chart.end) == (D(2024, 6, 1), D(2024, 10, 30))
+    assert [label for _x, label in chart.x_ticks] == ["1 Jun 2024", "30 Oct 2024"]
+
+
+def test_the_filters_fold_behind_a_summary_of_what_applies(client):
+    build_record()
+    html = client.get(URL).content.decode()
+    assert '<details class="filters-toggle">' in html
+    assert "No filters: every actor, current positions" in html
+    html = client.get(URL, {"kind": "company", "as_of": "2024-10-30"}).content.decode()
+    summary = html[html.index("<summary>") : html.index("</summary>")]
+    assert "Actor kind: Company · As of 30 Oct 2024" in summary
+    # A refused value opens it, so that the message and the field are seen together.
+    assert (
+        '<details class="filters-toggle" open>' in client.get(URL, {"as_of": "x"}).content.decode()
+    )
 
 
 def test_the_chart_uses_no_inline_style(client):
@@ -234,3 +261,33 @@ def test_a_long_stance_shows_its_first_actors_and_pages_through_the_rest(client,
     past = client.get(url, {"stance": "supports", "as_of": "2024-12-31"})
     assert [p.actor.name for p in past.context["groups"][0][1]] == ["Al", "Bo", "Cy"]
     assert client.get(url, {"stance": "junk"}).status_code == 200
+
+
+def test_a_conditional_card_shows_its_conditions_linked_with_their_status(client):
+    record = build_record()
+    response = client.get(URL)
+    (stance, rows, _count) = response.context["groups"][1]
+    assert stance == Stance.CONDITIONAL
+    assert [c.pk for c in rows[0].conditions] == [record.condition.pk]
+    html = response.content.decode()
+    card = html[html.index('class="position__conditions"') :]
+    card = card[: card.index("</div>")]
+    assert f'href="{record.condition.get_absolute_url()}"' in card
+    assert record.condition.text in card and "Open" in card
+
+
+def test_the_tally_says_what_kinds_of_actor_each_number_counts(client):
+    build_record()
+    response = client.get(URL)
+    assert response.context["board_composition"]["opposes"] == [
+        ("legislator", 2),
+        ("company", 1),
+        ("ngo", 1),
+    ]
+    html = response.content.decode()
+    assert (
+        'Opposes: <strong>4</strong><span class="tally__kinds">: 2 legislators, 1 company, 1 NGO'
+        in html
+    )
+    kinds = client.get(URL, {"kind": "company", "as_of": "2024-10-30"}).context
+    assert kinds["board_composition"] == {"opposes": [("company", 1)]}

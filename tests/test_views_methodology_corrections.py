@@ -1,4 +1,7 @@
-"""Methodology gives the rules exactly as stances.py holds them; corrections list retractions."""
+"""
+Methodology gives the rules exactly as stances.py holds them; corrections list every change
+readers see after publication, retractions included.
+"""
 
 import datetime
 import os
@@ -10,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import escape, strip_tags
 
 from positions import stances
-from positions.models import STANCE_DEFINITIONS, StatementStatus
+from positions.models import STANCE_DEFINITIONS, Stance, StatementStatus
 from tests.builders import build_record
 from tests.factories import StatementFactory
 
@@ -67,8 +70,8 @@ def test_the_corrections_page_lists_retractions_newest_first_with_note_and_date(
         retracted_at=timezone.now() - datetime.timedelta(days=1),
     )
     response = client.get("/corrections/")
-    listed = list(response.context["page_obj"].object_list)
-    assert listed == [newer, record.statements["retracted"]]
+    listed = [entry.id for entry in response.context["page_obj"].object_list]
+    assert listed == [newer.pk, record.statements["retracted"].pk]
     html = response.content.decode()
     assert "Wrong date." in html
     assert "does not say the DoJ opposes adoption" in html
@@ -77,6 +80,47 @@ def test_the_corrections_page_lists_retractions_newest_first_with_note_and_date(
 
 def test_the_corrections_page_never_lists_published_or_draft_statements(client):
     record = build_record()
-    listed = list(client.get("/corrections/").context["page_obj"].object_list)
-    assert record.statements["draft"] not in listed
-    assert record.statements["letter"] not in listed
+    listed = [entry.id for entry in client.get("/corrections/").context["page_obj"].object_list]
+    assert record.statements["draft"].pk not in listed
+    assert record.statements["letter"].pk not in listed
+
+
+def test_the_corrections_page_lists_every_change_readers_see_newest_first(client):
+    from positions import writes
+
+    record = build_record()
+    statement = record.statements["usgov_adoption"]  # published, with a publication stamp
+    with writes.writing():
+        statement.summary = "The administration will vote for the convention at the UN."
+        statement.correction_note = "The summary said 'support'; the report says 'vote for'."
+        writes.save(statement)
+        writes.save(statement)  # saved again unchanged: not a correction
+        statement.stance = Stance.UNDECIDED
+        writes.save(statement)
+    response = client.get("/corrections/")
+    entries = list(response.context["page_obj"].object_list)
+    assert [(e.id, e.is_retraction, e.changes) for e in entries] == [
+        (statement.pk, False, ["stance"]),
+        (statement.pk, False, ["summary"]),
+        (record.statements["retracted"].pk, True, []),
+    ]
+    html = response.content.decode()
+    assert "Corrected stance</strong> (stance: Supports → Undecided)" in html
+    assert "the report says &#x27;vote for&#x27;." in html
+    assert 'href="/feeds/corrections/"' in html
+
+
+def test_the_corrections_feed_has_one_entry_per_correction(client):
+    from positions import writes
+
+    record = build_record()
+    statement = record.statements["usgov_adoption"]
+    with writes.writing():
+        statement.summary = "Corrected once."
+        writes.save(statement)
+        statement.summary = "Corrected twice."
+        writes.save(statement)
+    feed = client.get("/feeds/corrections/").content.decode()
+    assert feed.count("<entry>") == 3
+    assert feed.count(f"/statements/{statement.pk}/") >= 2
+    assert "Corrected summary" in feed and "Retracted" in feed

@@ -22,12 +22,14 @@ PINNED = {
     "/topics/un-convention-against-cybercrime/": 5,
     # the topic's questions (with the asked one), countries for the filter, the first
     # positions of each stance (ranked, then loaded), chart series, the conditions of the
-    # deciding statements
-    BOARD: 6,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
+    # deciding statements (which the cards show too, as of the board's date), and the
+    # tally's composition by actor kind (one more than before the composition was shown: a
+    # GROUP BY stance and kind that the ranking's narrow rows cannot give)
+    BOARD: 7,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
     # one stance page by page: its count and page instead of the ranking and its rows
-    BOARD + "?stance=opposes&page=1": 6,
-    BOARD + "?stance=conditional&as_of=2024-10-30": 6,
+    BOARD + "?stance=opposes&page=1": 7,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 7,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
@@ -44,8 +46,12 @@ PINNED = {
     "/statements/{letter}/": 4,
     # source, count, page of statements, signatories
     "/sources/{cio}/": 4,
-    # condition, the ids of its statements, the page of them, signatories
-    "/conditions/human-rights-safeguards/": 4,
+    # condition, the ids of its statements, the page of them, signatories, and its status
+    # history (with each change's source; one more since the history is kept)
+    "/conditions/human-rights-safeguards/": 5,
+    # the indexes of public sources and conditions: count, page
+    "/sources/": 2,
+    "/conditions/": 2,
     "/methodology/": 0,
     # count, page of retracted statements, signatories
     "/corrections/": 3,
@@ -56,7 +62,7 @@ PINNED = {
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
-    BOARD + "?stance=opposes": 6,
+    BOARD + "?stance=opposes": 7,
 }
 
 

@@ -103,3 +103,34 @@ def test_pagination_keeps_the_filters(client):
     second = client.get("/statements/", {"stance": "opposes", "sort": "date", "page": 2})
     assert len(listed(second)) == 2
     assert 'href="?stance=opposes&amp;sort=date&amp;page=1"' in second.content.decode()
+
+
+def test_the_country_filter_offers_any_country_once(client):
+    build_record()
+    for url in ("/statements/", "/actors/"):
+        html = client.get(url).content.decode()
+        assert html.count(">Any country</option>") == 1, url
+
+
+def test_unknown_or_ignored_parameters_are_not_filters(client):
+    build_record()
+    for url in (
+        "/statements/?utm_source=x&foo=bar",
+        "/statements/?stance=nonsense",
+        "/actors/?utm_source=x",
+        "/actors/?stance=opposes",  # a stance needs a question: ignored, and said so
+    ):
+        response = client.get(url)
+        assert response.context["filtered"] is False, url
+        assert "the filters" not in response.content.decode().split("</form>")[1][:300], url
+    assert client.get("/statements/?stance=opposes").context["filtered"] is True
+    assert client.get("/actors/?kind=company").context["filtered"] is True
+
+
+def test_filtered_statements_say_the_downloads_hold_everything(client):
+    record = build_record()
+    plain = client.get("/statements/").content.decode()
+    assert "the filters above do not apply" not in plain
+    html = client.get("/statements/", {"question": record.ratification.pk}).content.decode()
+    assert "These files hold every public statement: the filters above do not apply" in html
+    assert f"/topics/{record.topic.slug}/{record.ratification.slug}/statements.csv" in html

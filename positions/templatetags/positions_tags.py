@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from ..models import Stance
+from ..models import ActorKind, Stance
 from ..stances import STANCE_ORDER
 
 register = template.Library()
@@ -39,9 +39,33 @@ def stance_badge(stance, retracted=False):
     )
 
 
+# What a tally's composition calls a number of actors of a kind: (one, several).
+KIND_NOUNS = {
+    ActorKind.STATE: ("state", "states"),
+    ActorKind.GOVERNMENT: ("government or agency", "governments or agencies"),
+    ActorKind.LEGISLATOR: ("legislator", "legislators"),
+    ActorKind.LEGISLATIVE_GROUP: ("legislative group", "legislative groups"),
+    ActorKind.COMPANY: ("company", "companies"),
+    ActorKind.NGO: ("NGO", "NGOs"),
+    ActorKind.INTERGOVERNMENTAL: ("intergovernmental body", "intergovernmental bodies"),
+    ActorKind.EXPERT: ("expert", "experts"),
+    ActorKind.MEDIA: ("media outlet", "media outlets"),
+}
+
+
+def kinds_in_words(kinds):
+    """`[(kind, number)]` as readers say it: '6 legislators, 1 company, 1 NGO'."""
+    return ", ".join(
+        f"{number} {KIND_NOUNS[ActorKind(kind)][0 if number == 1 else 1]}" for kind, number in kinds
+    )
+
+
 @register.inclusion_tag("includes/tally_bar.html")
-def tally_bar(counts, caption=""):
-    """A horizontal bar of actors per stance, with the numbers written out beside it."""
+def tally_bar(counts, caption="", composition=None):
+    """
+    A horizontal bar of actors per stance, with the numbers written out beside it, and
+    with `composition` (`stances.composition`) what kinds of actor each number counts.
+    """
     total = sum(counts.get(s, 0) for s in STANCE_ORDER)
     segments, offset = [], 0.0
     for stance in STANCE_ORDER:
@@ -54,6 +78,7 @@ def tally_bar(counts, caption=""):
                 "count": count,
                 "x": round(offset, 3),
                 "width": round(share, 3),
+                "kinds": kinds_in_words((composition or {}).get(stance, [])) if count else "",
             }
         )
         offset += share

@@ -23,12 +23,17 @@ def test_a_reader_goes_from_the_home_page_to_a_source(site, page):
     administration = board.get_by_role("link", name="United States administration", exact=True)
     expect(administration).to_be_visible()
 
+    # The filters fold behind a summary of what applies: a click opens them.
+    expect(page.get_by_label("Actor kind")).to_be_hidden()
+    page.get_by_text("Filter the board").click()
     page.get_by_label("Actor kind").select_option(label="Legislator")
     page.get_by_role("button", name="Show board").click()
     expect(page).to_have_url(re.compile(r"kind=legislator"))
     expect(administration).to_have_count(0)
     expect(page.get_by_role("status").first).to_contain_text("0 actors")
 
+    expect(page.get_by_text("Actor kind: Legislator")).to_be_visible()
+    page.get_by_text("Filter the board").click()
     page.get_by_label("Actor kind").select_option(label="Government or agency")
     page.get_by_role("button", name="Show board").click()
     expect(page).to_have_url(re.compile(r"kind=government"))
@@ -102,6 +107,10 @@ def test_the_skip_link_appears_on_focus_and_leads_to_the_content(site, page):
         "/statements/",
         "/statements/?stance=opposes&date_from=not-a-date",
         "/methodology/",
+        "/corrections/",
+        "/sources/",
+        "/conditions/",
+        "/conditions/human-rights-controls/",
     ],
 )
 def test_axe_finds_no_serious_or_critical_violation(site, page, path):
