@@ -31,6 +31,7 @@ from .models import (
     Actor,
     ActorIdentifier,
     Condition,
+    Membership,
     Question,
     Signatory,
     Source,
@@ -138,6 +139,24 @@ class ActorIdentifierInline(admin.TabularInline):
     fields = ["scheme", "identifier"]
 
 
+class MembershipInline(admin.TabularInline):
+    """The organisations the actor belongs to (its chamber, party, bloc), with dates."""
+
+    model = Membership
+    fk_name = "member"
+    extra = 1
+    fields = ["organization", "role", "on_behalf_of", "area", "start_date", "end_date", "source"]
+    autocomplete_fields = ["organization", "on_behalf_of", "source"]
+    verbose_name = "membership"
+    verbose_name_plural = "memberships (of a chamber, party, bloc, coalition or committee)"
+
+    def get_queryset(self, request):
+        # The member too: each row is titled by its `__str__`.
+        return (
+            super().get_queryset(request).select_related("member", "organization", "on_behalf_of")
+        )
+
+
 @admin.register(Actor)
 class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["name", "kind", "country", "parent", "updated_at"]
@@ -161,7 +180,7 @@ class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [ActorIdentifierInline]
+    inlines = [ActorIdentifierInline, MembershipInline]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
@@ -181,6 +200,23 @@ class ActorIdentifierAdmin(TrackedAdmin):
     search_fields = ["identifier", "actor__name"]
     autocomplete_fields = ["actor"]
     show_full_result_count = False
+
+
+@admin.register(Membership)
+class MembershipAdmin(TrackedAdmin):
+    list_display = ["member", "role", "organization", "on_behalf_of", "start_date", "end_date"]
+    list_filter = ["role", ("start_date", admin.DateFieldListFilter)]
+    list_select_related = ["member", "organization", "on_behalf_of"]
+    search_fields = ["member__name", "organization__name", "on_behalf_of__name", "role", "area"]
+    search_help_text = "Member, organisation, party, role or area code."
+    autocomplete_fields = ["member", "organization", "on_behalf_of", "source"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        # The change page's title is the membership's `__str__`: member and organisation.
+        return super().get_queryset(request).select_related("member", "organization")
 
 
 # --- Topics and questions --------------------------------------------------------------

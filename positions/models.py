@@ -11,11 +11,12 @@ import functools
 import re
 from urllib.parse import quote
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -204,6 +205,147 @@ class ActorIdentifier(models.Model):
         pattern, message = self.FORMATS.get(self.scheme, (None, ""))
         if pattern and not pattern.match(self.identifier or ""):
             raise ValidationError({"identifier": message})
+
+
+def validate_subdivision(code):
+    """An ISO 3166-2 subdivision code that pycountry knows: 'US-OR', 'FR-75C'."""
+    if pycountry.subdivisions.get(code=code) is None:
+        raise ValidationError(
+            f"“{code}” is not an ISO 3166-2 subdivision code. Use a code such as US-OR "
+            "(the state of Oregon) or GB-SCT (Scotland)."
+        )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def on(self, date):
+        """
+        Memberships held on `date`. Both ends are inclusive: a membership that starts on a
+        day counts that day, one that ends on a day still counts that day (its last). An
+        unknown start (blank) means "since before anything we record"; no end, "still held".
+        """
+        return self.filter(Q(start_date__isnull=True) | Q(start_date__lte=date)).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=date)
+        )
+
+    def of(self, organization):
+        return self.filter(organization=organization)
+
+
+class Membership(TimestampedModel):
+    """
+    An actor's dated membership of an organisation-actor (Popolo `membership`): a senator in
+    the Senate, a state in a bloc, a group in a coalition. A membership never gives an actor
+    a stance: positions come from the actor's own statements only.
+    """
+
+    member = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Actor,
+        on_delete=models.PROTECT,
+        related_name="memberships_in",
+        help_text="The chamber, party, bloc, coalition or committee the actor belongs to.",
+    )
+    role = models.CharField(
+        max_length=100,
+        default="member",
+        help_text="In lower case, as the organisation says it: member, chair, vice-chair, "
+        "ranking member, president, observer.",
+    )
+    on_behalf_of = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="on behalf of",
+        help_text="For a legislator: the party it sits for in this chamber. A change of party "
+        "is a new membership, with the old one ended the day before.",
+    )
+    area = models.CharField(
+        max_length=6,
+        blank=True,
+        validators=[validate_subdivision],
+        help_text="The state, region or district the membership is for, as an ISO 3166-2 code: "
+        "US-OR for Oregon.",
+    )
+    start_date = models.DateField(
+        null=True, blank=True, help_text="The first day. Leave blank if no source gives it."
+    )
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The last day it was held. Blank while it lasts."
+    )
+    source = models.ForeignKey(
+        "Source",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        help_text="The document that states the membership.",
+    )
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization_id", "start_date", "pk"]  # No join: pages sort by name.
+        constraints = [
+            # `clean()`'s rules, kept by the database too.
+            FieldRuleConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="membership_ends_after_start",
+                violation_error_message="A membership cannot end before it starts.",
+            ),
+            FieldRuleConstraint(
+                condition=~Q(member=F("organization")),
+                name="membership_not_of_itself",
+                violation_error_message="An actor cannot be a member of itself.",
+            ),
+            FieldRuleConstraint(condition=~Q(role=""), name="membership_has_role"),
+            models.UniqueConstraint(
+                fields=["member", "organization", "role", "start_date"],
+                name="membership_once",
+                violation_error_message="This actor already has this role there from that day.",
+            ),
+            # NULLs are distinct to a unique index: one undated membership per role, too.
+            models.UniqueConstraint(
+                fields=["member", "organization", "role"],
+                condition=Q(start_date__isnull=True),
+                name="membership_undated_once",
+                violation_error_message="This actor already has this role there, undated.",
+            ),
+        ]
+        indexes = [
+            # The whip count and the organisation page: an organisation's members on a day.
+            models.Index(fields=["organization", "start_date"], name="membership_org_idx"),
+        ]
+
+    def __str__(self):
+        # Names when the actors are loaded (the admin joins them); ids otherwise, since a
+        # history page builds one membership per version and would query for each.
+        if Membership.member.is_cached(self) and Membership.organization.is_cached(self):
+            return f"{self.member} · {self.role} of {self.organization}"
+        return f"{self.role} (actor {self.member_id} in actor {self.organization_id})"
+
+    @property
+    def area_name(self):
+        subdivision = pycountry.subdivisions.get(code=self.area) if self.area else None
+        return subdivision.name if subdivision else self.area
+
+    def clean(self):
+        errors = {}
+        self.area = (self.area or "").strip().upper()
+        self.role = (self.role or "").strip()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "A membership cannot end before it starts."
+        if self.member_id and self.member_id == self.organization_id:
+            errors["organization"] = "An actor cannot be a member of itself."
+        if self.member_id and self.member_id == self.on_behalf_of_id:
+            errors["on_behalf_of"] = "An actor cannot sit on its own behalf."
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Topics and questions --------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import editorial, stances
+from . import editorial, institutions, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter
@@ -42,6 +42,8 @@ LATEST_STATEMENTS = 5
 BOARD_GROUP_SIZE = 25
 BOARD_PAGE_SIZE = 100
 NAMED_BY_SHOWN = 12
+# An actor page lists this many memberships and members; a chamber's full list is paginated.
+RELATIONS_SHOWN = 100
 # What a board row shows of its actor, deciding statement and source: loading every field of
 # the three took longer than the row's query.
 BOARD_ROW_FIELDS = [
@@ -273,7 +275,10 @@ def actor_list(request):
 @cached_page
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.select_related("parent"), slug=slug)
-    members = list(actor.members.order_by("name", "pk"))
+    # Its memberships, its parts and its members today, in one query.
+    related = institutions.relations(actor, timezone.localdate(), RELATIONS_SHOWN + 1)
+    more_members = len(related) > RELATIONS_SHOWN
+    related = related[:RELATIONS_SHOWN]
     identifiers = list(actor.identifiers.all())
     positions = list(stances.positions_of(actor))
     # The whole timeline on narrow rows: the position changes need every statement before
@@ -299,7 +304,9 @@ def actor_detail(request, slug):
         "positions/actor.html",
         {
             "actor": actor,
-            "members": members,
+            "memberships": [r for r in related if r.relation == "membership"],
+            "members": [r for r in related if r.relation != "membership"],
+            "more_members": more_members,
             "identifiers": identifiers,
             "positions": positions,
             "timeline": timeline,

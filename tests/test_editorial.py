@@ -76,7 +76,11 @@ def test_migrate_gives_editors_view_add_change_on_every_model_but_no_statement_d
     assert "publish_statement" not in granted
     assert granted - {p for m in [*EDITED, "signatory"] for p in (f"view_{m}", f"add_{m}")} - {
         f"change_{m}" for m in [*EDITED, "signatory"]
-    } == {"delete_signatory", "delete_actoridentifier"}
+    } == {"delete_signatory", "delete_actoridentifier", *MEMBERSHIP}
+
+
+# Memberships are edited inside the actor's page, removals included (migration 0014).
+MEMBERSHIP = {f"{action}_membership" for action in ("view", "add", "change", "delete")}
 
 
 def test_migrate_gives_publishers_what_editors_have_plus_publishing():
@@ -525,6 +529,8 @@ def test_the_history_of_an_actor_shows_the_field_diff(client, editor):
             "kind": actor.kind,
             "identifiers-TOTAL_FORMS": "0",
             "identifiers-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
             "identifiers-MIN_NUM_FORMS": "0",
             "identifiers-MAX_NUM_FORMS": "1000",
         },
