@@ -259,9 +259,41 @@ class QuestionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_filter = ["topic"]
     list_select_related = ["topic"]
     search_fields = ["title", "short_label", "slug", "topic__title"]
-    autocomplete_fields = ["topic"]
+    autocomplete_fields = ["topic", "deciding_body"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["statement_list"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "topic",
+                    "title",
+                    "short_label",
+                    "slug",
+                    "description",
+                    "display_order",
+                    "statement_list",
+                ]
+            },
+        ),
+        (
+            "Deciding body and rule (for the whip count)",
+            {
+                "description": "The board counts the body's members on its date against the "
+                "rule: a simple majority (more than half of the seats: 51 of 100), a fraction "
+                "of the seats, rounded up (two thirds of 100: 67), or a number of votes. "
+                "Fractions of the members present are not modelled.",
+                "fields": [
+                    "deciding_body",
+                    "threshold_kind",
+                    "seats",
+                    ("threshold_numerator", "threshold_denominator"),
+                    "threshold_count",
+                ],
+            },
+        ),
+    ]
 
     @admin.display(description="statements")
     def statement_list(self, obj):
