@@ -177,7 +177,7 @@ def topic_detail(request, slug):
 def question_board(request, topic_slug, slug):
     # The question and the other questions of its topic, in one query.
     siblings = list(
-        Question.objects.select_related("topic")
+        Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
         .order_by("display_order", "pk")
     )
@@ -239,6 +239,8 @@ def question_board(request, topic_slug, slug):
             "series_table": month_ends(series),
             "chart": stance_chart(series, as_of or today),
             "conditions": stances.conditions_named(positions, NAMED_BY_SHOWN),
+            # Two queries, only for a question that names its deciding body.
+            "whip": institutions.whip_count(question, as_of, NAMED_BY_SHOWN),
             "other_questions": other_questions,
         },
     )
