@@ -21,6 +21,7 @@ from .models import (
     ActorIdentifier,
     Condition,
     ConditionStatusChange,
+    Membership,
     Question,
     Source,
     Topic,
@@ -34,6 +35,24 @@ class ActorIdentifierInline(admin.TabularInline):
     model = ActorIdentifier
     extra = 1
     fields = ["scheme", "identifier"]
+
+
+class MembershipInline(admin.TabularInline):
+    """The organisations the actor belongs to (its chamber, party, bloc), with dates."""
+
+    model = Membership
+    fk_name = "member"
+    extra = 1
+    fields = ["organization", "role", "on_behalf_of", "area", "start_date", "end_date", "source"]
+    autocomplete_fields = ["organization", "on_behalf_of", "source"]
+    verbose_name = "membership"
+    verbose_name_plural = "memberships (of a chamber, party, bloc, coalition or committee)"
+
+    def get_queryset(self, request):
+        # The member too: each row is titled by its `__str__`.
+        return (
+            super().get_queryset(request).select_related("member", "organization", "on_behalf_of")
+        )
 
 
 @admin.register(Actor)
@@ -59,7 +78,7 @@ class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [ActorIdentifierInline]
+    inlines = [ActorIdentifierInline, MembershipInline]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
@@ -79,6 +98,23 @@ class ActorIdentifierAdmin(TrackedAdmin):
     search_fields = ["identifier", "actor__name"]
     autocomplete_fields = ["actor"]
     show_full_result_count = False
+
+
+@admin.register(Membership)
+class MembershipAdmin(TrackedAdmin):
+    list_display = ["member", "role", "organization", "on_behalf_of", "start_date", "end_date"]
+    list_filter = ["role", ("start_date", admin.DateFieldListFilter)]
+    list_select_related = ["member", "organization", "on_behalf_of"]
+    search_fields = ["member__name", "organization__name", "on_behalf_of__name", "role", "area"]
+    search_help_text = "Member, organisation, party, role or area code."
+    autocomplete_fields = ["member", "organization", "on_behalf_of", "source"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        # The change page's title is the membership's `__str__`: member and organisation.
+        return super().get_queryset(request).select_related("member", "organization")
 
 
 # --- Topics and questions --------------------------------------------------------------
@@ -121,9 +157,41 @@ class QuestionAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_filter = ["topic"]
     list_select_related = ["topic"]
     search_fields = ["title", "short_label", "slug", "topic__title"]
-    autocomplete_fields = ["topic"]
+    autocomplete_fields = ["topic", "deciding_body"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["statement_list"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "topic",
+                    "title",
+                    "short_label",
+                    "slug",
+                    "description",
+                    "display_order",
+                    "statement_list",
+                ]
+            },
+        ),
+        (
+            "Deciding body and rule (for the whip count)",
+            {
+                "description": "The board counts the body's members on its date against the "
+                "rule: a simple majority (more than half of the seats: 51 of 100), a fraction "
+                "of the seats, rounded up (two thirds of 100: 67), or a number of votes. "
+                "Fractions of the members present are not modelled.",
+                "fields": [
+                    "deciding_body",
+                    "threshold_kind",
+                    "seats",
+                    ("threshold_numerator", "threshold_denominator"),
+                    "threshold_count",
+                ],
+            },
+        ),
+    ]
 
     @admin.display(description="statements")
     def statement_list(self, obj):

@@ -8,14 +8,16 @@ write. The vocabularies are `TextChoices` enforced by database constraints.
 
 import datetime
 import functools
+import math
 import re
 from urllib.parse import quote
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -233,6 +235,147 @@ class ActorIdentifier(models.Model):
             raise ValidationError({"identifier": message})
 
 
+def validate_subdivision(code):
+    """An ISO 3166-2 subdivision code that pycountry knows: 'US-OR', 'FR-75C'."""
+    if pycountry.subdivisions.get(code=code) is None:
+        raise ValidationError(
+            f"“{code}” is not an ISO 3166-2 subdivision code. Use a code such as US-OR "
+            "(the state of Oregon) or GB-SCT (Scotland)."
+        )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def on(self, date):
+        """
+        Memberships held on `date`. Both ends are inclusive: a membership that starts on a
+        day counts that day, one that ends on a day still counts that day (its last). An
+        unknown start (blank) means "since before anything we record"; no end, "still held".
+        """
+        return self.filter(Q(start_date__isnull=True) | Q(start_date__lte=date)).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=date)
+        )
+
+    def of(self, organization):
+        return self.filter(organization=organization)
+
+
+class Membership(TimestampedModel):
+    """
+    An actor's dated membership of an organisation-actor (Popolo `membership`): a senator in
+    the Senate, a state in a bloc, a group in a coalition. A membership never gives an actor
+    a stance: positions come from the actor's own statements only.
+    """
+
+    member = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Actor,
+        on_delete=models.PROTECT,
+        related_name="memberships_in",
+        help_text="The chamber, party, bloc, coalition or committee the actor belongs to.",
+    )
+    role = models.CharField(
+        max_length=100,
+        default="member",
+        help_text="In lower case, as the organisation says it: member, chair, vice-chair, "
+        "ranking member, president, observer.",
+    )
+    on_behalf_of = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="on behalf of",
+        help_text="For a legislator: the party it sits for in this chamber. A change of party "
+        "is a new membership, with the old one ended the day before.",
+    )
+    area = models.CharField(
+        max_length=6,
+        blank=True,
+        validators=[validate_subdivision],
+        help_text="The state, region or district the membership is for, as an ISO 3166-2 code: "
+        "US-OR for Oregon.",
+    )
+    start_date = models.DateField(
+        null=True, blank=True, help_text="The first day. Leave blank if no source gives it."
+    )
+    end_date = models.DateField(
+        null=True, blank=True, help_text="The last day it was held. Blank while it lasts."
+    )
+    source = models.ForeignKey(
+        "Source",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        help_text="The document that states the membership.",
+    )
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization_id", "start_date", "pk"]  # No join: pages sort by name.
+        constraints = [
+            # `clean()`'s rules, kept by the database too.
+            FieldRuleConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=F("start_date")),
+                name="membership_ends_after_start",
+                violation_error_message="A membership cannot end before it starts.",
+            ),
+            FieldRuleConstraint(
+                condition=~Q(member=F("organization")),
+                name="membership_not_of_itself",
+                violation_error_message="An actor cannot be a member of itself.",
+            ),
+            FieldRuleConstraint(condition=~Q(role=""), name="membership_has_role"),
+            models.UniqueConstraint(
+                fields=["member", "organization", "role", "start_date"],
+                name="membership_once",
+                violation_error_message="This actor already has this role there from that day.",
+            ),
+            # NULLs are distinct to a unique index: one undated membership per role, too.
+            models.UniqueConstraint(
+                fields=["member", "organization", "role"],
+                condition=Q(start_date__isnull=True),
+                name="membership_undated_once",
+                violation_error_message="This actor already has this role there, undated.",
+            ),
+        ]
+        indexes = [
+            # The whip count and the organisation page: an organisation's members on a day.
+            models.Index(fields=["organization", "start_date"], name="membership_org_idx"),
+        ]
+
+    def __str__(self):
+        # Names when the actors are loaded (the admin joins them); ids otherwise, since a
+        # history page builds one membership per version and would query for each.
+        if Membership.member.is_cached(self) and Membership.organization.is_cached(self):
+            return f"{self.member} · {self.role} of {self.organization}"
+        return f"{self.role} (actor {self.member_id} in actor {self.organization_id})"
+
+    @property
+    def area_name(self):
+        subdivision = pycountry.subdivisions.get(code=self.area) if self.area else None
+        return subdivision.name if subdivision else self.area
+
+    def clean(self):
+        errors = {}
+        self.area = (self.area or "").strip().upper()
+        self.role = (self.role or "").strip()
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "A membership cannot end before it starts."
+        if self.member_id and self.member_id == self.organization_id:
+            errors["organization"] = "An actor cannot be a member of itself."
+        if self.member_id and self.member_id == self.on_behalf_of_id:
+            errors["on_behalf_of"] = "An actor cannot sit on its own behalf."
+        if errors:
+            raise ValidationError(errors)
+
+
 # --- Topics and questions --------------------------------------------------------------
 
 
@@ -252,6 +395,18 @@ class Topic(TimestampedModel):
         return reverse("positions:topic", args=[self.slug])
 
 
+class ThresholdKind(models.TextChoices):
+    """
+    How many votes a question's deciding body needs. A fraction of the members present (two
+    thirds of the senators present and voting) is out of scope: attendance is not recorded,
+    so enter the fraction of seats, the count at full attendance.
+    """
+
+    MAJORITY = "majority", "Simple majority of seats (more than half)"
+    FRACTION = "fraction", "Fraction of seats (e.g. two thirds)"
+    COUNT = "count", "A number of votes or ratifications (e.g. 40)"
+
+
 class Question(TimestampedModel):
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="questions")
     title = models.CharField(
@@ -267,6 +422,39 @@ class Question(TimestampedModel):
     display_order = models.PositiveSmallIntegerField(
         default=0, help_text="Questions of a topic are listed from the lowest number."
     )
+    deciding_body = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="questions_decided",
+        help_text="The organisation that takes the decision (the US Senate, the UN member "
+        "states): its members on a date are its memberships on that date. The board then "
+        "shows a whip count.",
+    )
+    threshold_kind = models.CharField(
+        "rule",
+        max_length=16,
+        choices=ThresholdKind.choices,
+        blank=True,
+        help_text="How many of the body's votes the decision needs. Votes of the members "
+        "present are not modelled: give the rule as a share of all seats.",
+    )
+    threshold_numerator = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For a fraction of seats: 2 in two thirds."
+    )
+    threshold_denominator = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For a fraction of seats: 3 in two thirds."
+    )
+    threshold_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For a number: the votes or ratifications needed, e.g. 40."
+    )
+    seats = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The number of seats of the body (100 for the US Senate), for a majority or a "
+        "fraction of seats.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -274,6 +462,38 @@ class Question(TimestampedModel):
         ordering = ["topic_id", "display_order", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["topic", "slug"], name="question_slug_per_topic"),
+            FieldRuleConstraint(
+                condition=Q(threshold_kind="") | Q(threshold_kind__in=ThresholdKind.values),
+                name="question_threshold_kind_valid",
+            ),
+            # `clean()`'s rules: each kind of rule has what it needs to give a number.
+            FieldRuleConstraint(
+                condition=Q(threshold_kind="") | Q(deciding_body__isnull=False),
+                name="question_threshold_has_body",
+            ),
+            FieldRuleConstraint(
+                # NULL > 0 is unknown, which a CHECK lets through: hence the isnull tests.
+                condition=~Q(threshold_kind=ThresholdKind.MAJORITY)
+                | Q(seats__isnull=False, seats__gt=0),
+                name="question_majority_has_seats",
+            ),
+            FieldRuleConstraint(
+                condition=~Q(threshold_kind=ThresholdKind.FRACTION)
+                | Q(
+                    seats__isnull=False,
+                    threshold_numerator__isnull=False,
+                    threshold_denominator__isnull=False,
+                    seats__gt=0,
+                    threshold_numerator__gt=0,
+                    threshold_denominator__gte=F("threshold_numerator"),
+                ),
+                name="question_fraction_complete",
+            ),
+            FieldRuleConstraint(
+                condition=~Q(threshold_kind=ThresholdKind.COUNT)
+                | Q(threshold_count__isnull=False, threshold_count__gt=0),
+                name="question_count_positive",
+            ),
         ]
 
     def __str__(self):
@@ -290,6 +510,49 @@ class Question(TimestampedModel):
     def label_of(title, short_label):
         """What menus and headings call a question: its short label if it has one."""
         return short_label or title
+
+    def threshold(self):
+        """
+        The votes the decision needs, or None without a rule. A fraction of seats rounds up
+        ("at least two thirds": 2/3 of 100 is 66.67, so 67); a simple majority is more than
+        half, floor(seats / 2) + 1 (51 of 100, 51 of 101); a count is itself.
+        """
+        if self.threshold_kind == ThresholdKind.MAJORITY:
+            return self.seats // 2 + 1
+        if self.threshold_kind == ThresholdKind.FRACTION:
+            return math.ceil(self.seats * self.threshold_numerator / self.threshold_denominator)
+        if self.threshold_kind == ThresholdKind.COUNT:
+            return self.threshold_count
+        return None
+
+    @property
+    def threshold_description(self):
+        """The rule in words: 'two thirds of 100 seats', 'more than half of 100 seats'."""
+        if self.threshold_kind == ThresholdKind.MAJORITY:
+            return f"more than half of {self.seats} seats"
+        if self.threshold_kind == ThresholdKind.FRACTION:
+            return f"{self.threshold_numerator}/{self.threshold_denominator} of {self.seats} seats"
+        if self.threshold_kind == ThresholdKind.COUNT:
+            return f"{self.threshold_count} votes"
+        return ""
+
+    def clean(self):
+        errors = {}
+        kind = self.threshold_kind
+        if kind and self.deciding_body_id is None:
+            errors["deciding_body"] = "A rule needs the body that decides."
+        if kind in {ThresholdKind.MAJORITY, ThresholdKind.FRACTION} and not self.seats:
+            errors["seats"] = "Give the number of seats the rule counts from."
+        if kind == ThresholdKind.FRACTION:
+            numerator, denominator = self.threshold_numerator, self.threshold_denominator
+            if not numerator or not denominator:
+                errors["threshold_numerator"] = "A fraction needs a numerator and a denominator."
+            elif numerator > denominator:
+                errors["threshold_numerator"] = "A share of seats cannot be more than all of them."
+        if kind == ThresholdKind.COUNT and not self.threshold_count:
+            errors["threshold_count"] = "Give the number of votes needed."
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Evidence ----------------------------------------------------------------------------

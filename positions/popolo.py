@@ -3,8 +3,11 @@ Actors as Popolo JSON (https://www.popoloproject.com/specs/), for civic-tech too
 
 - Legislators and individual experts are Popolo `persons`; every other kind of actor is an
   `organization` whose `classification` is the actor kind.
-- An actor's parent body becomes a `membership` for a person (the senator in the Senate)
-  and `parent_id` for an organization (the agency in its government).
+- Memberships are Popolo `memberships` with their role, dates, party (`on_behalf_of_id`) and
+  area (`iso3166-2:US-OR`); a person's member is `person_id`, an organization's `member`.
+- An actor's parent body becomes a `membership` for a person (the senator in the Senate),
+  unless a recorded membership says so already, and `parent_id` for an organization (the
+  agency in its government).
 - Ids are actor slugs, stable across exports; identifiers keep their scheme; aliases are
   `other_names`; the website is a link.
 
@@ -15,7 +18,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
 from .exports import public_url
-from .models import Actor, ActorKind
+from .models import Actor, ActorKind, Membership
 
 
 def is_person(actor):
@@ -40,11 +43,41 @@ def _common(actor):
     return data
 
 
-def popolo_document(actors):
-    """`{"persons", "organizations", "memberships"}` for an iterable of actors."""
+def _membership(membership, by_pk):
+    member, organization = by_pk[membership.member_id], by_pk[membership.organization_id]
+    data = {"id": f"membership-{membership.pk}", "role": membership.role}
+    if is_person(member):
+        data["person_id"] = member.slug
+    else:
+        data["member"] = {"@type": "Organization", "id": member.slug}
+    data["organization_id"] = organization.slug
+    if membership.on_behalf_of_id in by_pk:
+        data["on_behalf_of_id"] = by_pk[membership.on_behalf_of_id].slug
+    if membership.area:
+        data["area_id"] = f"iso3166-2:{membership.area}"
+    if membership.start_date:
+        data["start_date"] = membership.start_date.isoformat()
+    if membership.end_date:
+        data["end_date"] = membership.end_date.isoformat()
+    data["created_at"] = membership.created_at.isoformat()
+    data["updated_at"] = membership.updated_at.isoformat()
+    return data
+
+
+def popolo_document(actors, recorded_memberships=()):
+    """
+    `{"persons", "organizations", "memberships"}` for an iterable of actors and the
+    `Membership` rows between them.
+    """
     actors = list(actors)
     by_pk = {actor.pk: actor for actor in actors}
-    persons, organizations, memberships = [], [], []
+    persons, organizations = [], []
+    memberships = [
+        _membership(m, by_pk)
+        for m in recorded_memberships
+        if m.member_id in by_pk and m.organization_id in by_pk
+    ]
+    recorded = {(m["person_id"], m["organization_id"]) for m in memberships if "person_id" in m}
     for actor in actors:
         data = _common(actor)
         parent = by_pk.get(actor.parent_id)
@@ -54,7 +87,11 @@ def popolo_document(actors):
             if actor.country:
                 data["national_identity"] = actor.country.code
             persons.append(data)
-            if parent is not None and not is_person(parent):
+            if (
+                parent is not None
+                and not is_person(parent)
+                and (actor.slug, parent.slug) not in recorded
+            ):
                 memberships.append(
                     {
                         "id": f"{actor.slug}--{parent.slug}",
@@ -77,6 +114,10 @@ def popolo_document(actors):
 @require_safe
 def popolo_actors(request):
     actors = Actor.objects.public().prefetch_related("identifiers").order_by("slug")
-    response = JsonResponse(popolo_document(actors), json_dumps_params={"indent": 1})
+    public = Actor.objects.public()
+    memberships = Membership.objects.filter(member__in=public, organization__in=public).order_by(
+        "pk"
+    )
+    response = JsonResponse(popolo_document(actors, memberships), json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'inline; filename="popolo.json"'
     return response

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import editorial, stances
+from . import editorial, institutions, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter
@@ -43,6 +43,8 @@ LATEST_STATEMENTS = 5
 BOARD_GROUP_SIZE = 25
 BOARD_PAGE_SIZE = 100
 NAMED_BY_SHOWN = 12
+# An actor page lists this many memberships and members; a chamber's full list is paginated.
+RELATIONS_SHOWN = 100
 # What a board row shows of its actor, deciding statement and source: loading every field of
 # the three took longer than the row's query.
 BOARD_ROW_FIELDS = [
@@ -181,7 +183,7 @@ def topic_detail(request, slug):
 def question_board(request, topic_slug, slug):
     # The question and the other questions of its topic, in one query.
     siblings = list(
-        Question.objects.select_related("topic")
+        Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
         .order_by("display_order", "pk")
     )
@@ -231,6 +233,8 @@ def question_board(request, topic_slug, slug):
             "chart": stance_chart(series),
             "active_filters": active_board_filters(form, data),
             "conditions": conditions,
+            # Two queries, only for a question that names its deciding body.
+            "whip": institutions.whip_count(question, as_of, NAMED_BY_SHOWN),
             "other_questions": other_questions,
         },
     )
@@ -317,7 +321,12 @@ def actor_detail(request, slug):
     actor = get_object_or_404(actors, slug=slug)
     if not (actor.has_public_parent or is_staff(request)):
         actor.parent = None  # a body only drafts name: not on its members' pages yet
-    members = list(visible_actors(request).filter(parent=actor).order_by("name", "pk"))
+    # Its memberships, its parts and its members today, in one query.
+    related = institutions.relations(
+        actor, timezone.localdate(), RELATIONS_SHOWN + 1, visible=visible_actors(request)
+    )
+    more_members = len(related) > RELATIONS_SHOWN
+    related = related[:RELATIONS_SHOWN]
     identifiers = list(actor.identifiers.all())
     positions = list(stances.positions_of(actor))
     # The whole timeline on narrow rows: the position changes need every statement before
@@ -343,7 +352,9 @@ def actor_detail(request, slug):
         "positions/actor.html",
         {
             "actor": actor,
-            "members": members,
+            "memberships": [r for r in related if r.relation == "membership"],
+            "members": [r for r in related if r.relation != "membership"],
+            "more_members": more_members,
             "identifiers": identifiers,
             "positions": positions,
             "timeline": timeline,

@@ -11,6 +11,7 @@ from positions.models import (
     Actor,
     ActorKind,
     Condition,
+    Membership,
     Question,
     Signatory,
     Source,
@@ -54,6 +55,15 @@ class ActorFactory(RecordFactory):
     name = factory.Sequence(lambda n: f"Actor {n}")
     slug = factory.Sequence(lambda n: f"actor-{n}")
     kind = ActorKind.NGO
+
+
+class MembershipFactory(RecordFactory):
+    class Meta:
+        model = Membership
+
+    member = factory.SubFactory(ActorFactory, kind=ActorKind.LEGISLATOR)
+    organization = factory.SubFactory(ActorFactory, kind=ActorKind.LEGISLATIVE_GROUP)
+    role = "member"
 
 
 class TopicFactory(RecordFactory):

@@ -33,6 +33,7 @@ from positions.models import (
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
+    MembershipFactory,
     QuestionFactory,
     SourceFactory,
     StatementFactory,
@@ -93,6 +94,9 @@ def build_hostile_record():
     )
     ActorIdentifier.objects.create(actor=actor, scheme="wikidata", identifier=tag("identifier"))
     ActorIdentifier.objects.create(actor=actor, scheme="ocd-person", identifier=tag("ocd"))
+    MembershipFactory(
+        member=actor, organization=parent, role=tag("membership.role")[:100], note=tag("mnote")
+    )
     topic = TopicFactory(
         title=tag("topic.title"), slug="hostile-topic", summary=tag("topic.summary")
     )

@@ -19,6 +19,7 @@ from tests.admin_builders import admin_url, staff_in, use_test_settings
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
+    MembershipFactory,
     QuestionFactory,
     SourceFactory,
     StatementFactory,
@@ -28,7 +29,16 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["actor", "actoridentifier", "topic", "question", "source", "condition", "statement"]
+MODELS = [
+    "actor",
+    "actoridentifier",
+    "membership",
+    "topic",
+    "question",
+    "source",
+    "condition",
+    "statement",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +66,7 @@ def populate(scale):
     administration = ActorFactory(name="US administration", kind=ActorKind.GOVERNMENT)
     justice = ActorFactory(name="US Department of Justice", parent=administration, country="US")
     ActorIdentifier.objects.create(actor=justice, scheme="wikidata", identifier="Q1553390")
+    membership = MembershipFactory(member=justice, organization=administration, role="part")
     condition = ConditionFactory(text="Human-rights safeguards")
     statement = StatementFactory(
         question=adoption,
@@ -96,6 +107,7 @@ def populate(scale):
     return {
         "actor": justice,
         "actoridentifier": justice.identifiers.get(),
+        "membership": membership,
         "topic": topic,
         "question": adoption,
         "source": statement.source,
@@ -113,12 +125,17 @@ def populate(scale):
 EXPECTED_QUERIES = {
     ("actor", "changelist"): 7,
     ("actor", "add"): 5,
-    ("actor", "change"): 8,
+    # + its memberships inline, and the organisation of its one membership (autocomplete).
+    ("actor", "change"): 10,
     ("actor", "history"): 8,
     ("actoridentifier", "changelist"): 7,
     ("actoridentifier", "add"): 5,
     ("actoridentifier", "change"): 7,
     ("actoridentifier", "history"): 8,
+    ("membership", "changelist"): 7,
+    ("membership", "add"): 5,
+    ("membership", "change"): 8,  # two autocomplete values: member and organisation
+    ("membership", "history"): 8,
     ("topic", "changelist"): 7,
     ("topic", "add"): 5,
     ("topic", "change"): 8,

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from positions import stances
 from positions.management.commands.load_demo import DEFAULT_DATA_SET, DEMO_DIR
-from positions.models import Actor, Question, Stance, Statement, StatementStatus
+from positions.models import Actor, Membership, Question, Stance, Statement, StatementStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,24 @@ def test_the_senators_letter_is_one_statement_led_by_wyden():
     assert len(signatures) == 6
     assert [s.actor.slug for s in signatures if s.is_lead] == ["ron-wyden"]
     assert {s.actor.parent.slug for s in signatures} == {"us-senate"}
+
+
+def test_the_six_senators_sit_in_the_senate_for_the_democrats_undated():
+    load()
+    senate = Actor.objects.get(slug="us-senate")
+    memberships = Membership.objects.of(senate).select_related("member", "on_behalf_of")
+    assert {m.member.slug: m.area for m in memberships} == {
+        "ron-wyden": "US-OR",
+        "tim-kaine": "US-VA",
+        "jeff-merkley": "US-OR",
+        "edward-j-markey": "US-MA",
+        "chris-van-hollen": "US-MD",
+        "cory-booker": "US-NJ",
+    }
+    assert {m.on_behalf_of.slug for m in memberships} == {"democratic-party"}
+    # No source gives their terms; the party takes no stance of its own.
+    assert {(m.start_date, m.end_date) for m in memberships} == {(None, None)}
+    assert not Statement.objects.by(Actor.objects.get(slug="democratic-party")).exists()
 
 
 def test_actors_the_reports_give_no_stance_have_none():

@@ -79,12 +79,17 @@ def test_migrate_gives_editors_view_add_change_on_every_model_but_no_statement_d
     } == {
         "delete_signatory",
         "delete_actoridentifier",
+        *MEMBERSHIP,
         # A condition's status history is edited inside its page (migration 0015).
         "view_conditionstatuschange",
         "add_conditionstatuschange",
         "change_conditionstatuschange",
         "delete_conditionstatuschange",
     }
+
+
+# Memberships are edited inside the actor's page, removals included (migration 0014).
+MEMBERSHIP = {f"{action}_membership" for action in ("view", "add", "change", "delete")}
 
 
 def test_migrate_gives_publishers_what_editors_have_plus_publishing():
@@ -533,6 +538,8 @@ def test_the_history_of_an_actor_shows_the_field_diff(client, editor):
             "kind": actor.kind,
             "identifiers-TOTAL_FORMS": "0",
             "identifiers-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
             "identifiers-MIN_NUM_FORMS": "0",
             "identifiers-MAX_NUM_FORMS": "1000",
         },

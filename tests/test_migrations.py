@@ -96,6 +96,13 @@ def assert_rows_kept(before, applied, survivors):
         if table == "positions_source" and (APP, URL_MIGRATION) not in applied:
             old_rows = [row | {"url": row["url"] or NO_URL.format(row["id"])} for row in old_rows]
         common = sorted(survivors[table])
+        if table == "auth_group_permissions":
+            # A migration that adds a model grants the groups rights on it, and takes them back
+            # on the way down: the grants are compared once every step is applied again, as
+            # grants (a grant given again is a new row).
+            if set(MigrationLoader(None).graph.leaf_nodes(APP)) - set(applied):
+                continue
+            common = [column for column in common if column != "id"]
         if common:
             assert projected(rows, common) == projected(old_rows, common), table
 

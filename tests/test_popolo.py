@@ -1,5 +1,6 @@
 """Popolo JSON for actors validates against the official Popolo schemas (draft-03)."""
 
+import datetime
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT3
 
 from positions.models import ActorIdentifier, ActorKind
-from tests.factories import ActorFactory
+from tests.factories import ActorFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,36 @@ def test_every_object_validates_against_the_popolo_schemas(client, actors):
         assert_valid("membership", membership)
 
 
+def test_memberships_with_their_dates_party_and_area_validate(client, actors):
+    senate = actors.parent
+    party = ActorFactory(slug="democrats", kind=ActorKind.LEGISLATIVE_GROUP)
+    MembershipFactory(
+        member=actors,
+        organization=senate,
+        on_behalf_of=party,
+        area="US-OR",
+        start_date=datetime.date(1996, 2, 6),
+        end_date=datetime.date(2031, 1, 3),
+    )
+    MembershipFactory(member=party, organization=ActorFactory(slug="coalition"), role="party")
+    data = client.get(reverse("positions:popolo")).json()
+    wyden, party_membership = data["memberships"]
+    # The recorded membership replaces the one the parent would give.
+    assert {k: v for k, v in wyden.items() if not k.endswith("_at")} == {
+        "id": wyden["id"],
+        "role": "member",
+        "person_id": "wyden",
+        "organization_id": "us-senate",
+        "on_behalf_of_id": "democrats",
+        "area_id": "iso3166-2:US-OR",
+        "start_date": "1996-02-06",
+        "end_date": "2031-01-03",
+    }
+    assert party_membership["member"] == {"@type": "Organization", "id": "democrats"}
+    for membership in data["memberships"]:
+        assert_valid("membership", membership)
+
+
 def test_the_validator_does_catch_invalid_popolo():
     with pytest.raises(AssertionError):
         assert_valid("person", {"id": 42, "identifiers": [{"scheme": "x"}]})
@@ -102,6 +133,6 @@ def test_the_validator_does_catch_invalid_popolo():
 
 def test_popolo_queries_do_not_grow(client, actors, django_assert_num_queries):
     ActorFactory.create_batch(10)
-    # actors, their identifiers
-    with django_assert_num_queries(2):
+    # actors, their identifiers, the memberships
+    with django_assert_num_queries(3):
         client.get(reverse("positions:popolo"))

@@ -408,6 +408,8 @@ def test_extra_fields_posted_to_record_forms_are_ignored(client, positions_edito
             "country": "",
             "identifiers-TOTAL_FORMS": "0",
             "identifiers-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
             "is_staff": "on",
             "is_superuser": "on",
             "user": positions_editor.pk,

@@ -152,7 +152,7 @@ def test_it_shows_parent_members_and_linked_identifiers(client):
     html = client.get("/actors/us-department-of-justice/").content.decode()
     assert f'href="{record.actors["usgov"].get_absolute_url()}"' in html
     parent = client.get("/actors/us-administration/")
-    assert [m.slug for m in parent.context["members"]] == ["us-department-of-justice"]
+    assert [m.actor_slug for m in parent.context["members"]] == ["us-department-of-justice"]
     cisco = client.get("/actors/cisco/").content.decode()
     assert 'href="https://www.wikidata.org/wiki/Q173395"' in cisco
 

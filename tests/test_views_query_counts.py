@@ -34,7 +34,8 @@ PINNED = {
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
     "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
-    # actor+parent, members, identifiers, positions, timeline outline, the page of it
+    # actor+parent, its memberships, parts and members (one union), identifiers, positions,
+    # timeline outline, the page of it
     "/actors/us-administration/": 6,
     "/actors/cisco/": 6,
     # countries, questions for the filter (rendered), count, page, signatories

@@ -186,6 +186,8 @@ def test_the_admin_add_change_action_revert_and_delete_go_through_the_path(
         "website": "",
         "identifiers-TOTAL_FORMS": "0",
         "identifiers-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
     }
     assert client.post(admin_url("actor", "change", actor.pk), data).status_code == 302
     assert Actor.objects.get(pk=actor.pk).name == "Renamed"

@@ -11,6 +11,7 @@ from positions import writes
 from positions.models import (
     Actor,
     Condition,
+    Membership,
     Question,
     Signatory,
     Source,
@@ -89,6 +90,20 @@ class Command(BaseCommand):
             values = _without(s, "key", "file", "url")
             lookup = {"url": s["url"]} if s["url"] else {"title": s["title"], "url": ""}
             sources[s["key"]], _ = create_missing(Source, lookup, values, counts)
+        for m in data.get("memberships", []):
+            lookup = {
+                "member": actors[m["member"]],
+                "organization": actors[m["organization"]],
+                "role": m["role"],
+                "start_date": m.get("start_date"),
+            }
+            values = {
+                "on_behalf_of": actors[m["on_behalf_of"]] if m.get("on_behalf_of") else None,
+                "area": m.get("area", ""),
+                "source": sources[m["source"]] if m.get("source") else None,
+                "end_date": m.get("end_date"),
+            }
+            create_missing(Membership, lookup, values, counts)
         conditions = {
             c["slug"]: create_missing(Condition, {"slug": c["slug"]}, _without(c, "slug"), counts)[
                 0

@@ -1,0 +1,284 @@
+"""
+Institutions: memberships of organisation-actors (chambers, parties, blocs), the members of a
+question's deciding body on a date, and the whip count of that body against the question's
+rule. Positions themselves come from `stances.py` (the one place for the position rules):
+a membership never gives an actor a stance, it only says whose stances are counted.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, Count, DateField, F, OuterRef, Subquery, Value
+from django.urls import reverse
+from django.utils import timezone
+
+from . import stances
+from .models import Actor, ActorKind, Membership, Stance
+from .stances import STANCE_ORDER
+
+
+def _none(field):
+    return Value(None, output_field=field)
+
+
+def _membership_columns(membership_side, relation):
+    """The columns of a membership seen from `membership_side` ("member" or "organization")."""
+    return {
+        "relation": Value(relation, output_field=CharField()),
+        "actor_name": F(f"{membership_side}__name"),
+        "actor_slug": F(f"{membership_side}__slug"),
+        "actor_kind": F(f"{membership_side}__kind"),
+        "the_role": F("role"),
+        "the_start_date": F("start_date"),
+        "the_end_date": F("end_date"),
+        "party_name": F("on_behalf_of__name"),
+        "party_slug": F("on_behalf_of__slug"),
+        "the_area": F("area"),
+    }
+
+
+def relations(actor, day, limit, *, visible=None):
+    """
+    What an actor page lists beside positions, in one query (a union of three indexed
+    lookups): the organisations `actor` belongs to (every membership, with its dates,
+    relation "membership"), the actors that are part of it (parent, relation "part") and its
+    members on `day` (relation "member"). Plain rows, memberships first, then by name; at
+    most `limit` of them (an organisation page lists a whole chamber). `visible`: the actors
+    the reader may see (default: every actor); the others are left out.
+    """
+    visible = Actor.objects.all() if visible is None else visible
+    held = Membership.objects.filter(member=actor, organization__in=visible).values(
+        **_membership_columns("organization", "1-membership")
+    )
+    parts = visible.filter(parent=actor).values(
+        relation=Value("2-part", output_field=CharField()),
+        actor_name=F("name"),
+        actor_slug=F("slug"),
+        actor_kind=F("kind"),
+        the_role=_none(CharField()),
+        the_start_date=_none(DateField()),
+        the_end_date=_none(DateField()),
+        party_name=_none(CharField()),
+        party_slug=_none(CharField()),
+        the_area=_none(CharField()),
+    )
+    members = (
+        Membership.objects.of(actor)
+        .on(day)
+        .filter(member__in=visible)
+        .values(**_membership_columns("member", "3-member"))
+    )
+    # Each part unordered (SQLite refuses an ORDER BY inside a union): the union is sorted.
+    held, parts, members = (part.order_by() for part in (held, parts, members))
+    rows = held.union(parts, members, all=True).order_by("relation", "actor_name", "actor_slug")
+    # Named apart from the model's fields (an annotation may not shadow one).
+    return [
+        Relation(
+            **{key.removeprefix("the_"): value for key, value in row.items()},
+        )
+        for row in rows[:limit]
+    ]
+
+
+@dataclass
+class Relation:
+    """One row of `relations`: the other actor, and the membership's details if any."""
+
+    relation: str
+    actor_name: str
+    actor_slug: str
+    actor_kind: str
+    role: str | None
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    party_name: str | None
+    party_slug: str | None
+    area: str | None
+
+    def __post_init__(self):
+        self.relation = self.relation.split("-", 1)[1]  # The sort prefix goes.
+
+    def get_absolute_url(self):
+        return reverse("positions:actor", args=[self.actor_slug])
+
+    def get_actor_kind_display(self):
+        return ActorKind(self.actor_kind).label
+
+
+# --- The whip count -------------------------------------------------------------------------
+
+UNKNOWN = "unknown"  # No known position: the member has no counting statement.
+WHIP_ORDER = [*STANCE_ORDER, UNKNOWN]
+WHIP_LABELS = {**{s: Stance(s).label for s in STANCE_ORDER}, UNKNOWN: "No known position"}
+NO_PARTY = "No party recorded"
+
+
+@dataclass
+class GroupCounts:
+    """The body's members of one group (a party, a kind of actor), counted by stance."""
+
+    name: str
+    slug: str | None = None
+    counts: dict = field(default_factory=lambda: dict.fromkeys(WHIP_ORDER, 0))
+
+    @property
+    def total(self):
+        return sum(self.counts.values())
+
+    @property
+    def cells(self):
+        return [self.counts[s] for s in WHIP_ORDER]
+
+
+@dataclass
+class WhipCount:
+    """
+    The members of a question's deciding body on `day`, counted by their positions against
+    the votes `needed`. Conditional supporters are counted apart: they count towards the
+    threshold only if their conditions are met, and a condition marked met moves nobody by
+    itself (a member moves when it makes a new statement).
+    """
+
+    day: datetime.date
+    needed: int | None
+    seats: int | None
+    rule: str
+    counts: dict
+    conditions: list  # `stances.ConditionNamed`, named by the conditional members
+    by_party: list
+    by_kind: list
+
+    @property
+    def members(self):
+        return sum(self.counts.values())
+
+    @property
+    def supports(self):
+        return self.counts[Stance.SUPPORTS]
+
+    @property
+    def conditional(self):
+        return self.counts[Stance.CONDITIONAL]
+
+    @property
+    def opposes(self):
+        return self.counts[Stance.OPPOSES]
+
+    @property
+    def undecided(self):
+        return self.counts[Stance.UNDECIDED]
+
+    @property
+    def unknown(self):
+        return self.counts[UNKNOWN]
+
+    @property
+    def with_conditions(self):
+        """Supporters, and the conditional supporters if their conditions were met."""
+        return self.supports + self.conditional
+
+    @property
+    def vacant(self):
+        return max((self.seats or 0) - self.members, 0)
+
+    @property
+    def summary(self):
+        """'57 of the 67 needed: 40 support, 17 only on conditions, 20 oppose, ...'."""
+        counted = (
+            f"{self.supports} support, {self.conditional} only on conditions, "
+            f"{self.opposes} oppose, {self.undecided} undecided, {self.unknown} unknown"
+        )
+        if self.needed is None:
+            return f"{self.with_conditions} in favour: {counted}."
+        return f"{self.with_conditions} of the {self.needed} needed: {counted}."
+
+    @property
+    def verdict(self):
+        if self.needed is None:
+            return ""
+        if self.supports >= self.needed:
+            return "Enough support without the conditional supporters."
+        if self.with_conditions >= self.needed:
+            short = self.needed - self.supports
+            return (
+                f"Enough only if conditions are met: {short} more needed beyond the "
+                f"unconditional supporters."
+            )
+        return f"{self.needed - self.with_conditions} short, even if every condition is met."
+
+    @property
+    def rows(self):
+        """The table: (key, label, count) in the bar's order."""
+        return [(s, WHIP_LABELS[s], self.counts[s]) for s in WHIP_ORDER]
+
+    @property
+    def bar(self):
+        """Segments and the threshold as percentages of the bar: all seats, or more."""
+        scale = max(self.seats or 0, self.members, self.needed or 0, 1)
+        segments, offset = [], 0.0
+        for stance in WHIP_ORDER:
+            width = 100.0 * self.counts[stance] / scale
+            if width:
+                segments.append({"stance": stance, "x": round(offset, 3), "width": round(width, 3)})
+            offset += width
+        marker = None if self.needed is None else round(100.0 * self.needed / scale, 3)
+        return {"segments": segments, "threshold_x": marker}
+
+
+def whip_count(question, as_of=None, conditions_shown=12):
+    """
+    The whip count of `question` as of `as_of` (default today) if it names a deciding body,
+    else None. The members are the actors with a membership of the body on the day (any
+    role; a member with two memberships that day counts once, for the party of the one that
+    started last); their positions are `stances.current_positions(question, as_of)`. Two
+    queries whatever the size of the body: the members grouped by kind, party and position,
+    and the conditions the conditional members' deciding statements name.
+    """
+    if question.deciding_body_id is None:
+        return None
+    day = as_of or timezone.localdate()
+    memberships = Membership.objects.filter(organization_id=question.deciding_body_id).on(day)
+    positions = stances.current_positions(question, as_of)
+
+    seat = memberships.exclude(on_behalf_of=None).order_by(
+        F("start_date").desc(nulls_last=True), "-pk"
+    )
+    members = Actor.objects.filter(pk__in=memberships.values("member_id"))
+    rows = (
+        members.annotate(
+            whip_stance=Subquery(
+                positions.filter(actor_id=OuterRef("pk")).order_by().values("position_stance")[:1]
+            ),
+            party_name=Subquery(
+                seat.filter(member_id=OuterRef("pk")).values("on_behalf_of__name")[:1]
+            ),
+            party_slug=Subquery(
+                seat.filter(member_id=OuterRef("pk")).values("on_behalf_of__slug")[:1]
+            ),
+        )
+        .order_by()
+        .values_list("kind", "party_name", "party_slug", "whip_stance")
+        .annotate(number=Count("pk"))
+    )
+    counts = dict.fromkeys(WHIP_ORDER, 0)
+    parties, kinds = {}, {}
+    for kind, party_name, party_slug, stance, number in rows:
+        stance = stance or UNKNOWN
+        counts[stance] += number
+        party = parties.setdefault(party_slug, GroupCounts(party_name or NO_PARTY, party_slug))
+        party.counts[stance] += number
+        group = kinds.setdefault(kind, GroupCounts(ActorKind(kind).label))
+        group.counts[stance] += number
+    conditional = positions.filter(
+        actor_id__in=memberships.values("member_id"), position_stance=Stance.CONDITIONAL
+    )
+    return WhipCount(
+        day=day,
+        needed=question.threshold(),
+        seats=question.seats,
+        rule=question.threshold_description,
+        counts=counts,
+        conditions=stances.conditions_named(conditional, conditions_shown),
+        by_party=sorted(parties.values(), key=lambda g: (g.slug is None, -g.total, g.name)),
+        by_kind=sorted(kinds.values(), key=lambda g: (-g.total, g.name)),
+    )
