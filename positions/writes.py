@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
 from . import caching, stances
+from .folding import fold_actor
 from .models import Actor, Position, Signatory, Statement
 
 # The fields of a statement that decide positions (rule 1 and 3 of stances.py).
@@ -150,6 +151,11 @@ def save(instance, *, stored=None, **kwargs):
     In the caller's write session, or one of its own.
     """
     watched = WATCHED_FIELDS.get(type(instance))
+    if isinstance(instance, Actor):
+        # The folded copies follow the name and aliases: search and matching read them.
+        folded = fold_actor(instance)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [*kwargs["update_fields"], *folded]
     with _session_or_own():
         before = stored
         if watched and before is None and not instance._state.adding:

@@ -45,6 +45,7 @@ class Table:
     headers: list
     rows: list  # list of dicts, header -> str
     sheet: str = ""  # the XLSX sheet read, if any
+    numbers: list = None  # each row's number in the spreadsheet (blank lines count)
 
 
 def format_of(file_name):
