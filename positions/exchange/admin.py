@@ -68,7 +68,9 @@ class TrackerResource(resources.ModelResource):
         )
         headers = list(dataset.headers or [])
         table = Table(
-            headers=headers, rows=[dict(zip(headers, row, strict=True)) for row in dataset]
+            headers=headers,
+            rows=[dict(zip(headers, row, strict=True)) for row in dataset],
+            numbers=getattr(dataset, "row_numbers", None),
         )
         report = run_import(self.file_type, table, context=context, dry_run=dry_run)
         result = self.result_from_report(report)
@@ -142,6 +144,7 @@ def dataset_from_table(table):
     dataset = tablib.Dataset(headers=table.headers)
     for row in table.rows:
         dataset.append([row.get(h, "") for h in table.headers])
+    dataset.row_numbers = table.numbers  # the spreadsheet's own, blank lines counted
     return dataset
 
 
