@@ -230,3 +230,18 @@ def test_errors_are_listed_in_full_with_row_and_column(client, wyden):
     assert "Row 2, column <code>kind</code>: Unknown actor kind &#x27;nonsense&#x27;" in page
     assert "Row 3, column <code>country</code>" in page
     assert "validation-error-count" not in page  # no hover badges
+
+
+@pytest.mark.parametrize("rows", [10, 300])
+def test_checking_an_actor_file_reads_the_database_in_two_queries(
+    wyden, django_assert_num_queries, rows
+):
+    """Every actor, then every identifier: the same two queries for any number of rows
+    (matching by identifier and the duplicate check work on what they load)."""
+    lines = [f"p-{i},Person {i},legislator,US,,bioguide:P{i:06d}" for i in range(rows)]
+    data = actors_csv(*lines)
+    with django_assert_num_queries(2):
+        report = import_bytes(
+            TYPES["actors"], data, "a.csv", context=ImportContext(can_publish=True), dry_run=True
+        )
+    assert report.ok and report.created == rows
