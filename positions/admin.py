@@ -9,7 +9,7 @@ docs/editorial.md.
 """
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.html import format_html
 from django_countries.filters import CountryFilter
 
@@ -27,6 +27,7 @@ from .models import (
     Topic,
 )
 from .pagination import EstimatedCountPaginator
+from .search import MAX_SEARCH_LENGTH, actor_search
 
 # --- Actors ----------------------------------------------------------------------------
 
@@ -88,6 +89,14 @@ class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
         if obj.pk is None:
             return "-"
         return statements_link("signatures__actor__id__exact", obj, "See the statements it signed")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names and aliases without case or accents, the slug, or an identifier
+        (`search.actor_search`); also the autocomplete's search."""
+        term = " ".join(search_term.replace("\x00", "").split())[:MAX_SEARCH_LENGTH]
+        if not term:
+            return queryset, False
+        return queryset.filter(actor_search(term) | Q(slug=term)), False
 
 
 @admin.register(ActorIdentifier)

@@ -8,7 +8,6 @@ import html
 import django_filters
 from django import forms
 from django.db import connection
-from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
@@ -26,7 +25,7 @@ from .models import (
     Statement,
     country_name,
 )
-from .search import MAX_SEARCH_LENGTH, search_statements
+from .search import MAX_SEARCH_LENGTH, actor_search, search_statements
 
 # The distinct countries by hopping along the index from one to the next (a few hundred
 # index lookups) instead of reading every actor as SELECT DISTINCT does. Each hop is the
@@ -276,8 +275,7 @@ class ActorFilter(CountriesOnceMixin, django_filters.FilterSet):
         fields = []
 
     def filter_name(self, actors, name, value):
-        value = " ".join(value.split())
-        return actors.filter(Q(name__icontains=value) | Q(aliases__icontains=value))
+        return actors.filter(actor_search(value))
 
     def filter_position(self, actors, name, value):
         # Applied once in filter_queryset, where question and stance are seen together.

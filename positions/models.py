@@ -156,6 +156,10 @@ class Actor(TimestampedModel):
         blank=True, help_text="One or two neutral sentences saying who this is."
     )
     website = models.URLField(max_length=500, blank=True, validators=[http_url_validator])
+    # The name and aliases without case or accents (`positions.folding`), kept by the write
+    # path: what search, import matching and the duplicate check compare.
+    folded_name = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    folded_aliases = models.TextField(blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = ActorQuerySet.as_manager()

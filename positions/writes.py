@@ -29,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
 from . import caching, stances
+from .folding import fold_actor
 from .models import (
     Actor,
     Condition,
@@ -193,6 +194,11 @@ def save(instance, *, stored=None, **kwargs):
     In the caller's write session, or one of its own.
     """
     watched = WATCHED_FIELDS.get(type(instance))
+    if isinstance(instance, Actor):
+        # The folded copies follow the name and aliases: search and matching read them.
+        folded = fold_actor(instance)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [*kwargs["update_fields"], *folded]
     with _session_or_own():
         before = stored
         if watched and before is None and not instance._state.adding:

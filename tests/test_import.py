@@ -395,11 +395,22 @@ def test_actor_updates_change_parent_and_identifiers_with_history():
     assert (deleted.identifier, deleted.history_change_reason) == ("Q1", "Imported from second.csv")
 
 
-def test_an_identifier_of_another_actor_is_refused():
+def test_an_identifier_of_another_existing_actor_is_refused():
     header = "slug,name,kind,identifiers"
-    run("actors", csv_bytes(header, "a,A,ngo,wikidata:Q1"))
+    run("actors", csv_bytes(header, "a,A,ngo,wikidata:Q1", "b,B,ngo,"))
     report = run("actors", csv_bytes(header, "b,B,ngo,wikidata:Q1"))
     assert errors_of(report) == [(2, "identifiers", "wikidata:Q1 already belongs to actor 'a'.")]
+
+
+def test_a_row_with_an_unknown_slug_is_matched_by_its_identifier():
+    header = "slug,name,kind,identifiers"
+    run("actors", csv_bytes(header, "a,A,ngo,wikidata:Q1"))
+    report = run("actors", csv_bytes(header, "b,A,ngo,wikidata:Q1|bioguide:W000779"))
+    assert report.ok and (report.created, report.updated) == (0, 1)
+    assert report.plans[0].matched_by == "matched by wikidata:Q1"
+    assert not Actor.objects.filter(slug="b").exists()
+    identifiers = Actor.objects.get(slug="a").identifiers.values_list("scheme", flat=True)
+    assert sorted(identifiers) == ["bioguide", "wikidata"]
 
 
 def test_offline_sources_are_keyed_and_referenced_by_title(world):

@@ -35,16 +35,19 @@ def run(*args):
 
 def test_import_prints_progress_and_a_summary(statements_file):
     out, err = run("import_statements", str(statements_file))
-    assert "statements: 2 created, 0 updated, 0 skipped, 0 errors" in out
-    assert "Checking statements: [" in err and "2/2" in err
+    assert "statements: 2 new, 0 changed, 0 unchanged, 0 errors" in out
+    # One bar per phase, each rewritten in place (carriage returns, not a line per step).
+    for phase in ("Reading statements", "Checking statements", "Writing statements"):
+        assert phase in err
+    assert "2/2" in err and err.count("\n") <= 4
     assert Statement.objects.count() == 2
     out, _ = run("import_data", "statements", str(statements_file), "--no-progress")
-    assert "0 created, 0 updated, 2 skipped, 0 errors" in out
+    assert "0 new, 0 changed, 2 unchanged, 0 errors" in out
 
 
 def test_dry_run_writes_nothing(statements_file):
     out, _ = run("import_statements", str(statements_file), "--dry-run")
-    assert "2 created" in out and "would write nothing" in out
+    assert "2 new" in out and "would write nothing" in out
     assert not Statement.objects.exists()
 
 
@@ -91,7 +94,7 @@ def test_a_file_over_the_upload_limit_needs_max_bytes_and_imports_with_it(
     with pytest.raises(CommandError, match="largest file accepted is 150 bytes"):
         run("import_data", "statements", str(statements_file), "--max-bytes", "150")
     out, _ = run("import_data", "statements", str(statements_file), "--max-bytes", str(size))
-    assert "statements: 2 created" in out
+    assert "statements: 2 new" in out
     assert Statement.objects.count() == 2
 
 
@@ -130,7 +133,7 @@ def test_import_all_reads_every_type_from_the_whole_data_set(whole_data_set):
     path = tmp_path / "all.json"
     path.write_text(json.dumps(data))
     out, err = run("import_data", "all", str(path), "--dry-run", "--no-progress")
-    assert "statements: 2 created" in out and "rolled back" in out
+    assert "statements: 2 new" in out and "rolled back" in out
     assert "conditions: nothing to import" in err
     assert not Statement.objects.exists()
     run("import_data", "all", str(path), "--no-progress")
@@ -167,7 +170,7 @@ def test_import_all_from_a_workbook_with_one_sheet_per_type(whole_data_set):
     path = tmp_path / "all.xlsx"
     book.save(path)
     out, _ = run("import_data", "all", str(path), "--no-progress")
-    assert "statements: 2 created" in out
+    assert "statements: 2 new" in out
     assert Statement.objects.count() == 2
 
 

@@ -58,7 +58,7 @@ def test_an_encoding_that_is_neither_utf8_nor_windows_1252_is_refused():
         (b"slug,name,kind\r\n,,\r\n", "a header row but no data rows"),
         (b"slug,,kind\r\nx,y,z\r\n", "have no header"),
         (b"slug,slug\r\nx,y\r\n", "appear more than once: slug"),
-        (b"slug\r\nx,y\r\n", "more cells than there are columns"),
+        (b"slug\r\nx,y\r\n", "Row 2 has more cells than the header: column B"),
     ],
 )
 def test_empty_header_only_and_malformed_files_are_refused_clearly(data, message):

@@ -1,13 +1,14 @@
 """The documented sample files import cleanly, in the documented order, and stay in step
 with the columns the resources read and write."""
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 
 from positions.exchange import TYPES, ImportContext, docs_table, import_bytes, read_table
-from positions.models import Statement
+from positions.models import Actor, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +48,21 @@ def test_the_samples_import_in_order_and_reimport_as_skipped():
     assert lead.actor.slug == "jeff-merkley"
     offline = Statement.objects.get(import_ref="us-admin-ratification-2024-11")
     assert offline.source.title == "Briefing note seen by reporters"
+
+
+def test_every_sample_imports_onto_a_fresh_demo_database_without_error_or_choice():
+    """A newcomer's first import: `load_demo`, then each sample in order. Nothing fails,
+    nothing would clear a stored value, no row is taken for a duplicate."""
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    for kind, file_type in TYPES.items():
+        path = DOCS / "samples" / f"{kind}.csv"
+        context = ImportContext(file_name=path.name, can_publish=True)
+        report = import_bytes(file_type, path.read_bytes(), path.name, context=context)
+        assert report.ok and report.written, (kind, [str(e) for e in report.errors])
+        assert not report.clearing and not report.flagged, kind
+    wyden = Actor.objects.get(slug="ron-wyden")
+    assert wyden.identifiers.filter(scheme="bioguide", identifier="W000779").exists()
+    assert wyden.description.startswith("U.S. Senator")
+    assert Statement.objects.filter(import_ref="senators-letter-2024").exists()

@@ -20,6 +20,7 @@ Ours, and why:
 import functools
 
 import tablib
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -29,7 +30,7 @@ from import_export import resources
 from import_export.admin import ImportExportMixin
 from import_export.fields import Field
 from import_export.formats import base_formats
-from import_export.forms import ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import InvalidRow, Result, RowResult
 from import_export.tmp_storages import CacheStorage
 
@@ -37,6 +38,12 @@ from .columns import TYPE_OF_MODEL, TYPES
 from .exporting import export_cell, export_queryset
 from .importing import run_import
 from .planning import ImportContext
+from .preview import (
+    BLANK_CHOICES,
+    DUPLICATE_CHOICES,
+    DUPLICATE_FIELD_PREFIX,
+    Preview,
+)
 from .reading import ImportFileError, Table, read_table, sanitize_cell
 
 
@@ -52,13 +59,23 @@ class TrackerResource(resources.ModelResource):
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         # Our planner and writer, not the library's per-row import: see the module's notes.
-        context = ImportContext(user=kwargs.get("user"), file_name=kwargs.get("file_name") or "")
+        context = ImportContext(
+            user=kwargs.get("user"),
+            file_name=kwargs.get("file_name") or "",
+            blanks=kwargs.get("blanks") or "",
+            duplicates=kwargs.get("duplicates") or "",
+            duplicate_choices=kwargs.get("duplicate_choices") or {},
+        )
         headers = list(dataset.headers or [])
         table = Table(
-            headers=headers, rows=[dict(zip(headers, row, strict=True)) for row in dataset]
+            headers=headers,
+            rows=[dict(zip(headers, row, strict=True)) for row in dataset],
+            numbers=getattr(dataset, "row_numbers", None),
         )
         report = run_import(self.file_type, table, context=context, dry_run=dry_run)
-        return self.result_from_report(report)
+        result = self.result_from_report(report)
+        result.preview = Preview(report)
+        return result
 
     def result_from_report(self, report):
         """The import's report as the library's `Result`, for its preview templates."""
@@ -127,6 +144,7 @@ def dataset_from_table(table):
     dataset = tablib.Dataset(headers=table.headers)
     for row in table.rows:
         dataset.append([row.get(h, "") for h in table.headers])
+    dataset.row_numbers = table.numbers  # the spreadsheet's own, blank lines counted
     return dataset
 
 
@@ -196,6 +214,36 @@ class TrackerImportForm(ImportForm):
         return upload
 
 
+class TrackerConfirmImportForm(ConfirmImportForm):
+    """The confirm step, with the importer's choices the preview asks for."""
+
+    blanks = forms.ChoiceField(
+        label="Empty cells that would clear stored values",
+        choices=BLANK_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    duplicates = forms.ChoiceField(
+        label="Rows that look like existing actors (unless chosen row by row)",
+        choices=DUPLICATE_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def duplicate_choices(self):
+        """Row number -> "same" or "new", from the preview's per-row choices."""
+        choices = {}
+        for name, value in self.data.items():
+            number = name.removeprefix(DUPLICATE_FIELD_PREFIX)
+            if (
+                name.startswith(DUPLICATE_FIELD_PREFIX)
+                and number.isdigit()
+                and value in ("same", "new")
+            ):
+                choices[int(number)] = value
+        return choices
+
+
 class TrackerImportExportMixin(ImportExportMixin):
     """
     Import and export for a ModelAdmin of a file type's model:
@@ -210,6 +258,16 @@ class TrackerImportExportMixin(ImportExportMixin):
 
     tmp_storage_class = CacheStorage
     import_form_class = TrackerImportForm
+    confirm_form_class = TrackerConfirmImportForm
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.get("form")
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        if isinstance(form, TrackerConfirmImportForm) and form.is_valid():
+            kwargs["blanks"] = form.cleaned_data.get("blanks") or ""
+            kwargs["duplicates"] = form.cleaned_data.get("duplicates") or ""
+            kwargs["duplicate_choices"] = form.duplicate_choices()
+        return kwargs
 
     def get_resource_classes(self, request=None):
         return [RESOURCES[TYPE_OF_MODEL[self.model].kind]]

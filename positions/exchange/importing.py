@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError
+from tqdm import tqdm
 
 from . import writing
 from .columns import TYPES
@@ -50,11 +51,33 @@ class ImportReport:
     def ok(self):
         return not self.errors
 
+    @property
+    def error_row_count(self):
+        return len({e.row for e in self.errors})
+
+    @property
+    def clearing(self):
+        """The rows that would empty a stored value: they wait for the importer's choice."""
+        return [plan for plan in self.plans if plan.clears]
+
+    @property
+    def flagged(self):
+        """New rows that look like an existing record: they wait for the importer's choice."""
+        return [plan for plan in self.plans if plan.flagged]
+
+    def totals(self):
+        return {
+            "new": self.created,
+            "changed": self.updated,
+            "unchanged": self.skipped,
+            "errors": self.error_row_count,
+        }
+
     def summary(self):
         verb = "Would write" if self.dry_run or not self.ok else "Wrote"
         line = (
-            f"{self.kind}: {self.created} created, {self.updated} updated, "
-            f"{self.skipped} skipped, {len(self.errors)} errors"
+            f"{self.kind}: {self.created} new, {self.updated} changed, "
+            f"{self.skipped} unchanged, {len(self.errors)} errors"
         )
         if not self.ok:
             return line + " (nothing was written: fix the errors and import again)"
@@ -62,24 +85,34 @@ class ImportReport:
 
 
 class Progress:
-    """A plain progress line on stderr for the management commands (no dependency)."""
+    """
+    The command line's progress bar (tqdm), updated in place, one phase after the other:
+    reading, checking, writing. `enabled=False` (or a total of 0) shows nothing.
+    """
 
     def __init__(self, total, label, stream=None, enabled=True):
-        self.total, self.label, self.done = total, label, 0
         self.stream = stream or sys.stderr
-        self.enabled = enabled and total > 0
-        self._last = -1
+        self.enabled = enabled
+        self.bar = None
+        self.phase(label, total)
+
+    def phase(self, label, total):
+        self.close()
+        if self.enabled and total > 0:
+            self.bar = tqdm(
+                total=total, desc=label, file=self.stream, unit=" rows", ncols=90, mininterval=0.2
+            )
 
     def advance(self, step=1):
-        self.done += step
-        percent = self.done * 100 // max(self.total, 1)
-        if self.enabled and percent != self._last:
-            self._last = percent
-            bar = "#" * (percent // 4)
-            self.stream.write(f"\r{self.label}: [{bar:<25}] {self.done}/{self.total}")
-            if self.done >= self.total:
-                self.stream.write("\n")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.update(step)
+            if self.bar.n >= self.bar.total:
+                self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def check_columns(file_type, headers):
@@ -100,10 +133,11 @@ def check_columns(file_type, headers):
     return errors
 
 
-def duplicate_keys(planner, rows):
+def duplicate_keys(planner, rows, numbers=None):
     """A key twice in one file is ambiguous (which row should win?): refuse the repeats."""
     first_seen, errors = {}, []
-    for number, row in enumerate(rows, FIRST_DATA_ROW):
+    numbers = numbers or range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(rows))
+    for number, row in zip(numbers, rows, strict=True):
         key = planner.row_key(row)
         if key and key in first_seen:
             message = (
@@ -116,12 +150,19 @@ def duplicate_keys(planner, rows):
     return errors
 
 
+def row_numbers(table):
+    """Each row's number as the spreadsheet shows it (blank lines count)."""
+    return table.numbers or list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(table.rows)))
+
+
 def plan(planner, table, report, progress=None):
     """Plan every row into `report`: its plans, or its errors."""
-    report.errors = duplicate_keys(planner, table.rows)
+    numbers = row_numbers(table)
+    report.errors = duplicate_keys(planner, table.rows, numbers)
     duplicate_rows = {e.row for e in report.errors}
+    planner.row_numbers = numbers
     planner.prepare(table.rows)
-    for number, row in enumerate(table.rows, FIRST_DATA_ROW):
+    for number, row in zip(numbers, table.rows, strict=True):
         if number not in duplicate_rows:
             row_plan, row_errors = planner.plan_row(number, row)
             if row_errors:
@@ -132,9 +173,37 @@ def plan(planner, table, report, progress=None):
         if progress:
             progress.advance()
     report.errors.sort(key=lambda e: (e.row, e.column))
-    report.error_rows = {
-        e.row: table.rows[e.row - FIRST_DATA_ROW] for e in report.errors if e.row >= FIRST_DATA_ROW
-    }
+    by_number = dict(zip(numbers, table.rows, strict=True))
+    report.error_rows = {e.row: by_number[e.row] for e in report.errors if e.row in by_number}
+
+
+def undecided(report, context):
+    """Rows that wait for the importer's choice: an error each when writing."""
+    errors = []
+    if report.clearing and context.blanks not in ("clear", "keep"):
+        for row_plan in report.clearing:
+            columns = ", ".join(row_plan.clears)
+            errors.append(
+                RowError(
+                    row_plan.number,
+                    row_plan.clears[0],
+                    f"The empty cell(s) would clear the stored {columns} of '{row_plan.key}': "
+                    "choose to clear these fields or to keep the current values (command "
+                    "line: --clear or --keep-blank).",
+                )
+            )
+    for row_plan in report.flagged:
+        candidate = row_plan.candidates[0]
+        errors.append(
+            RowError(
+                row_plan.number,
+                "name",
+                f"Looks like the existing actor '{candidate.name}' ({candidate.slug}): say "
+                "whether it is the same actor or a new one (command line: --duplicates=same "
+                "or --duplicates=new).",
+            )
+        )
+    return errors
 
 
 def run_import(file_type, table, *, context, dry_run=False, progress=None):
@@ -152,8 +221,11 @@ def run_import(file_type, table, *, context, dry_run=False, progress=None):
     plan(planner, table, report, progress)
     if report.errors or dry_run:
         return report
+    report.errors = undecided(report, context)
+    if report.errors:
+        return report
     try:
-        writing.write(planner, report.plans)
+        writing.write(planner, report.plans, progress=progress)
     except IntegrityError as error:
         # The rows were checked against the database as it was a moment ago; someone may
         # have changed it since. The transaction rolled back: nothing was written.

@@ -22,7 +22,9 @@ from ..models import (
 from ..stances import chunked
 from .cells import CellError, looks_like_url, parse_http_url, split_list
 from .columns import FALLBACK_KEY, LEAD_MARK, question_key
+from .matching import DuplicateFinder
 from .planning import Planner, RowError
+from .reading import FIRST_DATA_ROW
 
 
 class QuestionPlanner(Planner):
@@ -84,6 +86,13 @@ class SourcePlanner(Planner):
 
 
 class ActorPlanner(Planner):
+    """
+    Keyed on the slug; a row whose slug is unknown is matched by any of its identifiers
+    (`bioguide:W000779`) to the actor holding it. A row that matches nothing but looks
+    like an existing actor (`likely_duplicates`) is flagged: the importer says whether it
+    is the same actor (the row updates it) or a new one; nothing is merged silently.
+    """
+
     run_clean = False  # Actor.clean() walks the parent chain a query a step: see `loops()`
 
     def prepare(self, rows):
@@ -92,30 +101,104 @@ class ActorPlanner(Planner):
         self.existing = {a.slug: a for a in Actor.objects.all()}
         self.slug_of = {a.pk: a.slug for a in self.existing.values()}
         self.file_slugs = {self.row_key(r) for r in rows}
+        self.prepare_identifiers(rows)
+        numbers = self.row_numbers or range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(rows))
+        self.resolved, self.merged_keys, self.flagged, self.matched_by = {}, set(), {}, {}
+        self.duplicates = DuplicateFinder(self.existing.values())
+        for number, row in zip(numbers, rows, strict=True):
+            self.match_row(number, row)
+        # A matched row's slug names the stored actor in the file's other rows (parents).
+        self.file_slugs |= set(self.resolved.values())
+        self.load_identifiers(set(self.resolved.values()) - set(self.identifiers_by_actor))
         self.parent_of = {a.slug: self.slug_of.get(a.parent_id) for a in self.existing.values()}
         for row in rows:
-            if "parent" in row and self.row_key(row):
-                self.parent_of[self.row_key(row)] = row["parent"].strip() or None
-        self.prepare_identifiers(rows)
+            key = self.resolve(self.row_key(row))
+            if "parent" in row and key:
+                self.parent_of[key] = self.resolve(row["parent"].strip()) or None
+        self.planned = {}
+
+    def resolve(self, slug):
+        return self.resolved.get(slug, slug)
+
+    def match_row(self, number, row):
+        """Match a row whose slug is unknown: by identifier, else look for a duplicate."""
+        slug = self.row_key(row)
+        if not slug or slug in self.existing:
+            return
+        for item in split_list(row.get("identifiers", "")):
+            scheme, _, identifier = (part.strip() for part in item.partition(":"))
+            owner = self.identifier_owner.get((scheme.lower(), identifier))
+            if owner and owner not in self.file_slugs:
+                self.resolved[slug] = owner
+                self.merged_keys.add(owner)
+                self.matched_by[slug] = f"matched by {scheme.lower()}:{identifier}"
+                return
+        candidates = self.duplicates.of(
+            row.get("name", ""),
+            parent=self.existing.get(row.get("parent", "").strip()),
+            country=row.get("country", "").strip().upper(),
+        )
+        candidates = [c for c in candidates if c.slug not in self.file_slugs]
+        if not candidates:
+            return
+        choice = self.context.duplicate_choice(number)
+        if choice == "same":
+            self.resolved[slug] = candidates[0].slug
+            self.merged_keys.add(candidates[0].slug)
+            self.matched_by[slug] = f"same actor as '{candidates[0].slug}' (chosen)"
+        elif choice != "new":
+            self.flagged[number] = candidates
+
+    def match(self, number, key):
+        resolved = self.resolve(key)
+        return resolved, self.matched_by.get(key, "")
+
+    def duplicates_of(self, number, key, instance):
+        return self.flagged.get(number, [])
+
+    def key_errors(self, number, row, key):
+        errors = super().key_errors(number, row, key)
+        resolved = self.resolve(key)
+        if key and resolved in self.planned and resolved != key:
+            errors.append(
+                RowError(
+                    number,
+                    "slug",
+                    f"This row and row {self.planned[resolved]} both name actor '{resolved}'.",
+                )
+            )
+        elif key:
+            self.planned.setdefault(resolved, number)
+        return errors
+
+    def label(self, model_field, pk):
+        return self.slug_of.get(pk, f"#{pk}")
 
     def prepare_identifiers(self, rows):
-        identifiers = {}
-        for row in rows:
-            for item in split_list(row.get("identifiers", "")):
-                identifiers.setdefault(item.partition(":")[2].strip(), None)
+        # Every identifier in one query, as every actor: an OR of the file's identifiers and
+        # slugs cost PostgreSQL a minute at 20,000 rows; reading them all costs a second.
         self.identifiers_by_actor = {}
         self.identifier_owner = {}
-        queryset = ActorIdentifier.objects.filter(actor__slug__in=self.file_slugs)
-        for chunk in chunked(identifiers):
-            queryset = queryset | ActorIdentifier.objects.filter(identifier__in=chunk)
-        for identifier in queryset:
-            owner = self.slug_of.get(identifier.actor_id)
-            self.identifier_owner[(identifier.scheme, identifier.identifier)] = owner
-            self.identifiers_by_actor.setdefault(owner, []).append(identifier)
+        self.add_identifiers(ActorIdentifier.objects.order_by("scheme", "identifier"))
         self.claimed = {}
 
+    def load_identifiers(self, slugs):
+        """The stored identifiers of actors matched by a row under another slug."""
+        ids = [self.existing[s].pk for s in slugs if s in self.existing]
+        for chunk in chunked(ids):
+            self.add_identifiers(ActorIdentifier.objects.filter(actor_id__in=chunk))
+
+    def add_identifiers(self, queryset):
+        for identifier in queryset:
+            owner = self.slug_of.get(identifier.actor_id)
+            pair = (identifier.scheme, identifier.identifier)
+            if pair in self.identifier_owner:
+                continue
+            self.identifier_owner[pair] = owner
+            self.identifiers_by_actor.setdefault(owner, []).append(identifier)
+
     def parse_parent(self, value):
-        parent_slug = value.strip() or None
+        parent_slug = self.resolve(value.strip()) or None
         if parent_slug and parent_slug not in self.existing and parent_slug not in self.file_slugs:
             raise CellError(f"Unknown actor '{parent_slug}'.")
         if parent_slug and self.loops(self.key):
@@ -175,11 +258,27 @@ class ActorPlanner(Planner):
         if "parent" not in related:
             related["parent"] = current_parent
         elif related["parent"] != current_parent:
-            changed.append("parent")
+            if existing is None or self.note_change(
+                "parent", current_parent or "", related["parent"] or ""
+            ):
+                changed.append("parent")
+            else:
+                related["parent"] = current_parent
         wanted = related.pop("identifiers", None)
-        current = {(i.scheme, i.identifier) for i in self.identifiers_by_actor.get(self.key, [])}
-        if wanted is None or set(wanted) == current:
+        stored = self.identifiers_by_actor.get(self.key, [])
+        current = [(i.scheme, i.identifier) for i in stored]
+        if wanted is None or set(wanted) == set(current):
             return False
+        if existing is not None:
+            if self.key in self.merged_keys:
+                # A row matched by identifier or taken as the same actor adds its
+                # identifiers to the actor's: it does not know the others.
+                wanted = current + [pair for pair in wanted if pair not in current]
+                if set(wanted) == set(current):
+                    return False
+            as_text = [f"{s}:{i}" for s, i in sorted(current)], [f"{s}:{i}" for s, i in wanted]
+            if not self.note_change("identifiers", *as_text):
+                return False
         related["identifiers"] = wanted
         return True
 
@@ -327,6 +426,18 @@ class StatementPlanner(Planner):
         )
         signatories_changed = wanted != current
         conditions_changed = conditions_ids != current_conditions
+        if existing is not None and signatories_changed:
+            self.note_change(
+                "signatories", self.signatory_text(current), self.signatory_text(wanted)
+            )
+        if existing is not None and conditions_changed:
+            names = {c.pk: c.slug for c in self.conditions.values()}
+            if not self.note_change(
+                "conditions",
+                sorted(names.get(c, f"#{c}") for c in current_conditions),
+                sorted(names.get(c, f"#{c}") for c in conditions_ids),
+            ):
+                conditions_ids, conditions_changed = current_conditions, False
         related.clear()
         related.update(
             signatories=wanted if signatories_changed else None,
@@ -335,6 +446,23 @@ class StatementPlanner(Planner):
             statement_changed=bool(changed) or conditions_changed or existing is None,
         )
         return signatories_changed or conditions_changed
+
+    def signatory_text(self, signatures):
+        slugs = {a.pk: a.slug for a in self.actors.values()}
+        return [
+            slugs.get(actor_id, f"#{actor_id}") + (LEAD_MARK if lead else "")
+            for actor_id, _order, lead in signatures
+        ]
+
+    def label(self, model_field, pk):
+        if model_field.name == "question":
+            keys = {q.pk: k for k, q in self.questions.items()}
+            return keys.get(pk, f"#{pk}")
+        if model_field.name == "source":
+            refs = {s.pk: k for k, s in self.sources.items()}
+            refs.update({s.pk: t for t, ss in self.offline_sources.items() for s in ss})
+            return refs.get(pk, f"#{pk}")
+        return super().label(model_field, pk)
 
     def check(self, number, instance, existing, errors):
         stored_status = self.stored_status[existing.pk] if existing else None

@@ -48,6 +48,16 @@ class RowPlan:
     changed_fields: list = field(default_factory=list)
     related: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)  # the row as read, for the preview
+    # column -> (old, new) as text, for the preview's diff of an updated row
+    changes: dict = field(default_factory=dict)
+    clears: list = field(default_factory=list)  # columns whose stored value the row empties
+    matched_by: str = ""  # how the row found its record when not by its key
+    candidates: list = field(default_factory=list)  # existing records it may duplicate
+
+    @property
+    def flagged(self):
+        """A likely duplicate the importer has not decided about."""
+        return bool(self.candidates)
 
 
 class _Operator:
@@ -67,6 +77,16 @@ class ImportContext:
     user: object = None  # recorded in history; None for the server's operator
     file_name: str = ""
     can_publish: bool = False  # the operator's right to publish, when there is no user
+    # An empty cell that would clear a stored value: "clear" it, "keep" the stored value,
+    # or "" (not decided: the preview shows it, and writing is refused).
+    blanks: str = ""
+    # A row that looks like an existing record: "same" (update it), "new", or "" (not
+    # decided); `duplicate_choices` decides row by row (row number -> "same" or "new").
+    duplicates: str = ""
+    duplicate_choices: dict = field(default_factory=dict)
+
+    def duplicate_choice(self, number):
+        return self.duplicate_choices.get(number) or self.duplicates
 
     @property
     def acting_user(self):
@@ -88,6 +108,21 @@ def unvalidated_fields(model):
 @functools.cache
 def fields_by_name(model):
     return {f.name: f for f in model._meta.fields}
+
+
+def is_blank(value):
+    return value is None or value == "" or value == [] or value == ()
+
+
+def shown(value):
+    """A stored or parsed value as the preview shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " | ".join(shown(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return " | ".join(str(value).splitlines()) if "\n" in str(value) else str(value)
 
 
 def apply(instance, values):
@@ -120,6 +155,8 @@ class Planner:
         self.context = context
         self.existing = {}  # key -> the stored record the row updates
         self.key = ""  # the key of the row being planned
+        self.row_numbers = []  # the rows' numbers, as `prepare` gets them
+        self.row_changes, self.row_clears = {}, []  # the diff of the row being planned
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -149,12 +186,59 @@ class Planner:
     def check(self, number, instance, existing, errors):
         """Rules beyond the model's, for a row that writes something."""
 
+    def match(self, number, key):
+        """The key of the stored record the row updates: its own, unless a type matches
+        otherwise (actors, by identifier). Returns (key, how it matched or "")."""
+        return key, ""
+
+    def duplicates_of(self, number, key, instance):
+        """Existing records a new row may duplicate, unless the importer decided (actors)."""
+        return []
+
+    def label(self, model_field, pk):
+        """A stored relation's id as the preview names it."""
+        return f"#{pk}"
+
+    def note_change(self, column, old, new):
+        """Record an old -> new change of the row, and whether it clears a stored value.
+        Returns False when the stored value is kept (the importer chose to keep blanks)."""
+        if is_blank(new) and not is_blank(old):
+            if self.context.blanks == "keep":
+                return False
+            self.row_clears.append(column)
+        self.row_changes[column] = (shown(old), shown(new))
+        return True
+
+    def compare(self, instance, values):
+        """The diff of an existing record's fields with the row's; drops kept blanks."""
+        fields = fields_by_name(type(instance))
+        column_of = {c.attribute: c.name for c in self.file_type.columns}
+        kept = {}
+        for name, value in values.items():
+            model_field = fields[name]
+            if model_field.is_relation:
+                old_id, new_id = getattr(instance, model_field.attname), value.pk if value else None
+                if old_id == new_id:
+                    kept[name] = value
+                    continue
+                old = self.label(model_field, old_id) if old_id else ""
+                if self.note_change(column_of.get(name, name), old, str(value) if value else ""):
+                    kept[name] = value
+                continue
+            old = getattr(instance, name)
+            if old != value and not self.note_change(column_of.get(name, name), old, value):
+                continue
+            kept[name] = value
+        return kept
+
     # --- the one planner -----------------------------------------------------------------
 
     def plan_row(self, number, row):
         """(RowPlan, []) for a row that imports, or (None, [RowError, ...])."""
-        self.key = key = self.row_key(row)
+        key = self.row_key(row)
         errors = self.key_errors(number, row, key)
+        key, matched_by = self.match(number, key) if key else (key, "")
+        self.key = key
         values, related = {}, {}
         for column in self.file_type.columns:
             if column.name in row:
@@ -163,6 +247,9 @@ class Planner:
             return None, errors
         existing = self.existing.get(key)
         instance = existing or self.new_instance(key, related)
+        self.row_changes, self.row_clears = {}, []
+        if existing is not None:
+            values = self.compare(instance, values)
         changed = apply(instance, values)
         related_changed = self.relate(number, instance, existing, changed, related, errors)
         if existing is None or changed or related_changed:
@@ -173,7 +260,12 @@ class Planner:
         action = "new" if existing is None else "update"
         if existing is not None and not changed and not related_changed:
             action = "skip"
-        return RowPlan(number, key, action, instance, changed_fields=changed, related=related), []
+        row_plan = RowPlan(number, key, action, instance, changed_fields=changed, related=related)
+        row_plan.changes, row_plan.clears = self.row_changes, self.row_clears
+        row_plan.matched_by = matched_by
+        if action == "new":
+            row_plan.candidates = self.duplicates_of(number, key, instance)
+        return row_plan, []
 
     def parse_cell(self, number, row, column, errors, values, related):
         """Parse one cell into `values` (a field) or `related`; a bad cell is a `RowError`."""

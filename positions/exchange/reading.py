@@ -45,6 +45,7 @@ class Table:
     headers: list
     rows: list  # list of dicts, header -> str
     sheet: str = ""  # the XLSX sheet read, if any
+    numbers: list = None  # each row's number in the spreadsheet (blank lines count)
 
 
 def format_of(file_name):
@@ -152,15 +153,37 @@ def unsanitize_cell(text):
     return text
 
 
-def _rows(headers, value_rows):
-    rows = []
-    for values in value_rows:
+def _rows(headers, value_rows, first_number=FIRST_DATA_ROW):
+    """The non-blank rows as dicts, and each one's number as the spreadsheet shows it."""
+    rows, numbers = [], []
+    for number, values in enumerate(value_rows, first_number):
         values = list(values)
         if not any(v not in (None, "") and str(v).strip() for v in values):
             continue  # blank lines in the middle or at the end of a sheet
         values += [None] * (len(headers) - len(values))
         rows.append({h: _cell(v) for h, v in zip(headers, values, strict=False)})
-    return rows
+        numbers.append(number)
+    return rows, numbers
+
+
+def column_letter(index):
+    """The spreadsheet's name of the column at 0-based `index`: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _extra_cells_error(headers, line, number):
+    extra = next(i for i in range(len(headers), len(line)) if str(line[i] or "").strip())
+    return ImportFileError(
+        f"Row {number} has more cells than the header: column {column_letter(extra)} "
+        f"(cell {column_letter(extra)}{number}, after the last column "
+        f"'{headers[-1] if headers else ''}') holds {str(line[extra]).strip()[:40]!r} but has "
+        "no header. Give it a header or delete the cell."
+    )
 
 
 def _read_csv(data, kind, part_required):
@@ -174,10 +197,11 @@ def _read_csv(data, kind, part_required):
     if not lines:
         raise ImportFileError("The file is empty.")
     headers = lines[0]
-    for number, line in enumerate(lines[1:], 1):
+    for number, line in enumerate(lines[1:], FIRST_DATA_ROW):
         if len(line) > len(headers) and any(v.strip() for v in line[len(headers) :]):
-            raise ImportFileError(f"Row {number} has more cells than there are columns.")
-    return Table(headers=headers, rows=_rows(headers, lines[1:]))
+            raise _extra_cells_error(headers, line, number)
+    rows, numbers = _rows(headers, lines[1:])
+    return Table(headers=headers, rows=rows, numbers=numbers)
 
 
 def _read_xlsx(data, kind, part_required):
@@ -186,7 +210,9 @@ def _read_xlsx(data, kind, part_required):
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # data_only=False: a formula is seen as a formula (its cached value may be missing
+        # or stale), never read as an empty cell.
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise ImportFileError("The file is not a readable .xlsx workbook.") from error
     try:
@@ -205,17 +231,35 @@ def _read_xlsx(data, kind, part_required):
                     break
         if sheet is None:
             raise ImportFileError("The workbook has no sheet with data.")
-        lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+        lines = []
+        for cells in sheet.iter_rows():
+            formula = next((c for c in cells if getattr(c, "data_type", None) == "f"), None)
+            if formula is not None:
+                raise ImportFileError(
+                    f"Cell {formula.coordinate} of sheet '{sheet.title}' holds a formula "
+                    f"({str(formula.value)[:40]}), which an import cannot compute. Type its "
+                    "result in the cell instead (copy the cells, then Paste Special as text) "
+                    "and import again."
+                )
+            lines.append([c.value for c in cells])
     finally:
         book.close()
+    header_number = 1
     while lines and not any(v not in (None, "") for v in lines[0]):
         lines.pop(0)
+        header_number += 1
     if not lines:
         raise NoRows("The sheet is empty.")
     headers = [_header(h) for h in lines[0]]
     while headers and not headers[-1]:
         headers.pop()
-    return Table(headers=headers, rows=_rows(headers, lines[1:]), sheet=sheet.title)
+    for number, line in enumerate(lines[1:], header_number + 1):
+        if len(line) > len(headers) and any(
+            v not in (None, "") and str(v).strip() for v in line[len(headers) :]
+        ):
+            raise _extra_cells_error(headers, line, number)
+    rows, numbers = _rows(headers, lines[1:], header_number + 1)
+    return Table(headers=headers, rows=rows, sheet=sheet.title, numbers=numbers)
 
 
 def _read_json(data, kind, part_required):
@@ -234,6 +278,7 @@ def _read_json(data, kind, part_required):
         headers += [h for h in item if h not in headers]
     if not payload:
         raise NoRows("The file has no data rows.")
-    return Table(
-        headers=headers, rows=_rows(headers, ([item.get(h) for h in headers] for item in payload))
-    )
+    # JSON has no lines: an object's number is its place in the list, counted from 2 as in
+    # a spreadsheet, so errors read alike.
+    rows, numbers = _rows(headers, ([item.get(h) for h in headers] for item in payload))
+    return Table(headers=headers, rows=rows, numbers=numbers)

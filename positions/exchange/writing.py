@@ -16,17 +16,22 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .. import writes
+from ..folding import fold_actor
 from ..models import Actor, ActorIdentifier, Signatory, Statement
 from ..stances import chunked
 
 BATCH_SIZE = 500
 
 
-def write(planner, plans):
+def write(planner, plans, progress=None):
     """Write `plans` (all valid) in one write session: all or nothing."""
+    if progress:
+        progress.phase(f"Writing {planner.file_type.kind}", 1)
     with writes.writing():
         WRITERS.get(planner.file_type.kind, write_simple)(planner, plans, planner.context)
         writes.records_changed()
+    if progress:
+        progress.advance()
 
 
 def history(context):
@@ -76,6 +81,12 @@ def update_changed(plans, model, context, stamps=()):
 
 
 def write_actors(planner, plans, context):
+    # The folded name and aliases follow the name and aliases (no save() does it).
+    for plan in plans:
+        if plan.action == "new":
+            fold_actor(plan.instance)
+        elif {"name", "aliases"} & set(plan.changed_fields):
+            plan.changed_fields += fold_actor(plan.instance)
     by_slug = dict(planner.existing)
     pending = {p.key: p for p in plans if p.action == "new"}
     # Parents first: an actor whose parent is new in this file waits for its parent.

@@ -2,6 +2,11 @@
 Benchmark of the statement import (not a test: timings depend on the machine).
 
     manage.py bench_import [--rows 20000] [--no-write] [--output BENCHMARKS.md]
+    manage.py bench_import --type actors [--rows 20000]
+
+With `--type actors`: N actor rows with identifiers (Wikidata and Bioguide), imported,
+then the same file imported again (every row unchanged), against a plain `bulk_create` of
+the same actors and identifiers.
 
 Builds a CSV of N statement rows (1-3 signatories, conditions on conditional stances,
 sources, all published), then, in the same run and the same database:
@@ -37,6 +42,7 @@ from bench.report import IMPORT_START as START
 from positions.exchange import TYPES, ImportContext, read_table, run_import
 from positions.models import (
     Actor,
+    ActorIdentifier,
     ActorKind,
     Condition,
     Question,
@@ -62,6 +68,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=20_000)
+        parser.add_argument(
+            "--type",
+            choices=("statements", "actors"),
+            default="statements",
+            help="The rows to import: statements (default) or actors with identifiers.",
+        )
         parser.add_argument("--seed", type=int, default=4)
         parser.add_argument(
             "--repeat",
@@ -78,6 +90,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["type"] == "actors":
+            return self.handle_actors(options)
         rows = options["rows"]
         figures = {}
         try:
@@ -101,6 +115,146 @@ class Command(BaseCommand):
             path = Path(options["output"])
             write_between_markers(path, report)
             self.stderr.write(f"Figures written to {path}.")
+
+    def handle_actors(self, options):
+        rows = options["rows"]
+        figures = {}
+        try:
+            with transaction.atomic():
+                Actor.objects.bulk_create(
+                    Actor(
+                        slug=f"bench-body-{i}", name=f"Body {i}", kind=ActorKind.LEGISLATIVE_GROUP
+                    )
+                    for i in range(10)
+                )
+                data = self.build_actors_csv(rows)
+                for _ in range(max(options["repeat"], 1)):
+                    for name, measure in (
+                        ("import", lambda: self.measure_actor_import(data)),
+                        ("bulk", lambda: self.measure_actor_bulk_create(data)),
+                    ):
+                        result = measure()
+                        if name not in figures or result["seconds"] < figures[name]["seconds"]:
+                            figures[name] = result
+                raise Rollback
+        except Rollback:
+            pass
+        report = self.format_actors(rows, figures, options["repeat"])
+        self.stdout.write(report)
+        if not options["no_write"]:
+            path = Path(options["output"])
+            write_between_markers(path, report)
+            self.stderr.write(f"Figures written to {path}.")
+
+    def build_actors_csv(self, rows):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(TYPES["actors"].names)
+        for i in range(rows):
+            values = {
+                "slug": f"bench-person-{i}",
+                "name": f"Person {i} Lastname",
+                "kind": ActorKind.LEGISLATOR,
+                "country": "US",
+                "parent": f"bench-body-{i % 10}",
+                "aliases": f"P. {i}",
+                "description": f"Benchmark legislator {i}.",
+                "website": f"https://example.org/people/{i}",
+                "identifiers": f"wikidata:Q{i + 1}|bioguide:B{i:06d}",
+            }
+            writer.writerow([values[c] for c in TYPES["actors"].names])
+        return out.getvalue().encode()
+
+    def measure_actor_import(self, data):
+        sid = transaction.savepoint()
+        result = {}
+        for phase in ("seconds", "reimport"):
+            context = ImportContext(file_name="bench.csv", can_publish=True)
+            with CaptureQueriesContext(connection) as queries:
+                started, cpu_started = time.perf_counter(), time.process_time()
+                table = read_table(data, "bench.csv", kind="actors", max_bytes=len(data) + 1)
+                report = run_import(TYPES["actors"], table, context=context)
+                result[phase] = time.perf_counter() - started
+                result[f"{phase}_cpu"] = time.process_time() - cpu_started
+            assert report.ok, [str(e) for e in report.errors[:5]]
+            expected = report.created if phase == "seconds" else report.skipped
+            assert expected == len(table.rows), report.summary()
+            result[f"{phase}_lookups"] = sum(
+                1
+                for q in queries.captured_queries
+                if q["sql"].lstrip().upper().startswith("SELECT")
+            )
+        transaction.savepoint_rollback(sid)
+        return result
+
+    def measure_actor_bulk_create(self, data):
+        table = read_table(data, "bench.csv", kind="actors", max_bytes=len(data) + 1)
+        parents = {a.slug: a.pk for a in Actor.objects.filter(slug__startswith="bench-body-")}
+        sid = transaction.savepoint()
+        with CaptureQueriesContext(connection) as queries:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            actors = Actor.objects.bulk_create(
+                [
+                    Actor(
+                        slug=row["slug"],
+                        name=row["name"],
+                        kind=row["kind"],
+                        country=row["country"],
+                        parent_id=parents[row["parent"]],
+                        aliases=row["aliases"],
+                        description=row["description"],
+                        website=row["website"],
+                    )
+                    for row in table.rows
+                ],
+                batch_size=500,
+            )
+            ActorIdentifier.objects.bulk_create(
+                [
+                    ActorIdentifier(actor=actor, scheme=scheme, identifier=identifier)
+                    for actor, row in zip(actors, table.rows, strict=True)
+                    for scheme, _, identifier in (
+                        i.partition(":") for i in row["identifiers"].split("|")
+                    )
+                ],
+                batch_size=500,
+            )
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+        transaction.savepoint_rollback(sid)
+        return {"seconds": elapsed, "cpu": cpu, "writes": len(queries.captured_queries)}
+
+    def format_actors(self, rows, figures, repeat):
+        imp, bulk = figures["import"], figures["bulk"]
+        lines = [
+            f"### bench_import actors on {connection.vendor}: {rows:,} actor rows with identifiers",
+            "",
+            f"- Date: {timezone.now():%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {os.cpu_count()} cores, {platform.machine()}, "
+            f"Python {platform.python_version()}, {connection.vendor} {database_version()}",
+            f"- Command: `python manage.py bench_import --type actors --rows {rows} "
+            f"--repeat {repeat}` (fastest of {repeat}; everything rolled back)",
+            "",
+            "| measure | import | re-import (unchanged) | plain bulk_create |",
+            "| --- | --- | --- | --- |",
+            f"| time (wall clock) | {imp['seconds']:.2f} s | {imp['reimport']:.2f} s "
+            f"| {bulk['seconds']:.2f} s |",
+            f"| CPU time of this process | {imp['seconds_cpu']:.2f} s "
+            f"| {imp['reimport_cpu']:.2f} s "
+            f"| {bulk['cpu']:.2f} s |",
+            f"| rows per second | {rows / imp['seconds']:,.0f} | {rows / imp['reimport']:,.0f} "
+            f"| {rows / bulk['seconds']:,.0f} |",
+            f"| lookup queries (SELECT) | {imp['seconds_lookups']} "
+            f"| {imp['reimport_lookups']} | 0 |",
+            "",
+            "- Ratio to bulk_create (wall clock): import "
+            f"**{imp['seconds'] / bulk['seconds']:.2f}x**, "
+            f"re-import **{imp['reimport'] / bulk['seconds']:.2f}x**.",
+            f"- Re-import is **{imp['seconds'] / imp['reimport']:.1f}x** faster than the import "
+            "(target at least 5x); target at least 2,000 actor rows per second: "
+            f"**{'met' if rows / imp['seconds'] >= 2000 else 'NOT met'}**.",
+        ]
+        return "\n".join(lines) + "\n"
 
     # --- data ------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from positions.exchange import (
 )
 
 MAX_ERRORS_SHOWN = 200
+MAX_CHANGES_SHOWN = 200
 ALL = "all"
 
 
@@ -74,6 +75,36 @@ class Command(BaseCommand):
             help="Accept a file of up to N bytes, for this import only (default: the admin's "
             "limit, IMPORT_MAX_UPLOAD_BYTES). The whole file is read into memory.",
         )
+        blanks = parser.add_mutually_exclusive_group()
+        blanks.add_argument(
+            "--clear",
+            dest="blanks",
+            action="store_const",
+            const="clear",
+            help="Empty cells clear the stored values of existing records (the dry run lists "
+            "them). Without --clear or --keep-blank, a file that would clear a value is refused.",
+        )
+        blanks.add_argument(
+            "--keep-blank",
+            dest="blanks",
+            action="store_const",
+            const="keep",
+            help="Empty cells keep the stored values of existing records.",
+        )
+        parser.add_argument(
+            "--duplicates",
+            choices=("same", "new"),
+            help="What a new actor row that looks like an existing actor is: 'same' (the row "
+            "updates that actor, adding its identifiers) or 'new' (a new actor). Without it, "
+            "such rows are refused; the dry run lists them.",
+        )
+        parser.add_argument(
+            "--show",
+            type=int,
+            default=MAX_CHANGES_SHOWN,
+            metavar="N",
+            help=f"List at most N changed rows (default {MAX_CHANGES_SHOWN}).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options):
@@ -95,7 +126,13 @@ class Command(BaseCommand):
                 f"Split it into several files, or pass --max-bytes {size} to accept it."
             )
         # Without --user the server's operator imports, and may publish.
-        context = ImportContext(user=user, file_name=path.name, can_publish=user is None)
+        context = ImportContext(
+            user=user,
+            file_name=path.name,
+            can_publish=user is None,
+            blanks=options.get("blanks") or "",
+            duplicates=options.get("duplicates") or "",
+        )
         data = path.read_bytes()
         if kind != ALL:
             report = self.import_one(kind, data, path.name, context, options, options["dry_run"])
@@ -119,6 +156,8 @@ class Command(BaseCommand):
                 self.stdout.write("Dry run: every change above was rolled back.")
 
     def import_one(self, kind, data, file_name, context, options, dry_run):
+        stream = getattr(self.stderr, "_out", self.stderr)  # tqdm rewrites its own line
+        progress = Progress(1, f"Reading {kind}", stream=stream, enabled=not options["no_progress"])
         try:
             table = read_table(
                 data,
@@ -134,21 +173,59 @@ class Command(BaseCommand):
             return None
         except ImportFileError as error:
             raise CommandError(f"{file_name}: {error}") from None
+        finally:
+            progress.advance()
         if table.sheet:
             self.stderr.write(f"Reading sheet {table.sheet!r} of {file_name}.")
-        progress = Progress(
-            len(table.rows),
-            f"Checking {kind}",
-            stream=self.stderr,
-            enabled=not options["no_progress"],
-        )
+        progress.phase(f"Checking {kind}", len(table.rows))
         report = run_import(TYPES[kind], table, context=context, dry_run=dry_run, progress=progress)
+        progress.close()
+        if dry_run or options["dry_run"]:
+            for line in describe_changes(report, options["show"]):
+                self.stdout.write(line)
         for error in report.errors[:MAX_ERRORS_SHOWN]:
             self.stderr.write(self.style.ERROR(str(error)))
         if len(report.errors) > MAX_ERRORS_SHOWN:
             self.stderr.write(f"... and {len(report.errors) - MAX_ERRORS_SHOWN} more errors.")
         self.stdout.write(report.summary())
+        if report.ok and (report.clearing or report.flagged) and (dry_run or options["dry_run"]):
+            for line in pending_choices(report, context):
+                self.stdout.write(line)
         return report
 
     def several(self, options):
         return (self.kind or options["kind"]) == ALL
+
+
+def describe_changes(report, limit):
+    """The dry run's diff, as the admin preview shows it: each changed field old -> new,
+    clearings marked, likely duplicates with their candidates; unchanged rows counted."""
+    changed = [p for p in report.plans if p.action == "update"]
+    for plan in changed[:limit]:
+        how = f" ({plan.matched_by})" if plan.matched_by else ""
+        yield f"row {plan.number}: change {plan.key}{how}"
+        for column, (old, new) in plan.changes.items():
+            if column in plan.clears:
+                yield f"    {column}: {old!r} -> CLEARED"
+            else:
+                yield f"    {column}: {old!r} -> {new!r}"
+    if len(changed) > limit:
+        yield f"... and {len(changed) - limit} more changed rows."
+    for plan in report.flagged[:limit]:
+        names = ", ".join(f"'{c.name}' ({c.slug})" for c in plan.candidates)
+        yield f"row {plan.number}: new {plan.key} looks like the existing actor {names}"
+    if report.skipped:
+        yield f"{report.skipped} unchanged rows."
+
+
+def pending_choices(report, context):
+    if report.clearing and not context.blanks:
+        yield (
+            f"{len(report.clearing)} rows would clear stored values: import with --clear to "
+            "clear them or --keep-blank to keep the current values."
+        )
+    if report.flagged:
+        yield (
+            f"{len(report.flagged)} rows look like existing actors: import with "
+            "--duplicates=same (update those actors) or --duplicates=new (create new actors)."
+        )
