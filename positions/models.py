@@ -174,6 +174,7 @@ class ActorIdentifier(models.Model):
     FORMATS = {
         "wikidata": (re.compile(r"^Q[1-9][0-9]*$"), "A Wikidata item id looks like Q42."),
         "bioguide": (re.compile(r"^[A-Z][0-9]{6}$"), "A Bioguide id looks like W000779."),
+        "iso3166": (re.compile(r"^[A-Z]{2}$"), "An ISO 3166-1 code is two capitals, like FR."),
     }
 
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="identifiers")
