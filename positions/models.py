@@ -214,6 +214,17 @@ class Topic(TimestampedModel):
     title = models.CharField(max_length=300, help_text="The instrument or policy tracked.")
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.TextField(blank=True, help_text="What it is, in a few sentences.")
+    entry_into_force_count = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For a treaty: how many ratifications (or acceptances, approvals, "
+        "accessions, successions) bring it into force, e.g. 40. Blank: no rule shown.",
+    )
+    entry_into_force_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many days after that consent it enters into force, e.g. 90.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -862,7 +873,7 @@ class FormalAct(TimestampedModel):
         return f"{self.actor} · {self.get_kind_display()} · {self.date:%Y-%m-%d}"
 
     def get_absolute_url(self):
-        return reverse("positions:topic", args=[self.topic.slug])
+        return reverse("positions:topic_status", args=[self.topic.slug]) + f"#act-{self.pk}"
 
     @property
     def is_public(self):

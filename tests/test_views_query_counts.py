@@ -57,6 +57,10 @@ PINNED = {
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
     BOARD + "?stance=opposes": 6,
+    # the topic, its published acts with their actors and sources
+    "/topics/un-convention-against-cybercrime/status/": 2,
+    "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
+    "&as_of=2024-10-30": 2,
 }
 
 
