@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 
 from .models import CONSENT_KINDS, ActKind, FormalAct
 
+PAST_TENSE = {
+    ActKind.RATIFICATION: "Ratified",
+    ActKind.ACCEPTANCE: "Accepted",
+    ActKind.APPROVAL: "Approved",
+    ActKind.ACCESSION: "Acceded",
+    ActKind.SUCCESSION: "Succeeded",
+}
+
 SORTS = {
     "name": "Name",
     "signature": "Signature date",
@@ -54,6 +62,7 @@ class Participant:
     actor_name: str = ""
     actor_slug: str = ""
     country: str = ""
+    actor_kind: str = ""
     signature: object = None  # the first signature act
     consent: object = None  # the first act of consent to be bound
     entry_into_force: object = None  # entry into force for this party
@@ -83,6 +92,13 @@ class Participant:
         return bool(self.reservations)
 
     @property
+    def short_label(self):
+        """What a board row says: 'Ratified', 'Acceded', 'Signed', 'Withdrawn'."""
+        if self.status == Status.PARTY:
+            return PAST_TENSE[self.consent.kind]
+        return self.status_label
+
+    @property
     def consent_label(self):
         return self.consent.get_kind_display() if self.consent else ""
 
@@ -102,6 +118,7 @@ def participants_of(acts):
                 actor.name,
                 actor.slug,
                 actor.country.code if actor.country else "",
+                actor.kind,
             )
         row.acts.append(act)
         kind = act.kind
@@ -254,3 +271,24 @@ def sorted_rows(participants, sort):
     undated = [r for r in participants if act_of(r) is None]
     dated.sort(key=lambda r: (act_of(r).date, r.actor_name.lower()), reverse=descending)
     return dated + undated
+
+
+# --- An actor's timeline ---------------------------------------------------------------------
+
+
+def timeline_acts(actor, staff=False):
+    """An actor's public acts (staff: drafts too), newest first, with topic and source."""
+    formal = FormalAct.objects.filter(actor=actor)
+    if not staff:
+        formal = formal.public()
+    return list(formal.select_related("topic", "source").order_by("-date", "-pk"))
+
+
+def is_act(item):
+    return isinstance(item, FormalAct)
+
+
+def interleaved(statement_rows, formal_acts):
+    """Statement rows (with `date`, `pk`) and acts in one list, newest first."""
+    items = [*statement_rows, *formal_acts]
+    return sorted(items, key=lambda item: (item.date, is_act(item), item.pk), reverse=True)

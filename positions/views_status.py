@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import acts
+from . import acts, maps
 from .caching import cached_page
 from .exports import download, public_url
 from .filters import FastSelect
@@ -58,7 +58,8 @@ def topic_status(request, slug):
     data = valid_data(form)
     today = timezone.localdate()
     as_of = data.get("as_of") or today
-    participants = acts.participants_of(acts.published_acts(topic, as_of))
+    # Without a date, every published act counts, as every statement counts on a board.
+    participants = acts.participants_of(acts.published_acts(topic, data.get("as_of")))
     rows = acts.sorted_rows(
         acts.filtered(participants, data.get("act")), data.get("sort") or "name"
     )
@@ -79,6 +80,7 @@ def topic_status(request, slug):
             "sort": data.get("sort") or "name",
             "sort_links": _sort_links(request),
             "query_string": base_query_string(request),
+            "map": maps.status_map(participants),
         },
     )
 

@@ -22,19 +22,23 @@ PINNED = {
     "/topics/un-convention-against-cybercrime/": 5,
     # the topic's questions (with the asked one), countries for the filter, the first
     # positions of each stance (ranked, then loaded), chart series, the conditions of the
-    # deciding statements
-    BOARD: 6,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 6,
+    # deciding statements, the shown actors' formal acts on the topic, the states' positions
+    # for the map (maps.board_context)
+    BOARD: 8,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 8,
     # one stance page by page: its count and page instead of the ranking and its rows
-    BOARD + "?stance=opposes&page=1": 6,
-    BOARD + "?stance=conditional&as_of=2024-10-30": 6,
+    BOARD + "?stance=opposes&page=1": 8,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 8,
+    # the map by formal status: the topic's acts serve the rows and the map
+    BOARD + "?map=status": 7,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
     "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
-    # actor+parent, members, identifiers, positions, timeline outline, the page of it
-    "/actors/us-administration/": 6,
-    "/actors/cisco/": 6,
+    # actor+parent, members, identifiers, positions, timeline outline, its formal acts, the
+    # page of statements
+    "/actors/us-administration/": 7,
+    "/actors/cisco/": 7,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
     # + the question (validation)
@@ -56,7 +60,7 @@ PINNED = {
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
-    BOARD + "?stance=opposes": 6,
+    BOARD + "?stance=opposes": 8,
     # the topic, its published acts with their actors and sources
     "/topics/un-convention-against-cybercrime/status/": 2,
     "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
