@@ -185,3 +185,16 @@ def test_the_demo_records_no_act_and_its_status_table_says_so(client):
     assert "No formal act is on record for UN Convention against Cybercrime" in html
     topic_page = client.get("/topics/un-convention-against-cybercrime/").content.decode()
     assert "/topics/un-convention-against-cybercrime/status/" in topic_page
+
+
+def test_the_acts_travel_in_the_downloads_and_beside_popolo(client, case):
+    rows = json.loads(b"".join(client.get("/data/acts.json").streaming_content))
+    assert len(rows) == 10  # Egypt's draft stays in the tracker
+    withdrawal = next(r for r in rows if r["kind"] == "reservation_withdrawal")
+    assert withdrawal["regarding"].startswith("act-") and withdrawal["actor"] == "austria"
+    csv = b"".join(client.get("/data/acts.csv").streaming_content).decode()
+    assert csv.splitlines()[0] == ",".join(acts.ACT_COLUMNS)
+    popolo = client.get("/data/popolo.json").json()
+    assert {a["kind"] for a in popolo["formal_acts"]} >= {"signature", "accession"}
+    ids = {o["id"] for o in popolo["organizations"] + popolo["persons"]}
+    assert {a["actor"] for a in popolo["formal_acts"]} <= ids
