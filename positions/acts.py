@@ -220,6 +220,13 @@ class EntryIntoForce:
         return self.date is not None and self.date <= self.as_of
 
     @property
+    def count_ordinal(self):
+        """'40th', '1st', '22nd', '3rd'."""
+        n = self.count
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+
+    @property
     def remaining(self):
         return max(self.count - self.consents, 0)
 

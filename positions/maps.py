@@ -116,6 +116,8 @@ def _build(mode, entries, no_country, categories):
     counts = {}
     for entry in [*entries.values(), *no_country]:
         counts[entry.category] = counts.get(entry.category, 0) + 1
+    # "No known position" / "no formal act": the shapes left empty.
+    counts[NONE] = sum(1 for country in countries if country.category == NONE)
     legend = [(category, label, counts.get(category, 0)) for category, label in categories]
     unmapped = [
         (country_name(code), entries[code].label if code in entries else labels[NONE])

@@ -873,7 +873,8 @@ class FormalAct(TimestampedModel):
         return f"{self.actor} · {self.get_kind_display()} · {self.date:%Y-%m-%d}"
 
     def get_absolute_url(self):
-        return reverse("positions:topic_status", args=[self.topic.slug]) + f"#act-{self.pk}"
+        # The status table of its topic (its row carries `id="act-<pk>"` for a fragment link).
+        return reverse("positions:topic_status", args=[self.topic.slug])
 
     @property
     def is_public(self):

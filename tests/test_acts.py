@@ -91,6 +91,7 @@ def test_entry_into_force_is_the_days_after_the_consent_that_reached_the_count(c
     # Consents: 1 March, 1 April, 1 May: the third, plus 90 days.
     assert rule.date == D(2025, 7, 30) and not rule.in_force
     assert "Enters into force on" in response.content.decode()
+    assert "90 days after the 3rd ratification" in response.content.decode()
     response = client.get("/topics/treaty/status/", {"as_of": "2025-09-01"})
     # Denmark's later denunciation does not undo it.
     assert response.context["entry_into_force"].in_force
