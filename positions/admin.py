@@ -13,7 +13,10 @@ from django.db.models import Count, Q
 from django.utils.html import format_html
 from django_countries.filters import CountryFilter
 
-from . import admin_statements  # noqa: F401 -- registers the statement admin
+from . import (
+    admin_acts,  # noqa: F401 -- registers the formal acts' admin
+    admin_statements,  # noqa: F401 -- registers the statement admin
+)
 from .admin_base import TrackedAdmin, statements_link
 from .exchange.admin import TrackerImportExportMixin
 from .models import (

@@ -3,6 +3,8 @@ Who may move a statement between draft, published and retracted: the editorial r
 
 One place for them: the admin form, the admin actions, the revert view and the import ask
 `transition_error` and move statements with `transition`, which stamps the dates readers see.
+Formal acts (`FormalAct`) follow the same rules with the same statuses: the functions take
+any record with `status`, `source` and `mark_status`, and `noun` says what readers call it.
 See docs/editorial.md for the workflow as editors experience it.
 """
 
@@ -20,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lag
 
 from . import writes
-from .models import Statement, StatementStatus
+from .models import FormalAct, Statement, StatementStatus
 
 PUBLISH_PERMISSION = "positions.publish_statement"
 
@@ -32,10 +34,19 @@ STATUS_MOVES = {
     StatementStatus.RETRACTED: set(),
 }
 
-ONLY_PUBLISHERS = (
-    "Only a Publisher can publish, unpublish or retract a statement. Save it as a draft and "
-    "ask a Publisher to review it."
-)
+
+def only_publishers(noun="statement"):
+    return (
+        f"Only a Publisher can publish, unpublish or retract {_a(noun)}. Save it as a draft "
+        "and ask a Publisher to review it."
+    )
+
+
+def _a(noun):
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+ONLY_PUBLISHERS = only_publishers()
 
 
 def can_publish(user):
@@ -47,15 +58,20 @@ def may_edit(user, stored_status):
     return stored_status in (None, StatementStatus.DRAFT) or can_publish(user)
 
 
-def locked_message(stored_status):
+def locked_message(stored_status, noun="statement"):
     label = StatementStatus(stored_status).label.lower()
     return (
-        f"This statement is {label}: only a Publisher can change it. Ask a Publisher to make "
+        f"This {noun} is {label}: only a Publisher can change it. Ask a Publisher to make "
         "the change, or to unpublish it so that you can edit the draft."
     )
 
 
-def transition_error(user, stored_status, new_status):
+def noun_of(record):
+    """What editors call a record that follows these rules."""
+    return "act" if isinstance(record, FormalAct) else "statement"
+
+
+def transition_error(user, stored_status, new_status, *, noun="statement"):
     """
     The editorial rule, for every writer (the admin form, the actions, the import, a revert):
     why `user` may not give a statement whose saved status is `stored_status` the status
@@ -67,25 +83,30 @@ def transition_error(user, stored_status, new_status):
     if stored_status is None:
         if new == StatementStatus.DRAFT or can_publish(user):
             return None
-        return ONLY_PUBLISHERS
+        return only_publishers(noun)
     current = StatementStatus(stored_status)
     if not may_edit(user, current):
-        return locked_message(current)
+        return locked_message(current, noun)
     if new == current:
         return None
     if not can_publish(user):
-        return ONLY_PUBLISHERS
+        return only_publishers(noun)
     if new not in STATUS_MOVES[current]:
         if current == StatementStatus.RETRACTED:
-            return (
-                "A retraction is final: the statement stays on the record with its correction "
-                "note. To restate the position, add a new statement."
+            restate = (
+                "To restate the position, add a new statement."
+                if noun == "statement"
+                else f"To record it again, add a new {noun}."
             )
-        return f"A {current.label.lower()} statement cannot become {new.label.lower()}."
+            return (
+                f"A retraction is final: the {noun} stays on the record with its correction "
+                f"note. {restate}"
+            )
+        return f"A {current.label.lower()} {noun} cannot become {new.label.lower()}."
     return None
 
 
-def allowed_statuses(user, stored_status):
+def allowed_statuses(user, stored_status, *, noun="statement"):
     """
     The statuses the admin form offers `user` for a statement whose saved status is
     `stored_status`: those the rule allows, less a retraction of a new statement (there is
@@ -94,18 +115,18 @@ def allowed_statuses(user, stored_status):
     return [
         status
         for status in StatementStatus
-        if transition_error(user, stored_status, status) is None
+        if transition_error(user, stored_status, status, noun=noun) is None
         and not (stored_status is None and status == StatementStatus.RETRACTED)
     ]
 
 
 def transition(statement, new_status, user, *, stored_status, note=""):
     """
-    Move `statement` (not saved here) from `stored_status` to `new_status` if the rule lets
-    `user`, stamping the dates readers see; returns the reason if not. The caller saves it,
-    with its `updated_by`, through the write path.
+    Move `statement` (or a formal act; not saved here) from `stored_status` to `new_status`
+    if the rule lets `user`, stamping the dates readers see; returns the reason if not. The
+    caller saves it, with its `updated_by`, through the write path.
     """
-    error = transition_error(user, stored_status, new_status)
+    error = transition_error(user, stored_status, new_status, noun=noun_of(statement))
     if error:
         return error
     if new_status != (stored_status or StatementStatus.DRAFT):
@@ -125,9 +146,10 @@ def change_status(statement, new_status, user, note=""):
     Move a saved statement to `new_status` if `user` may, and save it through the write path
     (inside `writes.writing()`). Returns None on success, or the reason the statement was left
     unchanged (the instance may then be half-changed: discard it). When many statements are
-    moved at once, prefetch their signatures and conditions.
+    moved at once, prefetch their signatures and conditions. A formal act moves the same way
+    (it has no signatories or conditions; its source is checked by `clean`).
     """
-    if new_status == StatementStatus.PUBLISHED:
+    if new_status == StatementStatus.PUBLISHED and isinstance(statement, Statement):
         if not statement.signatures.all():
             return "A statement needs at least one signatory before it is published."
         error = Statement.conditions_error(statement.stance, statement.conditions.all())
@@ -140,7 +162,8 @@ def change_status(statement, new_status, user, note=""):
         statement.clean()
     except ValidationError as exc:
         return " ".join(exc.messages)
-    statement.updated_by = user
+    if isinstance(statement, Statement):
+        statement.updated_by = user
     writes.save(statement)
     return None
 

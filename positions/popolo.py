@@ -12,11 +12,17 @@ Actors as Popolo JSON (https://www.popoloproject.com/specs/), for civic-tech too
   `other_names`; the website is a link.
 
 The output validates against the official Popolo schemas (tests/test_popolo.py).
+
+Popolo has no type for a treaty's formal acts (signatures, ratifications, reservations...):
+they travel beside it under `formal_acts`, an extension of ours in the shape of the acts
+download (`acts.act_record`, documented in docs/import-format.md), whose `actor` is the id of
+the person or organization.
 """
 
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
+from . import acts
 from .exports import public_url
 from .models import Actor, ActorKind, Membership
 
@@ -118,6 +124,8 @@ def popolo_actors(request):
     memberships = Membership.objects.filter(member__in=public, organization__in=public).order_by(
         "pk"
     )
-    response = JsonResponse(popolo_document(actors, memberships), json_dumps_params={"indent": 1})
+    document = popolo_document(actors, memberships)
+    document["formal_acts"] = [acts.act_record(act) for act in acts.public_acts()]
+    response = JsonResponse(document, json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'inline; filename="popolo.json"'
     return response

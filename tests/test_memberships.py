@@ -194,8 +194,8 @@ def test_the_actor_page_of_a_large_chamber_runs_its_pinned_queries(
     MembershipFactory(member=senate, organization=ActorFactory())
     ActorFactory(parent=senate)
     # actor+parent, the memberships/parts/members union, identifiers, positions, timeline
-    # outline and its page (the timeline is empty: no page query)
-    with django_assert_num_queries(5):
+    # outline, its formal acts, and the timeline's page (empty here: no page query)
+    with django_assert_num_queries(6):
         page = client.get(senate.get_absolute_url())
     assert len(page.context["memberships"]) == 1
     assert len(page.context["members"]) == 99

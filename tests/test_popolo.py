@@ -133,6 +133,6 @@ def test_the_validator_does_catch_invalid_popolo():
 
 def test_popolo_queries_do_not_grow(client, actors, django_assert_num_queries):
     ActorFactory.create_batch(10)
-    # actors, their identifiers, the memberships
-    with django_assert_num_queries(3):
+    # actors, their identifiers, the memberships, the public formal acts
+    with django_assert_num_queries(4):
         client.get(reverse("positions:popolo"))

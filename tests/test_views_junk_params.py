@@ -27,6 +27,7 @@ LIST_PAGES = {
         "sort",
     ],
     "/corrections/": [],
+    "/topics/un-convention-against-cybercrime/status/": ["act", "sort", "as_of"],
 }
 JUNK_VALUES = [
     "\x00",

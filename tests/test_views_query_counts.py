@@ -22,22 +22,25 @@ PINNED = {
     "/topics/un-convention-against-cybercrime/": 5,
     # the topic's questions (with the asked one), countries for the filter, the first
     # positions of each stance (ranked, then loaded), chart series, the conditions of the
-    # deciding statements (which the cards show too, as of the board's date), and the
-    # tally's composition by actor kind (one more than before the composition was shown: a
-    # GROUP BY stance and kind that the ranking's narrow rows cannot give)
-    BOARD: 7,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 7,
+    # deciding statements (which the cards show too, as of the board's date), the tally's
+    # composition by actor kind (a GROUP BY stance and kind that the ranking's narrow rows
+    # cannot give), the shown actors' formal acts on the topic, the states' positions for the
+    # map (maps.board_context)
+    BOARD: 9,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 9,
     # one stance page by page: its count and page instead of the ranking and its rows
-    BOARD + "?stance=opposes&page=1": 7,
-    BOARD + "?stance=conditional&as_of=2024-10-30": 7,
+    BOARD + "?stance=opposes&page=1": 9,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 9,
+    # the map by formal status: the topic's acts serve the rows and the map
+    BOARD + "?map=status": 8,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
     "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
     # actor+parent, its memberships, parts and members (one union), identifiers, positions,
-    # timeline outline, the page of it
-    "/actors/us-administration/": 6,
-    "/actors/cisco/": 6,
+    # timeline outline, its formal acts, the page of statements
+    "/actors/us-administration/": 7,
+    "/actors/cisco/": 7,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
     # + the question (validation)
@@ -63,7 +66,11 @@ PINNED = {
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
-    BOARD + "?stance=opposes": 7,
+    BOARD + "?stance=opposes": 9,
+    # the topic, its published acts with their actors and sources
+    "/topics/un-convention-against-cybercrime/status/": 2,
+    "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
+    "&as_of=2024-10-30": 2,
 }
 
 
