@@ -250,3 +250,12 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Largest spreadsheet an editor may upload, in bytes.
 IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# What an import reads at most (positions/exchange/reading.py, docs/operations.md): a file
+# beyond one of these is refused, before it is read further, with a message naming the limit.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 100)
+IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 100_000)
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = envint("IMPORT_MAX_COMPRESSION_RATIO", 100)
+IMPORT_MAX_NESTING = envint("IMPORT_MAX_NESTING", 4)
