@@ -32,7 +32,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -385,15 +385,17 @@ class ImportJobAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:job_id>/confirm/",
+                "<path:object_id>/confirm/",
                 self.admin_site.admin_view(self.confirm_view),
                 name="positions_importjob_confirm",
             ),
             *super().get_urls(),
         ]
 
-    def _job(self, request, job_id):
-        job = get_object_or_404(self.get_queryset(request), pk=job_id)
+    def _job(self, request, object_id):
+        if not str(object_id).isdigit():
+            raise Http404
+        job = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_view_permission(request, job):
             raise PermissionDenied
         return job
@@ -425,8 +427,8 @@ class ImportJobAdmin(admin.ModelAdmin):
             }
         return TemplateResponse(request, f"admin/positions/importjob/{template}", context)
 
-    def confirm_view(self, request, job_id):
-        job = self._job(request, job_id)
+    def confirm_view(self, request, object_id):
+        job = self._job(request, object_id)
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:positions_importjob_change", args=[job.pk]))
         if job.user_id != request.user.pk:

@@ -105,10 +105,14 @@ class ActorPlanner(Planner):
                 identifiers.setdefault(item.partition(":")[2].strip(), None)
         self.identifiers_by_actor = {}
         self.identifier_owner = {}
-        queryset = ActorIdentifier.objects.filter(actor__slug__in=self.file_slugs)
+        # One query a chunk (an OR of chunks would be one query past SQLite's parameter limit).
+        file_actor_ids = [a.pk for slug, a in self.existing.items() if slug in self.file_slugs]
+        found = {}
+        for chunk in chunked(file_actor_ids):
+            found.update((i.pk, i) for i in ActorIdentifier.objects.filter(actor_id__in=chunk))
         for chunk in chunked(identifiers):
-            queryset = queryset | ActorIdentifier.objects.filter(identifier__in=chunk)
-        for identifier in queryset:
+            found.update((i.pk, i) for i in ActorIdentifier.objects.filter(identifier__in=chunk))
+        for identifier in sorted(found.values(), key=lambda i: i.pk):
             owner = self.slug_of.get(identifier.actor_id)
             self.identifier_owner[(identifier.scheme, identifier.identifier)] = owner
             self.identifiers_by_actor.setdefault(owner, []).append(identifier)
