@@ -35,8 +35,11 @@ demo: install
 	$(DEV) $(BIN)/python manage.py load_demo
 	$(DEV) $(BIN)/python manage.py ensure_admin
 
+# The background worker (big admin imports) runs beside the server and stops with it.
 run: demo
 	@echo "Serving Position Tracker at http://127.0.0.1:$(PORT) (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@$(DEV) $(BIN)/python manage.py db_worker --no-reload -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Every test but the exhaustive (`slow`) runs; HYPOTHESIS_PROFILE=ci|thorough for other

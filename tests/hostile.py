@@ -22,11 +22,14 @@ from django.urls import (
     reverse,
 )
 
+from positions.exchange import jobs
 from positions.models import (
     ActKind,
     Actor,
     ActorIdentifier,
     ConditionStatus,
+    ImportJob,
+    ImportJobState,
     Stance,
     Statement,
     StatementStatus,
@@ -176,7 +179,19 @@ def build_hostile_record():
         quote="\t=2+2",
         quote_locator="\r=3+3",
     )
+    # A background import (and so its task), checked, whose preview shows hostile cells.
+    import_job = jobs.start(user, "actors", tag("import_job.file_name")[:200], "csv", b"slug\n")
+    ImportJob.objects.filter(pk=import_job.pk).update(
+        state=ImportJobState.CHECKED,
+        preview={
+            "totals": {"new": 1, "update": 0, "skip": 0, "error_rows": 0, "errors": 0},
+            "rows": [["new", [tag("import_job.cell")]]],
+            "errors": [],
+            "error_values": {},
+        },
+    )
     record.objects.update(
+        import_job=import_job,
         user=user,
         group=group,
         actor=actor,

@@ -71,8 +71,8 @@ def test_a_file_over_the_size_limit_is_refused_and_nothing_changes(settings):
     data = ("\n".join([HEADER, *ROWS]) + "\n").encode()
     report = import_bytes(TYPES["actors"], data, "actors.csv")
     assert [str(e) for e in report.errors] == [
-        f"file: The file is {len(data):,} bytes; the largest file accepted is 50 bytes. "
-        "Split it into several files."
+        f"file: The file is {len(data):,} bytes; the largest file accepted is 50 bytes "
+        "(IMPORT_MAX_UPLOAD_BYTES). Split it into several files."
     ]
     assert not Actor.objects.exists()
 

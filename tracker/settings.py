@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "positions",
 ]
 
@@ -250,3 +252,22 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Largest spreadsheet an editor may upload, in bytes.
 IMPORT_MAX_UPLOAD_BYTES = envint("IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_UPLOAD_BYTES + 1024 * 1024
+
+# What an import reads at most (positions/exchange/reading.py, docs/operations.md): a file
+# beyond one of these is refused, before it is read further, with a message naming the limit.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_COLUMNS = envint("IMPORT_MAX_COLUMNS", 100)
+IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 100_000)
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 64 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = envint("IMPORT_MAX_COMPRESSION_RATIO", 100)
+IMPORT_MAX_NESTING = envint("IMPORT_MAX_NESTING", 4)
+
+# Background tasks (django-tasks): the database backend stores them in the database, where
+# `manage.py db_worker` picks them up, on SQLite and PostgreSQL alike. Admin imports of files
+# of at least IMPORT_BACKGROUND_BYTES are checked and written by that worker
+# (positions/exchange/jobs.py); smaller files get their preview at once, in the request.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", 512 * 1024)
+# A background import that has not reported progress for this long is presumed to have lost
+# its worker, and is run again from its stored file (writing allows more, per row).
+IMPORT_JOB_STALL_SECONDS = envint("IMPORT_JOB_STALL_SECONDS", 120)

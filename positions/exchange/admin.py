@@ -34,6 +34,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.results import InvalidRow, Result, RowResult
 from import_export.tmp_storages import CacheStorage
 
+from . import jobs
 from .columns import TYPE_OF_MODEL, TYPES
 from .exporting import export_cell, export_queryset
 from .importing import run_import
@@ -281,6 +282,14 @@ class TrackerImportExportMixin(ImportExportMixin):
 
     def get_export_formats(self):
         return self._formats()
+
+    def import_action(self, request, **kwargs):
+        # A big upload goes to the background worker (jobs.py): the request only stores it.
+        if request.method == "POST" and self.has_import_permission(request):
+            form = self.create_import_form(request)
+            if form.is_valid() and jobs.wants_background(form.cleaned_data["import_file"]):
+                return jobs.start_from_admin(self, request, form)
+        return super().import_action(request, **kwargs)
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, ImportFileError):

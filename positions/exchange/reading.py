@@ -4,12 +4,22 @@ person uploading: the size limit, the encoding (UTF-8 with or without BOM, else 
 when recognisably so), CSV, XLSX (the sheet named after the type) and JSON (a list of
 objects, or the whole-data-set object), the header row, blank lines. Every cell comes out a
 stripped string with the export's formula guard (`sanitize_cell`) undone.
+
+Every reader is bounded (`Limits`, from the IMPORT_MAX_* settings, docs/operations.md): it
+checks rows, columns, cell size, unpacked size and nesting while it reads, before it holds
+more than the limits allow, so a small hostile file (a zip bomb, a sheet that declares a
+million columns, a JSON object of a million keys) is refused in a fraction of a second
+instead of taking the process's memory. Each refusal names the setting that refused it.
 """
 
+import collections
 import csv
 import datetime
 import io
 import json
+import re
+import struct
+import zipfile
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -27,6 +37,13 @@ FORMATS = ("csv", "xlsx", "json")
 # Rows are numbered as a spreadsheet shows them: the header is row 1, data starts at row 2.
 FIRST_DATA_ROW = 2
 
+# A workbook has a few dozen parts; a zip of thousands is not one, and listing its entries
+# already costs memory (zipfile reads the whole central directory when it opens).
+MAX_ZIP_MEMBERS = 1000
+# Parts smaller than this may compress as well as they like (an empty sheet is mostly
+# repetition); the ratio limit applies to the larger ones.
+RATIO_CHECK_FROM_BYTES = 1024 * 1024
+
 
 class ImportFileError(Exception):
     """The whole file cannot be imported; the message says why, for the person uploading."""
@@ -38,6 +55,51 @@ class NoRows(ImportFileError):
 
 class MissingPart(ImportFileError):
     """A file holding several types (workbook, whole-data-set JSON) lacks the one asked for."""
+
+
+class LimitExceeded(ImportFileError):
+    """The file is beyond one of the reading limits (`Limits`); the message names it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file a reader accepts; see docs/operations.md for the defaults."""
+
+    rows: int
+    columns: int
+    cell_chars: int
+    unpacked_bytes: int
+    compression_ratio: int
+    nesting: int
+
+    @classmethod
+    def from_settings(cls):
+        return cls(
+            rows=settings.IMPORT_MAX_ROWS,
+            columns=settings.IMPORT_MAX_COLUMNS,
+            cell_chars=settings.IMPORT_MAX_CELL_CHARS,
+            unpacked_bytes=settings.IMPORT_MAX_UNPACKED_BYTES,
+            compression_ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+            nesting=settings.IMPORT_MAX_NESTING,
+        )
+
+    def too_many_rows(self):
+        return LimitExceeded(
+            f"The file has more than {self.rows:,} data rows (IMPORT_MAX_ROWS): "
+            "split it into several files."
+        )
+
+    def too_many_columns(self, where="The header row"):
+        return LimitExceeded(
+            f"{where} has more than {self.columns:,} columns (IMPORT_MAX_COLUMNS)."
+        )
+
+    def check_cell(self, value, where):
+        if isinstance(value, str) and len(value) > self.cell_chars:
+            raise LimitExceeded(
+                f"{where} holds {len(value):,} characters; a cell may hold at most "
+                f"{self.cell_chars:,} (IMPORT_MAX_CELL_CHARS)."
+            )
 
 
 @dataclass
@@ -78,31 +140,34 @@ def decode_text(data):
     )
 
 
-def read_table(data, file_name, *, kind=None, part_required=False, max_bytes=None):
+def read_table(data, file_name, *, kind=None, part_required=False, max_bytes=None, limits=None):
     """
     Read uploaded bytes into a `Table`, or raise `ImportFileError` with a clear message.
     With `part_required`, a workbook must have a sheet named `kind` and a JSON file an
     object with a `kind` key (reading one type out of a file that holds several).
-    `max_bytes` replaces `settings.IMPORT_MAX_UPLOAD_BYTES` (the command line's --max-bytes).
+    `max_bytes` replaces `settings.IMPORT_MAX_UPLOAD_BYTES` (the command line's --max-bytes);
+    `limits` replaces the other limits (`Limits.from_settings()`).
     """
     limit = max_bytes or settings.IMPORT_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise ImportFileError(
-            f"The file is {len(data):,} bytes; the largest file accepted is {limit:,} bytes. "
-            "Split it into several files."
+            f"The file is {len(data):,} bytes; the largest file accepted is {limit:,} bytes "
+            "(IMPORT_MAX_UPLOAD_BYTES). Split it into several files."
         )
+    limits = limits or Limits.from_settings()
     file_format = format_of(file_name)
     if not data.strip():
         raise ImportFileError("The file is empty.")
     reader = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json}[file_format]
-    table = reader(data, kind, part_required)
+    table = reader(data, kind, part_required, limits)
     table.headers = [_header(h) for h in table.headers]
     if not any(table.headers):
         raise ImportFileError("The file has no header row.")
     blank_headers = [i + 1 for i, h in enumerate(table.headers) if not h]
     if blank_headers:
         raise ImportFileError(f"Column(s) {blank_headers} have no header.")
-    duplicates = sorted({h for h in table.headers if table.headers.count(h) > 1})
+    # Counted once each, not with list.count(): linear in the number of columns.
+    duplicates = sorted(h for h, n in collections.Counter(table.headers).items() if n > 1)
     if duplicates:
         raise ImportFileError(f"Column(s) appear more than once: {', '.join(duplicates)}.")
     if not table.rows:
@@ -153,14 +218,39 @@ def unsanitize_cell(text):
     return text
 
 
-def _rows(headers, value_rows, first_number=FIRST_DATA_ROW):
-    """The non-blank rows as dicts, and each one's number as the spreadsheet shows it."""
+def _check_headers(headers, limits):
+    if len(headers) > limits.columns:
+        raise limits.too_many_columns()
+    for number, header in enumerate(headers, 1):
+        limits.check_cell(header, f"Column {number} of the header row")
+
+
+def _rows(headers, value_rows, limits, *, first_number=FIRST_DATA_ROW, strict_width=False):
+    """
+    The non-blank data rows as dicts, and each one's number as the spreadsheet shows it,
+    from `value_rows` (an iterator, read one row at a time, blank lines included): stops at
+    the first row beyond a limit. With `strict_width`, a row with filled cells beyond the
+    header is refused, naming the cell.
+    """
     rows, numbers = [], []
+    width = len(headers)
     for number, values in enumerate(value_rows, first_number):
+        if number - first_number >= limits.rows:
+            raise limits.too_many_rows()
         values = list(values)
+        if len(values) > limits.columns:
+            raise limits.too_many_columns(f"Row {number}")
+        if (
+            strict_width
+            and len(values) > width
+            and any(v not in (None, "") and str(v).strip() for v in values[width:])
+        ):
+            raise _extra_cells_error(headers, values, number)
         if not any(v not in (None, "") and str(v).strip() for v in values):
             continue  # blank lines in the middle or at the end of a sheet
-        values += [None] * (len(headers) - len(values))
+        for header, value in zip(headers, values, strict=False):
+            limits.check_cell(value, f"Row {number}, column '{header}',")
+        values += [None] * (width - len(values))
         rows.append({h: _cell(v) for h, v in zip(headers, values, strict=False)})
         numbers.append(number)
     return rows, numbers
@@ -186,29 +276,131 @@ def _extra_cells_error(headers, line, number):
     )
 
 
-def _read_csv(data, kind, part_required):
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_lines(text, limits):
+    """
+    The physical lines of `text` for the csv module, refusing a row of too many cells
+    before the csv module builds it: commas outside quotes are counted per row (a quoted
+    cell may span lines), with `str.split`/`count`, linear in the size of the line.
+    """
+    inside_quotes = False
+    commas = 0
+    for line in io.StringIO(text, newline=""):
+        parts = line.split('"')
+        # Even parts are outside quotes when the line starts outside them; a doubled quote
+        # ("") inside a cell leaves an empty part, which holds no comma.
+        commas += sum(part.count(",") for part in parts[int(inside_quotes) :: 2])
+        inside_quotes ^= (len(parts) - 1) % 2 == 1
+        if commas >= limits.columns:
+            raise limits.too_many_columns("A row")
+        if not inside_quotes:
+            commas = 0
+        yield line
+
+
+def _read_csv(data, kind, part_required, limits):
     text = decode_text(data)
     # newline="" lets the csv module handle CRLF, lone CR and line breaks inside quotes.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_csv_lines(text, limits))
     try:
-        lines = list(reader)
+        try:
+            headers = next(reader)
+        except StopIteration:
+            raise ImportFileError("The file is empty.") from None
+        _check_headers(headers, limits)
+        rows, numbers = _rows(headers, reader, limits, strict_width=True)
+        return Table(headers=headers, rows=rows, numbers=numbers)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            # The csv module's own cap (131,072 characters), reached before ours.
+            raise LimitExceeded(
+                f"A cell of the file holds more than {limits.cell_chars:,} characters "
+                "(IMPORT_MAX_CELL_CHARS)."
+            ) from error
         raise ImportFileError(f"The CSV file cannot be read: {error}.") from error
-    if not lines:
-        raise ImportFileError("The file is empty.")
-    headers = lines[0]
-    for number, line in enumerate(lines[1:], FIRST_DATA_ROW):
-        if len(line) > len(headers) and any(v.strip() for v in line[len(headers) :]):
-            raise _extra_cells_error(headers, line, number)
-    rows, numbers = _rows(headers, lines[1:])
-    return Table(headers=headers, rows=rows, numbers=numbers)
 
 
-def _read_xlsx(data, kind, part_required):
-    import zipfile
+# --- XLSX -----------------------------------------------------------------------------------
 
+_END_OF_DIRECTORY = struct.Struct("<4s4H2LH")
+
+
+def _check_zip(data, limits):
+    """
+    Refuse a zip that would unpack to more than the limits allow, from its directory only:
+    the number of entries (read from the end record, before zipfile lists them), their
+    declared sizes and compression ratios. zipfile never unpacks a member beyond its
+    declared size (it stops there and fails the checksum), so the declared sizes bound
+    what reading the workbook can unpack.
+    """
+    tail = data[-(65536 + _END_OF_DIRECTORY.size) :]
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_OF_DIRECTORY.size:
+        raise ImportFileError("The file is not a readable .xlsx workbook.")
+    entries = _END_OF_DIRECTORY.unpack_from(tail, at)[4]
+    if entries > MAX_ZIP_MEMBERS:
+        raise LimitExceeded(
+            f"The workbook has {entries:,} parts; a workbook has at most {MAX_ZIP_MEMBERS:,}."
+        )
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportFileError("The file is not a readable .xlsx workbook.") from error
+    if len(members) > MAX_ZIP_MEMBERS:  # a zip64 directory may say more than the end record
+        raise LimitExceeded(f"The workbook has more than {MAX_ZIP_MEMBERS:,} parts.")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.unpacked_bytes:
+        raise LimitExceeded(
+            f"The workbook unpacks to {unpacked:,} bytes; the largest accepted is "
+            f"{limits.unpacked_bytes:,} bytes (IMPORT_MAX_UNPACKED_BYTES)."
+        )
+    for member in members:
+        if member.file_size < RATIO_CHECK_FROM_BYTES:
+            continue
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > limits.compression_ratio:
+            raise LimitExceeded(
+                f"The workbook's part {member.filename} unpacks to {ratio:,.0f} times its "
+                f"packed size; at most {limits.compression_ratio:,} times is accepted "
+                "(IMPORT_MAX_COMPRESSION_RATIO)."
+            )
+
+
+def _sheet_lines(sheet, limits):
+    """
+    `(number, values)` of the rows of a read-only sheet, streamed: the sheet's declared
+    dimension is ignored (a sheet may declare a million columns it does not have), each row
+    is as wide as its own last cell, and reading stops past the row limit (counting blank
+    rows, which a sheet may skip to by number). A formula is refused, naming its cell: its
+    cached value may be missing or stale, and an empty read would blank a stored value.
+    """
+    sheet.reset_dimensions()
+    for index, cells in enumerate(sheet.iter_rows()):
+        if index > limits.rows:  # the header row, then at most `rows` rows
+            raise limits.too_many_rows()
+        formula = next((c for c in cells if getattr(c, "data_type", None) == "f"), None)
+        if formula is not None:
+            raise ImportFileError(
+                f"Cell {formula.coordinate} of sheet '{sheet.title}' holds a formula "
+                f"({str(formula.value)[:40]}), which an import cannot compute. Type its "
+                "result in the cell instead (copy the cells, then Paste Special as text) "
+                "and import again."
+            )
+        row = [getattr(c, "value", None) for c in cells]
+        if len(row) > limits.columns:
+            last = max((i for i, v in enumerate(row) if v not in (None, "")), default=-1)
+            if last >= limits.columns:
+                raise limits.too_many_columns(f"Row {index + 1}")
+            row = row[: limits.columns]
+        yield index + 1, row
+
+
+def _read_xlsx(data, kind, part_required, limits):
     import openpyxl
 
+    _check_zip(data, limits)
     try:
         # data_only=False: a formula is seen as a formula (its cached value may be missing
         # or stale), never read as an empty cell.
@@ -222,63 +414,112 @@ def _read_xlsx(data, kind, part_required):
         sheet = sheets.get(kind or "")
         if sheet is None and part_required:
             raise MissingPart(f"The workbook has no sheet named '{kind}'.")
-        if sheet is None:
-            for candidate in book.worksheets:
-                if any(
-                    any(c is not None for c in r) for r in candidate.iter_rows(values_only=True)
-                ):
-                    sheet = candidate
-                    break
-        if sheet is None:
+        candidates = [sheet] if sheet is not None else book.worksheets
+        for candidate in candidates:
+            lines = _sheet_lines(candidate, limits)
+            found = next(
+                ((n, list(r)) for n, r in lines if any(v not in (None, "") for v in r)),
+                None,
+            )
+            if found is not None:
+                header_number, headers = found
+                sheet = candidate
+                break
+        else:
+            if sheet is not None:
+                raise NoRows("The sheet is empty.")
             raise ImportFileError("The workbook has no sheet with data.")
-        lines = []
-        for cells in sheet.iter_rows():
-            formula = next((c for c in cells if getattr(c, "data_type", None) == "f"), None)
-            if formula is not None:
-                raise ImportFileError(
-                    f"Cell {formula.coordinate} of sheet '{sheet.title}' holds a formula "
-                    f"({str(formula.value)[:40]}), which an import cannot compute. Type its "
-                    "result in the cell instead (copy the cells, then Paste Special as text) "
-                    "and import again."
-                )
-            lines.append([c.value for c in cells])
+        headers = [_header(h) for h in headers]
+        while headers and not headers[-1]:
+            headers.pop()
+        _check_headers(headers, limits)
+        values = (row for _number, row in lines)
+        rows, numbers = _rows(
+            headers, values, limits, first_number=header_number + 1, strict_width=True
+        )
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ImportFileError("The file is not a readable .xlsx workbook.") from error
     finally:
         book.close()
-    header_number = 1
-    while lines and not any(v not in (None, "") for v in lines[0]):
-        lines.pop(0)
-        header_number += 1
-    if not lines:
-        raise NoRows("The sheet is empty.")
-    headers = [_header(h) for h in lines[0]]
-    while headers and not headers[-1]:
-        headers.pop()
-    for number, line in enumerate(lines[1:], header_number + 1):
-        if len(line) > len(headers) and any(
-            v not in (None, "") and str(v).strip() for v in line[len(headers) :]
-        ):
-            raise _extra_cells_error(headers, line, number)
-    rows, numbers = _rows(headers, lines[1:], header_number + 1)
     return Table(headers=headers, rows=rows, sheet=sheet.title, numbers=numbers)
 
 
-def _read_json(data, kind, part_required):
+# --- JSON -----------------------------------------------------------------------------------
+
+# The tokens that give a JSON text its shape: strings (skipped whole, escapes included),
+# brackets and commas. Numbers, literals, colons and spaces are left between the matches.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
+
+
+def _check_json_shape(text, limits):
+    """
+    Walk the JSON text's tokens without building anything: refuse nesting deeper than the
+    limit, an object of more keys than the column limit, a list of more items than the row
+    limit, and a string longer than the cell limit. Malformed text is left to `json.loads`.
+    """
+    stack = []  # per open bracket: [kind, items so far]
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        first = token[0]
+        if first == '"':
+            if len(token) - 2 > limits.cell_chars:
+                raise LimitExceeded(
+                    f"The file holds a value of {len(token) - 2:,} characters; a cell may hold "
+                    f"at most {limits.cell_chars:,} (IMPORT_MAX_CELL_CHARS)."
+                )
+            if stack and stack[-1][1] == 0:
+                stack[-1][1] = 1  # the first item of a list or object
+        elif first in "[{":
+            if stack and stack[-1][1] == 0:
+                stack[-1][1] = 1
+            stack.append([first, 0])
+            if len(stack) > limits.nesting:
+                raise LimitExceeded(
+                    f"The file nests lists and objects more than {limits.nesting} deep "
+                    "(IMPORT_MAX_NESTING)."
+                )
+        elif first in "]}":
+            if stack:
+                stack.pop()
+        elif stack:  # a comma: one more item
+            stack[-1][1] += 1
+            bracket, items = stack[-1]
+            if bracket == "{" and items > limits.columns:
+                raise LimitExceeded(
+                    f"An object in the file has more than {limits.columns:,} keys "
+                    "(IMPORT_MAX_COLUMNS)."
+                )
+            if bracket == "[" and items > limits.rows:
+                raise limits.too_many_rows()
+
+
+def _read_json(data, kind, part_required, limits):
+    text = decode_text(data)
+    _check_json_shape(text, limits)
     try:
-        payload = json.loads(decode_text(data))
-    except json.JSONDecodeError as error:
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ImportFileError(f"The JSON file cannot be read: {error}.") from error
+    del text
     if isinstance(payload, dict) and kind in payload:
         payload = payload[kind]  # the whole-data-set download holds every type by name
     elif part_required:
         raise MissingPart(f"The JSON file has no '{kind}' list.")
     if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
         raise ImportFileError("The JSON file must hold a list of objects, one per row.")
-    headers = []
+    # Headers in order of first appearance, each found once (a set beside the list).
+    headers, seen = [], set()
     for item in payload:
-        headers += [h for h in item if h not in headers]
+        for header in item:
+            if header not in seen:
+                seen.add(header)
+                headers.append(header)
+                if len(headers) > limits.columns:
+                    raise limits.too_many_columns("The objects together")
     if not payload:
         raise NoRows("The file has no data rows.")
     # JSON has no lines: an object's number is its place in the list, counted from 2 as in
     # a spreadsheet, so errors read alike.
-    rows, numbers = _rows(headers, ([item.get(h) for h in headers] for item in payload))
+    values = ([item.get(h) for h in headers] for item in payload)
+    rows, numbers = _rows(headers, values, limits)
     return Table(headers=headers, rows=rows, numbers=numbers)
