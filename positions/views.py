@@ -179,9 +179,8 @@ def topic_detail(request, slug):
     )
 
 
-@cached_page
-def question_board(request, topic_slug, slug):
-    # The question and the other questions of its topic, in one query.
+def question_and_siblings(topic_slug, slug):
+    """The question and the other questions of its topic, in one query; 404 if none."""
     siblings = list(
         Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
@@ -190,6 +189,15 @@ def question_board(request, topic_slug, slug):
     question = next((q for q in siblings if q.slug == slug), None)
     if question is None:
         raise Http404("No such question.")
+    others = [other for other in siblings if other.pk != question.pk]
+    for other in others:
+        other.topic = question.topic
+    return question, others
+
+
+@cached_page
+def question_board(request, topic_slug, slug):
+    question, other_questions = question_and_siblings(topic_slug, slug)
     form = AsOfForm(request.GET)
     data = valid_data(form)
     today = timezone.localdate()
@@ -207,9 +215,6 @@ def question_board(request, topic_slug, slug):
     series = stances.stance_counts_over_time(question, as_of)
     # States' formal acts on the topic and the world map (maps.py): one or two queries.
     states = maps.board_context(request, question, as_of, groups)
-    other_questions = [other for other in siblings if other.pk != question.pk]
-    for other in other_questions:
-        other.topic = question.topic
     return render(
         request,
         "positions/question.html",
