@@ -139,7 +139,11 @@ class CountriesOnceMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["country"].choices = [("", "Any country"), *country_choices()]
+        self.form.fields["country"].choices = [("", "Any country"), *self.country_options()]
+
+    def country_options(self):
+        """The countries offered (and accepted): those in use, for a page's menu."""
+        return country_choices()
 
 
 class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
