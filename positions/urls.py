@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import exports, feeds, popolo, views
+from . import embeds, exports, feeds, popolo, views
 from .caching import cached_page
 from .sitemaps import SITEMAPS
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source"),
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
+    # Pages other sites may frame (embeds.py).
+    path("embed/<slug:topic_slug>/<slug:slug>/", embeds.question_tally, name="embed_question"),
     path("corrections/", views.corrections, name="corrections"),
     path(
         "sitemap.xml",

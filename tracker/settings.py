@@ -228,6 +228,10 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 API_RATE_LIMIT = envint("API_RATE_LIMIT", 120)
 API_RATE_WINDOW = envint("API_RATE_WINDOW", 60)
 
+# Embeds (/embed/..., positions/embeds.py) are the only pages other sites may frame: their
+# CSP frame-ancestors (space-separated sources, every site by default).
+EMBED_FRAME_ANCESTORS = os.environ.get("EMBED_FRAME_ANCESTORS", "*").split()
+
 # django-axes: after AXES_FAILURE_LIMIT failed logins for one username from one address, that
 # pair is locked out for the cool-off period. Locking the pair (not the username alone) stops
 # guessing without letting anyone lock an editor out from everywhere; the password validators
