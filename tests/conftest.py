@@ -35,6 +35,9 @@ def _http_test_client_and_plain_static(settings):
     turn it back on. The manifest storage needs `collectstatic`, which tests do not run.
     """
     settings.SECURE_SSL_REDIRECT = False
+    # Tests send many requests from one address: the API's rate limit is off unless a test
+    # turns it on (tests/test_api.py).
+    settings.API_RATE_LIMIT = 0
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
