@@ -142,7 +142,11 @@ class CountriesOnceMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["country"].choices = country_choices()
+        self.form.fields["country"].choices = self.country_options()
+
+    def country_options(self):
+        """The countries offered (and accepted): those in use, for a page's menu."""
+        return country_choices()
 
     # Fields whose value is no filter: the order of the list.
     NOT_FILTERS = frozenset({"sort"})

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import exports, feeds, popolo, views, views_status
+from . import cards, embeds, exports, feeds, popolo, views, views_status
 from .caching import cached_page
 from .sitemaps import SITEMAPS
 
@@ -27,6 +27,14 @@ urlpatterns = [
     path("conditions/", views.condition_list, name="condition_list"),
     path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
     path("methodology/", views.methodology, name="methodology"),
+    # Share-card images (cards.py).
+    path(
+        "cards/topics/<slug:topic_slug>/<slug:slug>.png", cards.question_card, name="card_question"
+    ),
+    path("cards/actors/<slug:slug>.png", cards.actor_card, name="card_actor"),
+    path("cards/statements/<int:pk>.png", cards.statement_card, name="card_statement"),
+    # Pages other sites may frame (embeds.py).
+    path("embed/<slug:topic_slug>/<slug:slug>/", embeds.question_tally, name="embed_question"),
     path("corrections/", views.corrections, name="corrections"),
     path(
         "sitemap.xml",

@@ -35,7 +35,36 @@ def _http_test_client_and_plain_static(settings):
     turn it back on. The manifest storage needs `collectstatic`, which tests do not run.
     """
     settings.SECURE_SSL_REDIRECT = False
+    # Tests send many requests from one address: the API's rate limit is off unless a test
+    # turns it on (tests/test_api.py).
+    settings.API_RATE_LIMIT = 0
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """
+    Transactional tests (the browser tests' live server, the migration walk) last, as Django
+    orders them: they empty the database when they end, data migrations' groups included, so
+    a test that relies on those must run before them. pytest-django sorts them so, but
+    pytest's own grouping of tests that share a session-scoped parametrized fixture (the
+    browser) can move them back among the others; this runs after both.
+    """
+
+    def transactional(item):
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        return bool(
+            (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+            or "transactional_db" in fixtures
+            or "live_server" in fixtures
+        )
+
+    def browser(item):
+        return item.get_closest_marker("browser") is not None
+
+    # The browser tests, which leave the database empty, after the other transactional ones.
+    items.sort(key=lambda item: (transactional(item), transactional(item) and browser(item)))

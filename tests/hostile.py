@@ -290,7 +290,9 @@ def shown_tags(page, tags):
 # --- Every public page ----------------------------------------------------------------------
 
 # Patterns that are not pages a reader opens with GET, with the reason.
-NOT_PUBLIC_PAGES = {}
+NOT_PUBLIC_PAGES = {
+    "api-v1:api-root": "django-ninja's placeholder at /api/v1/ itself: a 404 naming the docs",
+}
 # Namespaces that are not public.
 PRIVATE_NAMESPACES = {"admin"}
 

@@ -49,10 +49,14 @@ def record():
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def body_of_image(response):
+    return response.content
+
+
 def check_response_is_inert(response, tags):
     """Whatever the format, no payload can run: HTML escaped, data served as data."""
     content_type = response["Content-Type"].split(";")[0].strip()
-    body = body_of(response)
+    body = "" if content_type == "image/png" else body_of(response)
     if content_type == "text/html":
         assert injections(body) == []
         assert unescaped_payloads(body, tags) == []
@@ -65,6 +69,8 @@ def check_response_is_inert(response, tags):
         # A spreadsheet would run these as formulas (CSV injection).
         cells = [cell for row in csv.reader(io.StringIO(body)) for cell in row]
         assert [cell for cell in cells if cell.startswith(FORMULA_STARTS)] == []
+    elif content_type == "image/png":
+        assert body_of_image(response).startswith(b"\x89PNG")  # a share card: pixels only
     elif content_type == "text/plain":
         pass  # /healthz: plain text never runs, and nosniff (checked below) keeps it text.
     else:

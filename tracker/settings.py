@@ -62,12 +62,17 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "corsheaders",
+    # django-ninja: the API's vendored Swagger UI (its static files and templates).
+    "ninja",
     "positions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks; it acts on /api/ only.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -213,6 +218,21 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
+
+# The public API (/api/, positions/api/): anyone may read it from a browser on another site
+# (CORS for reads only, no credentials), at most API_RATE_LIMIT requests per API_RATE_WINDOW
+# seconds from one client address (counted in the shared cache).
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+API_RATE_LIMIT = envint("API_RATE_LIMIT", 120)
+API_RATE_WINDOW = envint("API_RATE_WINDOW", 60)
+
+# Embeds (/embed/..., positions/embeds.py) are the only pages other sites may frame: their
+# CSP frame-ancestors (space-separated sources, every site by default).
+EMBED_FRAME_ANCESTORS = os.environ.get("EMBED_FRAME_ANCESTORS", "*").split()
 
 # django-axes: after AXES_FAILURE_LIMIT failed logins for one username from one address, that
 # pair is locked out for the cool-off period. Locking the pair (not the username alone) stops
