@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from . import editorial, writes
-from .admin_base import TrackedAdmin
+from .admin_base import EditorialAdminMixin, TrackedAdmin
 from .models import FormalAct, StatementStatus
 
 NOUN = "act"
@@ -62,7 +62,7 @@ class FormalActAdminForm(forms.ModelForm):
 
 
 @admin.register(FormalAct)
-class FormalActAdmin(TrackedAdmin):
+class FormalActAdmin(EditorialAdminMixin, TrackedAdmin):
     form = FormalActAdminForm
     list_display = ["date", "actor", "kind", "topic", "status", "source"]
     list_display_links = ["date", "actor"]
@@ -105,27 +105,6 @@ class FormalActAdmin(TrackedAdmin):
     actions = ["publish_acts", "unpublish_acts"]
     history_list_display = ["status", "kind"]
     list_per_page = 50
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.editor = request.user
-        return form
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return editorial.may_edit(request.user, obj.status)
-
-    def has_delete_permission(self, request, obj=None):
-        # Retract instead: the public record keeps a trace of every published act.
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
-
-    def has_publish_permission(self, request):
-        return editorial.can_publish(request.user)
-
-    def view_on_site(self, obj):
-        return obj.get_absolute_url() if obj.is_public else None
 
     def save_model(self, request, obj, form, change):
         error = editorial.transition(

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from . import writes
+from . import editorial, writes
 
 # Longer than any text field of the record: the history diff never shortens it.
 FULL_TEXT = 1_000_000
@@ -112,3 +112,32 @@ class TrackedAdmin(SimpleHistoryAdmin):
 def statements_link(lookup, obj, label="See its statements"):
     url = reverse("admin:positions_statement_changelist") + f"?{lookup}={obj.pk}"
     return format_html('<a href="{}">{}</a>', url, label)
+
+
+class EditorialAdminMixin:
+    """
+    The admin of a record in the editorial workflow (statements, formal acts): the form knows
+    its editor, what readers can see is the Publishers' to change, and nothing is deleted
+    but by a superuser (retract instead: the public record keeps a trace of it).
+    """
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editor = request.user
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return editorial.may_edit(request.user, obj.status)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def has_publish_permission(self, request):
+        return editorial.can_publish(request.user)
+
+    def view_on_site(self, obj):
+        # Drafts have no public page.
+        return obj.get_absolute_url() if obj.is_public else None

@@ -15,7 +15,7 @@ from django.utils.text import Truncator
 from simple_history.models import ModelChange
 
 from . import editorial, writes
-from .admin_base import TrackedAdmin
+from .admin_base import EditorialAdminMixin, TrackedAdmin
 from .admin_search import StatementSearchMixin
 from .exchange.admin import TrackerImportExportMixin
 from .forms import RetractForm, SignatoryFormSet, StatementAdminForm
@@ -126,7 +126,9 @@ class StatementChangeList(ChangeList):
 
 
 @admin.register(Statement)
-class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmin):
+class StatementAdmin(
+    StatementSearchMixin, EditorialAdminMixin, TrackerImportExportMixin, TrackedAdmin
+):
     form = StatementAdminForm
     inlines = [SignatoryInline]
     # The deciding columns (stance, status, who last changed it) right after the summary, so
@@ -234,10 +236,6 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
             return ", ".join(names[:3]) + f" and {len(names) - 3} more"
         return ", ".join(names)
 
-    def view_on_site(self, obj):
-        # Drafts have no public page.
-        return obj.get_absolute_url() if obj.is_public else None
-
     # --- history ---
 
     def get_search_results(self, request, queryset, search_term):
@@ -282,19 +280,6 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
 
     # --- who may do what ---
 
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if obj is None or not allowed:
-            return allowed
-        return editorial.may_edit(request.user, obj.status)
-
-    def has_delete_permission(self, request, obj=None):
-        # Retract instead: the public record keeps a trace of every published statement.
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
-
-    def has_publish_permission(self, request):
-        return editorial.can_publish(request.user)
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A non-publisher posting changes to a public statement (a page left open while a
         # Publisher published it, or a crafted request) is refused and sent back to the
@@ -312,11 +297,6 @@ class StatementAdmin(StatementSearchMixin, TrackerImportExportMixin, TrackedAdmi
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- saving ---
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.editor = request.user
-        return form
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -45,6 +45,7 @@ from .evidence import (  # noqa: F401
     ConditionStatusChange,
     ConditionStatusChangeQuerySet,
     DatePrecision,
+    EditorialRecord,
     Signatory,
     Source,
     SourceKind,

@@ -12,8 +12,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .actors import Actor
-from .base import FieldRuleConstraint, TimestampedModel, choices_constraint
-from .evidence import PUBLIC_STATUSES, DatePrecision, Source, Statement, StatementStatus
+from .base import FieldRuleConstraint, choices_constraint
+from .evidence import PUBLIC_STATUSES, DatePrecision, EditorialRecord, Source, StatementStatus
 from .topics import Topic
 
 # --- Formal acts --------------------------------------------------------------------------
@@ -74,7 +74,7 @@ class FormalActQuerySet(models.QuerySet):
         return self.filter(date__lte=date)
 
 
-class FormalAct(TimestampedModel):
+class FormalAct(EditorialRecord):
     """
     A dated, sourced formal step of an actor on a topic: what a state does, beside what it
     says. The editorial workflow is the statements' (`editorial.py`): drafts, Publishers
@@ -112,14 +112,6 @@ class FormalAct(TimestampedModel):
         related_name="formal_acts",
         help_text="Required before the act can be published.",
     )
-    status = models.CharField(
-        max_length=16, choices=StatementStatus.choices, default=StatementStatus.DRAFT
-    )
-    correction_note = models.TextField(
-        blank=True, help_text="Required to retract: what was wrong, shown to readers."
-    )
-    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    retracted_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = FormalActQuerySet.as_manager()
@@ -162,18 +154,6 @@ class FormalAct(TimestampedModel):
         return reverse("positions:topic_status", args=[self.topic.slug])
 
     @property
-    def is_public(self):
-        return self.status != StatementStatus.DRAFT
-
-    @property
-    def is_draft(self):
-        return self.status == StatementStatus.DRAFT
-
-    @property
-    def is_retracted(self):
-        return self.status == StatementStatus.RETRACTED
-
-    @property
     def date_display(self):
         return DatePrecision.DAY.format(self.date)
 
@@ -198,6 +178,3 @@ class FormalAct(TimestampedModel):
                 errors["regarding"] = "Choose a reservation made on the same topic."
         if errors:
             raise ValidationError(errors)
-
-    # The statements' own stamping of a status change (the same fields, the same rule).
-    mark_status = Statement.mark_status

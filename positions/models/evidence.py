@@ -242,6 +242,50 @@ class StatementStatus(models.TextChoices):
 PUBLIC_STATUSES = [StatementStatus.PUBLISHED, StatementStatus.RETRACTED]
 
 
+class EditorialRecord(TimestampedModel):
+    """
+    A record that goes through the editorial workflow (`editorial.py`): drafts, publication,
+    a final retraction with a note readers see. Statements and formal acts.
+    """
+
+    status = models.CharField(
+        max_length=16, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    correction_note = models.TextField(
+        blank=True, help_text="Required to retract: what was wrong, shown to readers."
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retracted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_public(self):
+        return self.status != StatementStatus.DRAFT
+
+    @property
+    def is_draft(self):
+        return self.status == StatementStatus.DRAFT
+
+    @property
+    def is_retracted(self):
+        return self.status == StatementStatus.RETRACTED
+
+    def mark_status(self, status, user=None, note=""):
+        """Move the record to `status`, stamping the dates readers see."""
+        now = timezone.now()
+        self.status = status
+        if status == StatementStatus.PUBLISHED and self.first_published_at is None:
+            self.first_published_at = now
+        if status == StatementStatus.RETRACTED:
+            self.retracted_at = now
+            if note:
+                self.correction_note = note
+        if user is not None:  # a statement keeps who last changed it
+            self.updated_by = user
+
+
 class StatementQuerySet(models.QuerySet):
     def published(self):
         """Statements that count towards positions."""
@@ -264,7 +308,7 @@ class StatementQuerySet(models.QuerySet):
         return self.filter(signatures__actor=actor)
 
 
-class Statement(TimestampedModel):
+class Statement(EditorialRecord):
     """The unit of evidence: on a date, one or more actors took a stance on a question."""
 
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="statements")
@@ -307,14 +351,6 @@ class Statement(TimestampedModel):
         related_name="statements",
         help_text="For a conditional stance: the demands it depends on (at least one).",
     )
-    status = models.CharField(
-        max_length=16, choices=StatementStatus.choices, default=StatementStatus.DRAFT
-    )
-    correction_note = models.TextField(
-        blank=True, help_text="Required to retract: what was wrong, shown to readers."
-    )
-    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    retracted_at = models.DateTimeField(null=True, blank=True, editable=False)
     import_ref = models.CharField(
         "import reference",
         max_length=100,
@@ -408,18 +444,6 @@ class Statement(TimestampedModel):
         """The date as precisely as the evidence gives it: '29 October 2024', 'November 2024'."""
         return DatePrecision(self.date_precision).format(self.date)
 
-    @property
-    def is_public(self):
-        return self.status != StatementStatus.DRAFT
-
-    @property
-    def is_draft(self):
-        return self.status == StatementStatus.DRAFT
-
-    @property
-    def is_retracted(self):
-        return self.status == StatementStatus.RETRACTED
-
     @staticmethod
     def conditions_error(stance, conditions):
         """The rule the database cannot check: a conditional stance names its conditions."""
@@ -439,19 +463,6 @@ class Statement(TimestampedModel):
             errors["date"] = "A date known only to the month or year must be the first day of it."
         if errors:
             raise ValidationError(errors)
-
-    def mark_status(self, status, user=None, note=""):
-        """Move the statement to `status`, stamping the dates readers see."""
-        now = timezone.now()
-        self.status = status
-        if status == StatementStatus.PUBLISHED and self.first_published_at is None:
-            self.first_published_at = now
-        if status == StatementStatus.RETRACTED:
-            self.retracted_at = now
-            if note:
-                self.correction_note = note
-        if user is not None:
-            self.updated_by = user
 
 
 class Signatory(models.Model):
