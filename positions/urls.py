@@ -35,6 +35,12 @@ urlpatterns = [
     path("cards/statements/<int:pk>.png", cards.statement_card, name="card_statement"),
     # Pages other sites may frame (embeds.py).
     path("embed/<slug:topic_slug>/<slug:slug>/", embeds.question_tally, name="embed_question"),
+    path(
+        "embed/<slug:topic_slug>/<slug:slug>/whip-count/",
+        embeds.question_whip_count,
+        name="embed_whip_count",
+    ),
+    path("embed/<slug:topic_slug>/<slug:slug>/map/", embeds.question_map, name="embed_map"),
     path("corrections/", views.corrections, name="corrections"),
     path(
         "sitemap.xml",

@@ -30,12 +30,12 @@ PINNED = {
     QUESTION + "board/?limit=10&as_of=2024-10-30&stance=opposes": 3,
     # question + topic, the filtered tally, the page of positions
     QUESTION + "board/?kind=company&country=US": 3,
-    # the page of actors (parent, public-parent check), identifiers
-    f"{API}/actors/?limit=10": 2,
+    # the page of actors (parent, public-parent check), identifiers, memberships
+    f"{API}/actors/?limit=10": 3,
     # + the question (validation); current positions are a subquery
-    f"{API}/actors/?q=a&question={{ratification}}&stance=opposes&limit=10": 3,
-    # actor, identifiers, positions
-    f"{API}/actors/cisco/": 3,
+    f"{API}/actors/?q=a&question={{ratification}}&stance=opposes&limit=10": 4,
+    # actor, identifiers, memberships, positions
+    f"{API}/actors/cisco/": 4,
     # the page of statements, signatories, conditions
     f"{API}/statements/?limit=10": 3,
     # + the question (validation)

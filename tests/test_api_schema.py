@@ -21,8 +21,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from positions import writes
+from positions.models import ActKind, ActorKind
 from tests.builders import build_record
 from tests.conftest import FUZZ_EXAMPLES
+from tests.factories import ActorFactory, FormalActFactory, MembershipFactory
 
 CHECKS = [
     not_a_server_error,
@@ -37,7 +40,8 @@ CHECKS = [
 def api_schema(db, settings):
     settings.API_RATE_LIMIT = 0  # the run sends hundreds of requests from one address
     settings.ALLOWED_HOSTS = ["localhost"]  # schemathesis' WSGI client sends this host
-    build_record()
+    record = build_record()
+    institutions_and_acts(record)
     # Each WSGI request would end by closing the database connection, and with it the test's
     # transaction (PostgreSQL); Django's own test client holds it open the same way.
     signals.request_started.disconnect(close_old_connections)
@@ -49,6 +53,25 @@ def api_schema(db, settings):
         signals.request_finished.connect(close_old_connections)
 
 
+def institutions_and_acts(record):
+    """A deciding body with a member, and formal acts, so those shapes are fuzzed full."""
+    question = record.ratification
+    senate = ActorFactory(slug="senate", kind=ActorKind.LEGISLATIVE_GROUP)
+    party = ActorFactory(slug="party", kind=ActorKind.LEGISLATIVE_GROUP)
+    with writes.writing():
+        question.deciding_body, question.seats = senate, 100
+        writes.save(question)
+    MembershipFactory(member=ActorFactory(slug="senator"), organization=senate, on_behalf_of=party)
+    state = ActorFactory(slug="state", kind=ActorKind.STATE, country="FR")
+    signature = FormalActFactory(actor=state, topic=question.topic, kind=ActKind.SIGNATURE)
+    FormalActFactory(
+        actor=state, topic=question.topic, kind=ActKind.RESERVATION, text="Article 5 aside."
+    )
+    FormalActFactory(
+        actor=state, topic=question.topic, kind=ActKind.OBJECTION, text="No.", regarding=signature
+    )
+
+
 def operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
@@ -58,7 +81,7 @@ def test_every_answer_is_valid_against_the_schema(api_schema, mode):
     # schemathesis' own pytest plugin (`schema.parametrize()`) does not run under pytest 9
     # yet: each operation gets a Hypothesis test of its own here instead.
     found = operations(api_schema)
-    assert len(found) == 13
+    assert len(found) == 15
     statuses = []
     for operation in found:
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from positions import writes
 from positions.models import Stance
 from tests.builders import BOARD_URL, RATIFICATION_SLUG, TOPIC_SLUG, build_record
-from tests.factories import StatementFactory
+from tests.factories import MembershipFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,59 @@ def test_unknown_or_junk_embeds_are_not_errors(client, record, url):
 
 def test_an_embed_is_read_only(client, record):
     assert client.post(EMBED).status_code == 405
+
+
+# --- The whip count and the map ---------------------------------------------------------------
+
+
+def test_the_whip_count_embed_shows_the_count_against_the_threshold(client):
+    from tests.test_whip_count import DAY, chamber, say
+
+    senate, question = chamber()
+    for stance in [Stance.SUPPORTS, Stance.SUPPORTS, Stance.OPPOSES]:
+        member = MembershipFactory(organization=senate).member
+        say(question, member, stance, DAY)
+    url = f"/embed/{question.topic.slug}/{question.slug}/whip-count/"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert frame_ancestors(response) == "frame-ancestors *"
+    assert "X-Frame-Options" not in response and response.cookies == {}
+    html = response.content.decode()
+    assert "2 of the 7 needed" in html
+    assert 'class="whip__threshold"' in html
+    assert "By party" not in html  # the board's splits stay on the board
+    assert "<form" not in html and "site-nav" not in html and '<base target="_blank">' in html
+    board = client.get(question.get_absolute_url()).content.decode()
+    assert f"http://testserver{url}" in board  # the board offers its code
+
+
+def test_a_question_without_a_deciding_body_has_no_whip_count_embed(client, record):
+    assert client.get(f"{EMBED}whip-count/").status_code == 404
+    assert "/whip-count/" not in client.get(BOARD_URL).content.decode()
+
+
+def test_the_map_embed_colours_the_states_by_stance_or_formal_status(client, record):
+    response = client.get(f"{EMBED}map/")
+    assert response.status_code == 200
+    assert frame_ancestors(response) == "frame-ancestors *"
+    html = response.content.decode()
+    assert '<svg class="world-map__svg"' in html and "map__c--opposes" in html
+    assert "The map as a table" in html
+    status = client.get(f"{EMBED}map/", {"map": "status"}).content.decode()
+    assert "formal status" in status.lower()
+    assert client.get(f"{EMBED}map/", {"map": "junk"}).status_code == 200
+    assert f"http://testserver{EMBED}map/" in client.get(BOARD_URL).content.decode()
+
+
+def test_the_whip_and_map_embeds_run_a_pinned_number_of_queries(client, record):
+    from tests.test_whip_count import chamber
+
+    _senate, question = chamber()
+    with CaptureQueriesContext(connection) as whip:
+        client.get(f"/embed/{question.topic.slug}/{question.slug}/whip-count/")
+    with CaptureQueriesContext(connection) as world:
+        client.get(f"{EMBED}map/")
+    # question + topic + body; the members by party and position; the conditions they name
+    assert len(whip) == 3
+    # question + topic + body; the states' positions
+    assert len(world) == 2

@@ -8,18 +8,18 @@ tests/test_api_query_counts.py).
 
 from collections import Counter
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, F, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_countries import countries
 from ninja import NinjaAPI, Path, Query, Swagger
 from ninja.errors import ValidationError
 
-from .. import stances
+from .. import acts, institutions, stances
 from ..exports import public_url
 from ..filters import ActorFilter, StatementFilter
 from ..forms import as_of_error
-from ..models import Actor, Condition, Question, Source, Statement, Topic
+from ..models import Actor, Condition, Membership, Question, Source, Statement, Topic
 from ..views import BOARD_ROW_FIELDS, listed_statements
 from . import keyset
 from .schemas import (
@@ -27,6 +27,8 @@ from .schemas import (
     ActorDetailOut,
     ActorPage,
     ActorQuery,
+    ActPage,
+    ActQuery,
     BoardOut,
     BoardQuery,
     ConditionOut,
@@ -41,6 +43,8 @@ from .schemas import (
     StatementOut,
     StatementPage,
     StatementQuery,
+    StatusQuery,
+    StatusTableOut,
     TopicOut,
     TopicPage,
 )
@@ -170,6 +174,19 @@ def actor_out(actor):
             {"scheme": i.scheme, "identifier": i.identifier, "url": i.url or None}
             for i in actor.identifiers.all()
         ],
+        "memberships": [membership_out(m) for m in actor.public_memberships],
+    }
+
+
+def membership_out(membership):
+    party = membership.on_behalf_of if membership.has_public_party else None
+    return {
+        "organization": actor_ref(membership.organization),
+        "role": membership.role,
+        "on_behalf_of": actor_ref(party) if party else None,
+        "area": membership.area or None,
+        "start_date": membership.start_date,
+        "end_date": membership.end_date,
     }
 
 
@@ -225,6 +242,72 @@ def statement_out(statement):
             for s in statement.signatures.all()
         ],
         "conditions": [{"slug": c.slug, "text": c.text} for c in statement.conditions.all()],
+    }
+
+
+def act_ref(act):
+    if act is None:
+        return None
+    return {"id": act.pk, "kind": act.kind, "date": act.date, "text": act.text}
+
+
+def act_out(act):
+    return {
+        **act_ref(act),
+        "actor": actor_ref(act.actor),
+        "topic": act.topic.slug,
+        "place": act.place,
+        "depositary_reference": act.depositary_reference,
+        "regarding": act.regarding_id,
+        "source": source_ref(act.source),
+        "status": act.status,
+        "correction_note": act.correction_note,
+    }
+
+
+def participant_out(row, actor):
+    return {
+        "actor": actor_ref(actor),
+        "status": row.status,
+        "signature": act_ref(row.signature),
+        "consent": act_ref(row.consent),
+        "entry_into_force": act_ref(row.entry_into_force),
+        "denunciation": act_ref(row.denunciation),
+        "reservations": [act_ref(a) for a in row.reservations],
+        "declarations": [act_ref(a) for a in row.declarations],
+        "withdrawn_reservations": [act_ref(a) for a in row.withdrawn_reservations],
+        "objections": [act_ref(a) for a in row.objections],
+    }
+
+
+def whip_count_out(whip):
+    if whip is None:
+        return None
+
+    def group(g):
+        return {"name": g.name, "slug": g.slug, "counts": dict(g.counts), "total": g.total}
+
+    return {
+        "day": whip.day,
+        "rule": whip.rule,
+        "seats": whip.seats,
+        "needed": whip.needed,
+        "members": whip.members,
+        "counts": dict(whip.counts),
+        "with_conditions": whip.with_conditions,
+        "summary": whip.summary,
+        "verdict": whip.verdict,
+        "by_party": [group(g) for g in whip.by_party],
+        "conditions": [
+            {
+                "slug": c.slug,
+                "text": c.text,
+                "status": c.status,
+                "status_date": c.status_date,
+                "named_by": c.named_by_count,
+            }
+            for c in whip.conditions
+        ],
     }
 
 
@@ -359,6 +442,7 @@ def board(request, params: Query[BoardQuery], topic_slug: str = SLUG_PATH, slug:
         "items": [position_out(p) for p in rows],
         "next_cursor": cursor,
         "next": next_link(request, cursor),
+        "whip_count": whip_count_out(institutions.whip_count(question, as_of)),
     }
 
 
@@ -372,12 +456,26 @@ class ApiActorFilter(ActorFilter):
         return ALL_COUNTRIES
 
 
+def public_memberships():
+    """Memberships of public organisations, oldest first; the party only if it is public."""
+    public = Actor.objects.public()
+    return (
+        Membership.objects.filter(organization__in=public)
+        .select_related("organization", "on_behalf_of")
+        .annotate(has_public_party=Exists(public.filter(pk=OuterRef("on_behalf_of_id"))))
+        .order_by(F("start_date").asc(nulls_first=True), "pk")
+    )
+
+
 def public_actors():
     return (
         Actor.objects.public()
         .select_related("parent")
         .with_public_parent()
-        .prefetch_related("identifiers")
+        .prefetch_related(
+            "identifiers",
+            Prefetch("memberships", public_memberships(), to_attr="public_memberships"),
+        )
     )
 
 
@@ -473,3 +571,62 @@ def conditions(request, params: Query[PageQuery]):
 @api.get("/conditions/{slug}/", response=responses(ONE, ConditionOut), tags=["conditions"])
 def condition(request, slug: str = SLUG_PATH):
     return condition_out(get_object_or_404(Condition.objects.public(), slug=slug))
+
+
+# --- Formal acts ---------------------------------------------------------------------------
+
+
+@api.get("/acts/", response=responses(LIST, ActPage), tags=["acts"])
+def formal_acts(request, params: Query[ActQuery]):
+    """
+    Public formal acts (published, and retracted ones marked so), by id: signatures,
+    ratifications, reservations ... (see docs/api.md: Popolo has no shape for treaty acts).
+    """
+    queryset = acts.public_acts().select_related("regarding")
+    if params.topic:
+        queryset = queryset.filter(topic__slug=params.topic)
+    if params.actor:
+        queryset = queryset.filter(actor__slug=params.actor)
+    if params.kind:
+        queryset = queryset.filter(kind=params.kind)
+    return paged(request, queryset, keyset.BY_ID, params, act_out)
+
+
+@api.get("/topics/{slug}/status/", response=responses(ONE, StatusTableOut), tags=["acts"])
+def status_table(request, params: Query[StatusQuery], slug: str = SLUG_PATH):
+    """
+    The topic's status table as of a date (default: today), as on its status page: one row
+    per participant, the totals and the entry-into-force rule's progress.
+    """
+    topic = get_object_or_404(Topic, slug=slug)
+    error = as_of_error(params.as_of) if params.as_of else None
+    if error:
+        return bad_request(f"as_of: {error}")
+    as_of = params.as_of or timezone.localdate()
+    published = list(acts.published_acts(topic, params.as_of))
+    participants = acts.participants_of(published)
+    actors = {act.actor_id: act.actor for act in published}
+    totals = acts.totals(participants)
+    rule = acts.entry_into_force(topic, participants, as_of)
+    return {
+        "topic": topic.slug,
+        "as_of": as_of,
+        "totals": {
+            "signatures": totals.signatures,
+            "consents": totals.consents,
+            "parties": totals.parties,
+            "withdrawn": totals.withdrawn,
+            "reservations": totals.reservations,
+            "sentence": totals.sentence,
+        },
+        "entry_into_force": None
+        if rule is None
+        else {
+            "count": rule.count,
+            "days": rule.days,
+            "consents": rule.consents,
+            "date": rule.date,
+            "in_force": rule.in_force,
+        },
+        "participants": [participant_out(row, actors[row.actor_id]) for row in participants],
+    }

@@ -9,6 +9,7 @@ import datetime
 from ninja import Field, Schema
 
 from ..models import (
+    ActKind,
     ActorKind,
     Attribution,
     ConditionStatus,
@@ -97,6 +98,18 @@ class BoardQuery(PageQuery):
     stance: Stance | None = None
 
 
+class ActQuery(PageQuery):
+    topic: str | None = slug_field("Only the acts on this topic (its slug).")
+    actor: str | None = slug_field("Only the acts of this actor (its slug).")
+    kind: ActKind | None = None
+
+
+class StatusQuery(Schema):
+    as_of: datetime.date | None = Field(
+        None, description="The table as it stood at the end of that day (default: today)."
+    )
+
+
 # --- Records ---------------------------------------------------------------------------
 
 
@@ -147,6 +160,15 @@ class IdentifierOut(Schema):
     url: str | None
 
 
+class MembershipOut(Schema):
+    organization: ActorRef
+    role: str
+    on_behalf_of: ActorRef | None = Field(description="The party it sits for, if recorded.")
+    area: str | None = Field(description="ISO 3166-2 code of the state or district.")
+    start_date: datetime.date | None = Field(description="Null: since before any record.")
+    end_date: datetime.date | None = Field(description="Its last day; null while it lasts.")
+
+
 class ActorOut(ActorRef):
     id: int
     parent: str | None = Field(description="The slug of the body it belongs to.")
@@ -154,8 +176,10 @@ class ActorOut(ActorRef):
     description: str
     website: str
     identifiers: list[IdentifierOut]
-    # Extension point: memberships (the memberships branch) and formal acts are added here
-    # as lists of their own schemas, filled in `endpoints.actor_rows`.
+    memberships: list[MembershipOut] = Field(
+        description="Its memberships of public organisations (a chamber, a party, a bloc), "
+        "past and present, by start date."
+    )
 
 
 class ActorPositionOut(Schema):
@@ -233,6 +257,35 @@ class PositionOut(Schema):
     source: SourceRef | None
 
 
+class GroupCountOut(Schema):
+    name: str
+    slug: str | None = Field(description="The party's actor slug; null for no party recorded.")
+    counts: dict[str, int] = Field(description="Members per stance, and `unknown`.")
+    total: int
+
+
+class ConditionNamedOut(ConditionRef):
+    status: ConditionStatus
+    status_date: datetime.date | None
+    named_by: int = Field(description="Conditional members whose deciding statement names it.")
+
+
+class WhipCountOut(Schema):
+    day: datetime.date
+    rule: str = Field(description="The rule in words, e.g. two thirds of the seats.")
+    seats: int | None
+    needed: int | None = Field(description="Votes needed; null if the rule gives no number.")
+    members: int = Field(description="Members on the day.")
+    counts: dict[str, int] = Field(description="Members per stance, and `unknown`.")
+    with_conditions: int = Field(description="Supporters, with the conditional supporters.")
+    summary: str
+    verdict: str
+    by_party: list[GroupCountOut]
+    conditions: list[ConditionNamedOut] = Field(
+        description="The conditions the conditional members name, with their status."
+    )
+
+
 class BoardOut(Schema):
     question: QuestionRef
     as_of: datetime.date
@@ -240,8 +293,70 @@ class BoardOut(Schema):
     items: list[PositionOut]
     next_cursor: str | None
     next: str | None
-    # Extension point: the whip count and group splits (the memberships branch) become
-    # optional fields here, computed by stances.py like the tally.
+    whip_count: WhipCountOut | None = Field(
+        description="Only for a question with a deciding body: its members on the day, "
+        "counted against the votes needed (the board's whip count; actor filters not applied)."
+    )
+
+
+class ActRef(Schema):
+    id: int
+    kind: ActKind
+    date: datetime.date
+    text: str = Field(description="The words of a reservation, declaration or objection.")
+
+
+class ActOut(ActRef):
+    actor: ActorRef
+    topic: str = Field(description="The topic's slug.")
+    place: str
+    depositary_reference: str
+    regarding: int | None = Field(description="The act it answers or withdraws, if any.")
+    source: SourceRef | None
+    status: StatementStatus = Field(description="published, or retracted (shown, not counted).")
+    correction_note: str
+
+
+class ParticipantOut(Schema):
+    actor: ActorRef
+    status: str = Field(description="party, signatory, withdrawn (denounced) or none.")
+    signature: ActRef | None
+    consent: ActRef | None = Field(
+        description="Its ratification, acceptance, approval, accession or succession."
+    )
+    entry_into_force: ActRef | None
+    denunciation: ActRef | None
+    reservations: list[ActRef] = Field(description="In force on the day.")
+    declarations: list[ActRef]
+    withdrawn_reservations: list[ActRef]
+    objections: list[ActRef]
+
+
+class TotalsOut(Schema):
+    signatures: int
+    consents: int
+    parties: int = Field(description="Consented and not withdrawn.")
+    withdrawn: int
+    reservations: int = Field(description="Participants with a reservation in force.")
+    sentence: str = Field(description="'65 signatures, 3 ratifications', as depositaries say.")
+
+
+class EntryIntoForceOut(Schema):
+    count: int = Field(description="Consents the rule needs.")
+    days: int = Field(description="Days after the consent that reaches the count.")
+    consents: int = Field(description="Consents deposited as of the day.")
+    date: datetime.date | None = Field(description="When it enters (or entered) into force.")
+    in_force: bool
+
+
+class StatusTableOut(Schema):
+    topic: str = Field(description="The topic's slug.")
+    as_of: datetime.date
+    totals: TotalsOut
+    entry_into_force: EntryIntoForceOut | None = Field(
+        description="Null if the topic gives no entry-into-force rule."
+    )
+    participants: list[ParticipantOut] = Field(description="By actor name.")
 
 
 class Page(Schema):
@@ -271,3 +386,7 @@ class SourcePage(Page):
 
 class ConditionPage(Page):
     items: list[ConditionOut]
+
+
+class ActPage(Page):
+    items: list[ActOut]

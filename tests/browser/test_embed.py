@@ -71,6 +71,23 @@ def test_another_site_frames_the_embed_but_not_an_ordinary_page(
     assert any("frame" in text.lower() for text in refused), refused
 
 
+def test_another_site_frames_the_map_embed_and_its_links_leave_the_frame(
+    plain_http_server_settings, live_server, demo, page, other_origin, artifacts_dir
+):
+    pages, origin = other_origin
+    pages["/map.html"] = article(live_server.url + EMBED + "map/").replace(
+        'height="170"', 'height="640"'
+    )
+    page.set_viewport_size({"width": 800, "height": 900})
+    page.goto(origin + "/map.html")
+    frame = page.frame_locator("#frame")
+    frame.locator("svg.world-map__svg").wait_for()
+    assert frame.locator("path.map__c").count() > 150
+    assert frame.locator("h1 a").get_attribute("href").startswith("http")  # the public address
+    assert frame.locator("base").get_attribute("target") == "_blank"
+    page.screenshot(path=str(artifacts_dir / "embed-map.png"))
+
+
 def test_the_api_docs_run_under_the_sites_csp(site, page):
     page.goto(site + "/api/v1/docs")
     page.get_by_text("Position Tracker API").first.wait_for()
