@@ -28,7 +28,7 @@ import warnings
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
-from . import caching, stances
+from . import bulkdata, caching, stances
 from .folding import fold_actor
 from .models import (
     Actor,
@@ -76,6 +76,7 @@ class Changes:
         if self.records:
             caching.bump_data_version()
             transaction.on_commit(caching.bump_data_version)
+            transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
 
 
 def current():
