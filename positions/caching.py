@@ -13,6 +13,14 @@ number of server processes.
 The write path (`positions/writes.py`) bumps the version once per write session, before
 its transaction commits and again once it has: a page another process computed from the
 pre-commit snapshot is stored under a version nobody asks for any more.
+
+One computation per page per version: after a write, the first request for a page takes a
+short lock in the shared cache (`cache.add`, keyed by the page and the version) and computes
+it; requests for the same page meanwhile wait for that result (polling the cache, at most
+STAMPEDE_WAIT seconds) instead of each computing it too. A waiter serves only a page stored
+under the version it asked with, so it never gets a page older than the last write; if the
+lock holder dies or is slow, the waiter computes the page itself. `X-Page-Cache` says which
+(`hit`, `computed`, `waited`); the benchmark counts them.
 """
 
 import datetime
@@ -32,6 +40,10 @@ DATA_VERSION_KEY = "positions:data-version"
 PAGE_TIMEOUT = 60 * 60
 # Query strings longer than this are junk or attacks: served, never stored.
 MAX_CACHED_QUERY = 300
+# How long a request waits for another process computing the same page (seconds), and how
+# often it looks; the lock outlives a computation that long, then lapses.
+STAMPEDE_WAIT = 5.0
+STAMPEDE_POLL = 0.02
 # Set per response by conditional GET or middleware, never stored with a page.
 SKIP_HEADERS = {"etag", "last-modified", "vary", "cache-control", "set-cookie", "expires"}
 
@@ -115,6 +127,34 @@ def _response_is_storable(request, response):
     )
 
 
+def _stored_response(stored):
+    content, headers = stored
+    response = HttpResponse(content)
+    for header, value in headers:
+        response[header] = value
+    return response
+
+
+def _wait_for(request, version):
+    """
+    The page another request is computing for `version`, once it is stored; None if the
+    version moves on (a write: that page would be stale), the lock goes (its holder failed
+    or stored nothing) or STAMPEDE_WAIT passes: the caller then computes the page itself.
+    """
+    key = _page_key(request)
+    lock = f"{key}:computing:{version}"
+    deadline = time.monotonic() + STAMPEDE_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(STAMPEDE_POLL)
+        found = cache.get_many([DATA_VERSION_KEY, key, lock])
+        stored = found.get(key)
+        if stored and stored[0] == version:
+            return stored[1:]
+        if found.get(DATA_VERSION_KEY) != version or lock not in found:
+            return None
+    return None
+
+
 def cached_page(view):
     """
     A public page served from the shared cache and answering conditional GETs.
@@ -130,20 +170,29 @@ def cached_page(view):
         if not _is_cacheable_request(request):
             return view(request, *args, **kwargs)
         version = _request_version(request)
-        stored = request._positions_stored_page
+        stored, how = request._positions_stored_page, "hit"
+        lock, owner = f"{_page_key(request)}:computing:{version}", False
+        if stored is None:
+            owner = cache.add(lock, True, timeout=STAMPEDE_WAIT)
+            if not owner:
+                stored, how = _wait_for(request, version), "waited"
         if stored is not None:
-            content, headers = stored
-            response = HttpResponse(content)
-            for header, value in headers:
-                response[header] = value
+            response = _stored_response(stored)
         else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            if _response_is_storable(request, response):
-                # The view's own headers too: a download's Content-Disposition, for one.
-                headers = [(h, v) for h, v in response.items() if h.lower() not in SKIP_HEADERS]
-                cache.set(_page_key(request), (version, response.content, headers), PAGE_TIMEOUT)
+            how = "computed"
+            try:
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render") and callable(response.render):
+                    response = response.render()
+                if _response_is_storable(request, response):
+                    # The view's own headers too: a download's Content-Disposition, for one.
+                    headers = [(h, v) for h, v in response.items() if h.lower() not in SKIP_HEADERS]
+                    stored = (version, response.content, headers)
+                    cache.set(_page_key(request), stored, PAGE_TIMEOUT)
+            finally:
+                if owner:
+                    cache.delete(lock)
+        response["X-Page-Cache"] = how
         return response
 
     @functools.wraps(view)
