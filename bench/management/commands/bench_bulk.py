@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Count
@@ -34,6 +35,7 @@ from positions import bulkdata, caching
 from positions.models import (
     Actor,
     Condition,
+    Position,
     Question,
     Signatory,
     Source,
@@ -110,6 +112,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not Statement.objects.exists():
             raise CommandError("No statements: run generate_data first.")
+        call_command("collectstatic", interactive=False, verbosity=0)  # gunicorn serves pages
         postgres = connection.vendor == "postgresql"
         lines = [f"### bench_bulk on {connection.vendor}: {time.strftime('%Y-%m-%d %H:%M UTC')}"]
         lines.append("")
@@ -194,9 +197,11 @@ class Command(BaseCommand):
         return lines
 
     def stampede(self, options):
-        question = (
-            Question.objects.annotate(n=Count("positions")).order_by("-n").select_related("topic")
-        ).first()
+        largest = (
+            Position.objects.values("question_id").annotate(n=Count("pk")).order_by("-n").first()
+        )
+        question = Question.objects.select_related("topic").get(pk=largest["question_id"])
+        question.n = largest["n"]
         path = question.get_absolute_url()
         count = options["concurrent"]
         with Server(options["port"], 2, server_env()):
@@ -205,7 +210,9 @@ class Command(BaseCommand):
             with concurrent.futures.ThreadPoolExecutor(count) as pool:
                 answers = list(pool.map(lambda _: http_get(options["port"], path), range(count)))
         kinds = {}
-        for _status, _body, headers, _seconds in answers:
+        for status, _body, headers, _seconds in answers:
+            if status != 200:
+                raise CommandError(f"{path} answered HTTP {status} under gunicorn.")
             how = headers.get("X-Page-Cache", "none")
             kinds[how] = kinds.get(how, 0) + 1
         times = sorted(a[3] for a in answers)
