@@ -128,6 +128,11 @@ def actor_scope(slug):
     return f"actor:{slug}"
 
 
+def scope_version(scope):
+    """The version of the pages of `scope` now: the global version and the scope's."""
+    return _versions(cache.get_many([DATA_VERSION_KEY, _scope_key(scope)]), scope)
+
+
 def page_scope(request):
     match = getattr(request, "resolver_match", None)
     scope = match and match.namespace == "positions" and PAGE_SCOPES.get(match.url_name)

@@ -28,6 +28,7 @@ import threading
 import warnings
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
 from . import bulkdata, caching, stances
@@ -76,11 +77,13 @@ class Changes:
 
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
-        scopes = None if self.everything or self.rebuild else self.page_scopes()
+        scopes = None
         if self.rebuild:
             stances.refresh_positions()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
+            if self.records and not self.everything:
+                scopes = self.page_scopes(actor_ids)
             if actor_ids:
                 stances.refresh_positions(actor_ids)
             if self.renamed_actor_ids - actor_ids:
@@ -95,45 +98,41 @@ class Changes:
             transaction.on_commit(caching.bump_data_version)
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
 
-    def page_scopes(self):
+    def page_scopes(self, actor_ids):
         """
         The page scopes (caching.py) that the statements written show in, read before the
         positions move: their questions (old and new: a position's row still names the
-        statement's old question) and topics; their signatories (old and new) with the
-        organisations they are members of and their parents, whose pages list members'
-        stances. None (every page) for more than MAX_SCOPED_STATEMENTS statements.
+        statement's old question) and topics; their signatories (old and new: `actor_ids`,
+        those whose positions they decide) with the organisations those are members of and
+        their parents, whose pages list members' stances. Two queries. None (every page)
+        for more than MAX_SCOPED_STATEMENTS statements.
         """
         statement_ids = self.statement_ids | self.shown_statement_ids
         if len(statement_ids) > MAX_SCOPED_STATEMENTS:
             return None
-        question_ids = set(self.shown_question_ids)
-        question_ids.update(
-            Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True)
+        deciding = Position.objects.filter(statement_id__in=statement_ids)
+        questions = Question.objects.filter(
+            Q(pk__in=self.shown_question_ids)
+            | Q(pk__in=Statement.objects.filter(pk__in=statement_ids).values("question_id"))
+            | Q(pk__in=deciding.values("question_id"))
+        ).values_list("topic__slug", "slug")
+        shown_actors = Q(pk__in=actor_ids | self.shown_actor_ids) | Q(
+            pk__in=Signatory.objects.filter(statement_id__in=statement_ids).values("actor_id")
         )
-        question_ids.update(
-            Position.objects.filter(statement_id__in=statement_ids).values_list(
-                "question_id", flat=True
+        actors = Actor.objects.filter(
+            shown_actors
+            | Q(
+                pk__in=Membership.objects.filter(
+                    member__in=Actor.objects.filter(shown_actors)
+                ).values("organization_id")
             )
-        )
-        actor_ids = self.shown_actor_ids | self.actor_ids | stances.affected_actors(statement_ids)
-        related = set(
-            Membership.objects.filter(member_id__in=actor_ids).values_list(
-                "organization_id", flat=True
-            )
-        )
-        related.update(
-            Actor.objects.filter(pk__in=actor_ids, parent__isnull=False).values_list(
-                "parent_id", flat=True
-            )
-        )
+            | Q(pk__in=Actor.objects.filter(shown_actors).values("parent_id"))
+        ).values_list("slug", flat=True)
         scopes = set()
-        for topic_slug, slug in Question.objects.filter(pk__in=question_ids).values_list(
-            "topic__slug", "slug"
-        ):
+        for topic_slug, slug in questions:
             scopes.add(caching.question_scope(topic_slug, slug))
             scopes.add(caching.topic_scope(topic_slug))
-        for slug in Actor.objects.filter(pk__in=actor_ids | related).values_list("slug", flat=True):
-            scopes.add(caching.actor_scope(slug))
+        scopes.update(caching.actor_scope(slug) for slug in actors)
         return scopes
 
 
@@ -378,8 +377,9 @@ def _guard_saved(sender, instance, raw=False, **kwargs):
     if raw or current() is not None:
         return  # A fixture or restore rebuilds at the end; a session records its own.
     _unrecorded(instance, "saved")
-    with writing():
+    with writing() as changes:
         saved(instance)
+        changes.everything = True  # repaired broadly: every page goes stale
 
 
 def _guard_deleting(sender, instance, **kwargs):
