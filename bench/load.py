@@ -72,15 +72,15 @@ def server_env(settings_module="tracker.settings"):
 class Server:
     """gunicorn on a loopback port, started and stopped by its process id."""
 
-    def __init__(self, port, workers, env):
-        self.port, self.workers, self.env = port, workers, env
+    def __init__(self, port, workers, env, timeout=300):
+        self.port, self.workers, self.env, self.timeout = port, workers, env, timeout
         self.process = None
 
     def __enter__(self):
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
         command = [gunicorn] if gunicorn else [sys.executable, "-m", "gunicorn"]
         command += ["tracker.wsgi", "--workers", str(self.workers)]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--timeout", "300"]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout)]
         command += ["--log-level", "warning"]
         self.process = subprocess.Popen(  # noqa: S603
             command, cwd=settings.BASE_DIR, env=self.env, stdout=subprocess.DEVNULL

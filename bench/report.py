@@ -373,3 +373,25 @@ def explain_section(results):
             "",
         ]
     return lines
+
+
+def write_between_markers(path, report, start, end):
+    """
+    Put `report` (a `### <command> on <vendor>: ...` section) between the markers `start`
+    and `end`, replacing the previous section of the same command and database and keeping
+    the others; the rest of the file stays as it is.
+    """
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    heading = report.splitlines()[0].split(":")[0]
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        inside, after = rest.split(end, 1)
+    else:
+        before, inside, after = text.rstrip() + "\n\n", "", "\n"
+    kept = [
+        "### " + part
+        for part in inside.split("### ")[1:]
+        if not ("### " + part).startswith(heading + ":")
+    ]
+    body = "\n".join(part.rstrip() + "\n" for part in sorted([*kept, report]))
+    path.write_text(f"{before}{start}\n{body}{end}{after}")

@@ -53,6 +53,9 @@ class TrackedAdmin(SimpleHistoryAdmin):
         writes.save(obj)
 
     def save_formset(self, request, form, formset, change):
+        for inline_form in formset.initial_forms:
+            if inline_form.has_changed():
+                writes.changing(inline_form.instance)  # where its stored version shows
         super().save_formset(request, form, formset, change)
         changed = [obj for obj, _fields in formset.changed_objects]
         for obj in [*formset.new_objects, *changed, *formset.deleted_objects]:

@@ -8,6 +8,12 @@ docs/import-format.md (the same columns the import reads, so a download imports 
 - `topics/<topic>/<question>/board.csv|json`: a question's board, the current position of
   each actor (from `stances.current_positions`), optionally `?as_of=YYYY-MM-DD`.
 
+The whole-data-set files (`data/...`) are served from disk once the background job has
+written them (`bulkdata.py`), and streamed live until then; a question's files are always
+streamed. A live stream reads inside one transaction: on PostgreSQL, Django declares the
+server-side cursor of `.iterator()` WITH HOLD when no transaction is open, which makes the
+server materialise the whole result before the first byte (11 s for a million statements).
+
 Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection); the admin's
 CSV and XLSX exports use the same function (`exchange.admin.SafeCSV`/`SafeXLSX`). Links
 to the site are on its public address (`public_url()`).
@@ -15,15 +21,17 @@ to the site are on its public address (`public_url()`).
 
 import csv
 import datetime
+import functools
 import json
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import stances
+from . import acts, bulkdata, stances
 from .exchange import (
     TYPES,
     export_queryset,
@@ -36,7 +44,8 @@ from .forms import as_of_error
 from .models import Actor, Condition, Question, Source, Statement
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
+FORMATS = ("csv", "json")
 
 BOARD_COLUMNS = (
     "as_of",
@@ -87,12 +96,20 @@ def json_lines(rows):
     yield "\n]\n"
 
 
+def in_one_transaction(chunks):
+    """Stream `chunks` inside one read transaction (no WITH HOLD cursor; one snapshot)."""
+    with transaction.atomic():
+        yield from chunks
+
+
+def file_lines(fmt, columns, rows):
+    return csv_lines(columns, rows) if fmt == "csv" else json_lines(rows)
+
+
 def download(file_name, fmt, columns, rows):
-    if fmt == "csv":
-        content, content_type = csv_lines(columns, rows), "text/csv; charset=utf-8"
-    else:
-        content, content_type = json_lines(rows), "application/json"
-    response = StreamingHttpResponse(content, content_type=content_type)
+    response = StreamingHttpResponse(
+        in_one_transaction(file_lines(fmt, columns, rows)), content_type=bulkdata.CONTENT_TYPES[fmt]
+    )
     response["Content-Disposition"] = f'attachment; filename="{file_name}.{fmt}"'
     return response
 
@@ -118,33 +135,79 @@ def resource_rows(file_type, queryset, fmt):
 
 
 def check_format(fmt):
-    if fmt not in ("csv", "json"):
+    if fmt not in FORMATS:
         raise Http404("Downloads are CSV or JSON.")
 
 
-@require_safe
-def data_download(request, kind, fmt):
-    check_format(fmt)
-    if kind not in TYPES:
-        raise Http404("No such file type.")
-    rows = resource_rows(TYPES[kind], public_queryset(kind), fmt)
-    return download(kind, fmt, TYPES[kind].names, rows)
+# --- The whole data set: files on disk, or live ------------------------------------------
 
 
-@require_safe
-def data_all(request):
-    """The whole public data set as one JSON object, in import order, streamed."""
+def type_content(kind, fmt):
+    """`data/<type>.<fmt>`: one file type of the whole public data set."""
+    file_type = TYPES[kind]
+    return file_lines(fmt, file_type.names, resource_rows(file_type, public_queryset(kind), fmt))
 
-    def content():
-        yield "{"
-        for index, kind in enumerate(TYPES):
-            yield ("," if index else "") + f"\n{json.dumps(kind)}: "
-            yield from json_lines(resource_rows(TYPES[kind], public_queryset(kind), "json"))
-        yield "}\n"
 
-    response = StreamingHttpResponse(content(), content_type="application/json")
-    response["Content-Disposition"] = 'attachment; filename="position-tracker.json"'
+def acts_content(fmt):
+    """`data/acts.<fmt>`: every public formal act (see docs/import-format.md)."""
+    rows = (acts.act_record(act) for act in acts.public_acts().iterator(chunk_size=CHUNK_SIZE))
+    return file_lines(fmt, acts.ACT_COLUMNS, rows)
+
+
+def all_content():
+    """`data/all.json`: every file type in one JSON object, in import order."""
+    yield "{"
+    for index, kind in enumerate(TYPES):
+        yield ("," if index else "") + f"\n{json.dumps(kind)}: "
+        yield from json_lines(resource_rows(TYPES[kind], public_queryset(kind), "json"))
+    yield "}\n"
+
+
+def bulk_file_contents():
+    """Every whole-data-set file, by its name under `data/`: what `bulkdata` writes."""
+    from . import popolo
+
+    files = {}
+    for kind in TYPES:
+        for fmt in FORMATS:
+            files[f"{kind}.{fmt}"] = functools.partial(type_content, kind, fmt)
+    for fmt in FORMATS:
+        files[f"acts.{fmt}"] = functools.partial(acts_content, fmt)
+    files["all.json"] = all_content
+    files["popolo.json"] = popolo.popolo_content
+    return files
+
+
+def bulk_or_live(request, name, content, download_name, packed=False):
+    """The written file if there is one, else the same content streamed live."""
+    served = bulkdata.serve(request, name, packed=packed, download_name=download_name)
+    if served is not None:
+        return served
+    if packed:
+        raise Http404("The compressed file is written by the background job: not yet.")
+    fmt = name.rsplit(".", 1)[1]
+    response = StreamingHttpResponse(
+        in_one_transaction(content()), content_type=bulkdata.CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{download_name}"'
     return response
+
+
+@require_safe
+def data_download(request, kind, fmt, packed=False):
+    check_format(fmt)
+    if kind not in TYPES and kind != "acts":
+        raise Http404("No such file type.")
+    name = f"{kind}.{fmt}"
+    content = bulk_file_contents()[name]
+    return bulk_or_live(request, name, content, name + (".gz" if packed else ""), packed)
+
+
+@require_safe
+def data_all(request, packed=False):
+    """The whole public data set as one JSON object, in import order."""
+    filename = "position-tracker.json" + (".gz" if packed else "")
+    return bulk_or_live(request, "all.json", all_content, filename, packed)
 
 
 def question_or_404(topic_slug, slug):

@@ -19,10 +19,13 @@ download (`acts.act_record`, documented in docs/import-format.md), whose `actor`
 the person or organization.
 """
 
-from django.http import JsonResponse
+import json
+
+from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_safe
 
-from . import acts
+from . import acts, bulkdata
+from .caching import cached_page
 from .exports import public_url
 from .models import Actor, ActorKind, Membership
 
@@ -117,8 +120,8 @@ def popolo_document(actors, recorded_memberships=()):
     return {"persons": persons, "organizations": organizations, "memberships": memberships}
 
 
-@require_safe
-def popolo_actors(request):
+def public_document():
+    """The public actors and memberships as Popolo, with the formal acts beside them."""
     actors = Actor.objects.public().prefetch_related("identifiers").order_by("slug")
     public = Actor.objects.public()
     memberships = Membership.objects.filter(member__in=public, organization__in=public).order_by(
@@ -126,6 +129,30 @@ def popolo_actors(request):
     )
     document = popolo_document(actors, memberships)
     document["formal_acts"] = [acts.act_record(act) for act in acts.public_acts()]
-    response = JsonResponse(document, json_dumps_params={"indent": 1})
+    return document
+
+
+def popolo_content():
+    """The document as the file `data/popolo.json` holds it, in chunks."""
+    return json.JSONEncoder(indent=1, ensure_ascii=False).iterencode(public_document())
+
+
+@require_safe
+def popolo_actors(request):
+    response = JsonResponse(public_document(), json_dumps_params={"indent": 1})
     response["Content-Disposition"] = 'inline; filename="popolo.json"'
     return response
+
+
+live_popolo = cached_page(popolo_actors)
+
+
+@require_safe
+def popolo_download(request, packed=False):
+    """The file written by the background job (bulkdata.py), or the document computed now."""
+    served = bulkdata.serve(request, "popolo.json", packed=packed)
+    if served is not None:
+        return served
+    if packed:
+        raise Http404("The compressed file is written by the background job: not yet.")
+    return live_popolo(request)

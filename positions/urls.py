@@ -55,12 +55,19 @@ urlpatterns = [
         name="sitemap_section",
     ),
     # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).
+    # The whole data set: files written by the background job (bulkdata.py), each gzipped too.
     path("data/all.json", exports.data_all, name="data_all"),
-    path("data/popolo.json", cached_page(popolo.popolo_actors), name="popolo"),
-    # Formal acts have no import type yet: their download is the status tables' (acts.py).
-    re_path(r"^data/acts\.(?P<fmt>csv|json)$", views_status.acts_download, name="acts_download"),
+    path("data/all.json.gz", exports.data_all, {"packed": True}, name="data_all_gz"),
+    path("data/popolo.json", popolo.popolo_download, name="popolo"),
+    path("data/popolo.json.gz", popolo.popolo_download, {"packed": True}, name="popolo_gz"),
     re_path(
         r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)$", exports.data_download, name="data_download"
+    ),
+    re_path(
+        r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)\.gz$",
+        exports.data_download,
+        {"packed": True},
+        name="data_download_gz",
     ),
     re_path(
         r"^topics/(?P<topic_slug>[-\w]+)/(?P<slug>[-\w]+)/statements\.(?P<fmt>csv|json)$",

@@ -12,8 +12,10 @@ block wrote:
   stance or status, or its signatures);
 - the positions' copies of renamed actors' names;
 - the current status of conditions whose status changes were written (the latest change's);
-- the page cache's data version (`caching.bump_data_version`), now and again after commit,
-  so no process serves a page computed before the write.
+- the page cache's versions, now and again after commit, so no process serves a page
+  computed before the write: for writes of statements and their signatures only, the
+  scopes of the pages that show them (`page_scopes`, `caching.bump_scopes`); for any other
+  write, the global version (`caching.bump_data_version`).
 
 Nothing else does this work: no signal refreshes positions or bumps the cache. One guard is
 left (`connect`): a write to the record outside `writing()` (a forgotten path, the
@@ -26,19 +28,25 @@ import threading
 import warnings
 
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 
-from . import caching, stances
+from . import bulkdata, caching, stances
 from .folding import fold_actor
 from .models import (
     Actor,
     Condition,
     ConditionStatus,
     ConditionStatusChange,
+    Membership,
     Position,
+    Question,
     Signatory,
     Statement,
 )
+
+# A session that wrote more statements than this bumps every page: cheaper than scoping.
+MAX_SCOPED_STATEMENTS = 500
 
 # The fields of a statement that decide positions (rule 1 and 3 of stances.py).
 POSITION_FIELDS = frozenset({"question_id", "date", "stance", "status"})
@@ -60,22 +68,72 @@ class Changes:
         self.condition_ids = set()  # conditions whose status changes were written
         self.rebuild = False  # every position, from the record
         self.records = False  # anything readers see: the page cache goes stale
+        # The pages: statements written (any field) and, noted before a deletion or a move,
+        # the questions and actors that showed them. Anything else makes every page stale.
+        self.shown_statement_ids = set()
+        self.shown_question_ids = set()
+        self.shown_actor_ids = set()
+        self.everything = False
 
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
+        scopes = None
         if self.rebuild:
             stances.refresh_positions()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
+            if self.records and not self.everything:
+                scopes = self.page_scopes(actor_ids)
             if actor_ids:
                 stances.refresh_positions(actor_ids)
             if self.renamed_actor_ids - actor_ids:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
         if self.condition_ids:
             refresh_condition_statuses(self.condition_ids)
-        if self.records:
+        if self.records and scopes is not None:
+            caching.bump_scopes(scopes)
+            transaction.on_commit(lambda: caching.bump_scopes(scopes))
+        elif self.records:
             caching.bump_data_version()
             transaction.on_commit(caching.bump_data_version)
+            transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
+
+    def page_scopes(self, actor_ids):
+        """
+        The page scopes (caching.py) that the statements written show in, read before the
+        positions move: their questions (old and new: a position's row still names the
+        statement's old question) and topics; their signatories (old and new: `actor_ids`,
+        those whose positions they decide) with the organisations those are members of and
+        their parents, whose pages list members' stances. Two queries. None (every page)
+        for more than MAX_SCOPED_STATEMENTS statements.
+        """
+        statement_ids = self.statement_ids | self.shown_statement_ids
+        if len(statement_ids) > MAX_SCOPED_STATEMENTS:
+            return None
+        deciding = Position.objects.filter(statement_id__in=statement_ids)
+        questions = Question.objects.filter(
+            Q(pk__in=self.shown_question_ids)
+            | Q(pk__in=Statement.objects.filter(pk__in=statement_ids).values("question_id"))
+            | Q(pk__in=deciding.values("question_id"))
+        ).values_list("topic__slug", "slug")
+        shown_actors = Q(pk__in=actor_ids | self.shown_actor_ids) | Q(
+            pk__in=Signatory.objects.filter(statement_id__in=statement_ids).values("actor_id")
+        )
+        actors = Actor.objects.filter(
+            shown_actors
+            | Q(
+                pk__in=Membership.objects.filter(
+                    member__in=Actor.objects.filter(shown_actors)
+                ).values("organization_id")
+            )
+            | Q(pk__in=Actor.objects.filter(shown_actors).values("parent_id"))
+        ).values_list("slug", flat=True)
+        scopes = set()
+        for topic_slug, slug in questions:
+            scopes.add(caching.question_scope(topic_slug, slug))
+            scopes.add(caching.topic_scope(topic_slug))
+        scopes.update(caching.actor_scope(slug) for slug in actors)
+        return scopes
 
 
 def current():
@@ -123,9 +181,23 @@ def statements_changed(statement_ids):
 
 
 def statements_deleting(statement_ids):
-    """Statements are about to be deleted: note now whose positions they decide."""
+    """Statements are about to be deleted: note now whose positions they decide, and where
+    they were shown."""
     changes = _session()
     changes.actor_ids.update(stances.affected_actors(statement_ids))
+    changes.shown_question_ids.update(
+        Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True)
+    )
+    changes.shown_actor_ids.update(
+        Signatory.objects.filter(statement_id__in=statement_ids).values_list("actor_id", flat=True)
+    )
+    changes.records = True
+
+
+def statements_shown(statement_ids):
+    """Statements were written in a way that moves no position: the pages showing them."""
+    changes = _session()
+    changes.shown_statement_ids.update(statement_ids)
     changes.records = True
 
 
@@ -133,7 +205,7 @@ def actors_renamed(actor_ids):
     """Actors' names may have changed: their positions keep a copy of it."""
     changes = _session()
     changes.renamed_actor_ids.update(actor_ids)
-    changes.records = True
+    changes.records = changes.everything = True
 
 
 def rebuild_positions():
@@ -144,15 +216,17 @@ def rebuild_positions():
 
 
 def records_changed():
-    """Something readers see changed that decides no position: a title, a source, a topic."""
-    _session().records = True
+    """Something readers see changed that decides no position: a title, a source, a topic.
+    Every page goes stale (only statements' writes are scoped)."""
+    changes = _session()
+    changes.records = changes.everything = True
 
 
 def condition_status_changed(condition_ids):
     """Status changes of these conditions were written: their current status follows."""
     changes = _session()
     changes.condition_ids.update(condition_ids)
-    changes.records = True
+    changes.records = changes.everything = True
 
 
 def refresh_condition_statuses(condition_ids):
@@ -203,6 +277,10 @@ def save(instance, *, stored=None, **kwargs):
         before = stored
         if watched and before is None and not instance._state.adding:
             before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
+        if isinstance(instance, Statement) and before is not None:
+            _session().shown_question_ids.add(before["question_id"])  # moved: the old board
+        elif isinstance(instance, Signatory) and not instance._state.adding:
+            changing(instance)
         instance.save(**kwargs)
         changed = None
         if before is not None:
@@ -225,9 +303,12 @@ def saved(instance, changed_fields=None):
     if isinstance(instance, Statement):
         if changed_fields is None or POSITION_FIELDS & set(changed_fields):
             statements_changed([instance.pk])
-            return
+        else:
+            statements_shown([instance.pk])
+        return
     elif isinstance(instance, Signatory):
         statements_changed([instance.statement_id])
+        _session().shown_actor_ids.add(instance.actor_id)  # a signature deleted, too
         return
     elif isinstance(instance, Actor) and (changed_fields is None or "name" in changed_fields):
         actors_renamed([instance.pk])
@@ -238,12 +319,27 @@ def saved(instance, changed_fields=None):
     records_changed()
 
 
+def changing(instance):
+    """
+    `instance`, stored, is about to be changed by a form that saves it with no `stored`
+    row (an inline): note where its stored version shows. A signature moved to another
+    actor leaves the old actor's page.
+    """
+    if isinstance(instance, Signatory) and instance.pk:
+        stored = Signatory.objects.filter(pk=instance.pk).values("actor_id", "statement_id")
+        for row in stored:
+            changes = _session()
+            changes.shown_actor_ids.add(row["actor_id"])
+            changes.shown_statement_ids.add(row["statement_id"])
+
+
 def deleting(instance):
     """`instance` is about to be deleted."""
     if isinstance(instance, Statement):
         statements_deleting([instance.pk])
     elif isinstance(instance, Signatory):
         statements_changed([instance.statement_id])
+        _session().shown_actor_ids.add(instance.actor_id)
     elif isinstance(instance, ConditionStatusChange):
         condition_status_changed([instance.condition_id])
     else:
@@ -281,8 +377,9 @@ def _guard_saved(sender, instance, raw=False, **kwargs):
     if raw or current() is not None:
         return  # A fixture or restore rebuilds at the end; a session records its own.
     _unrecorded(instance, "saved")
-    with writing():
+    with writing() as changes:
         saved(instance)
+        changes.everything = True  # repaired broadly: every page goes stale
 
 
 def _guard_deleting(sender, instance, **kwargs):
@@ -299,7 +396,7 @@ def _guard_deleted(sender, instance, **kwargs):
     with writing() as changes:
         if isinstance(instance, Statement):
             changes.actor_ids.update(instance._unrecorded_position_actors)
-            changes.records = True
+            changes.records = changes.everything = True
         else:
             deleting(instance)
 

@@ -28,7 +28,7 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _http_test_client_and_plain_static(settings):
+def _http_test_client_and_plain_static(settings, tmp_path):
     """Tests run with production settings (DEBUG off) but over plain HTTP, without collectstatic.
 
     The HTTPS redirect would answer every test request with a 301; tests of the redirect itself
@@ -38,6 +38,10 @@ def _http_test_client_and_plain_static(settings):
     # Tests send many requests from one address: the API's rate limit is off unless a test
     # turns it on (tests/test_api.py).
     settings.API_RATE_LIMIT = 0
+    # No bulk files unless a test writes them (tests/test_bulk_data.py): downloads stream live,
+    # and writes schedule no background task.
+    settings.BULK_DATA_DIR = tmp_path / "bulk-data"
+    settings.BULK_DATA_DEBOUNCE = -1
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

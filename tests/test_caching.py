@@ -22,7 +22,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path, reverse
 
-from positions import caching, writes
+from positions import bulkdata, caching, writes
 from positions.models import Stance, Statement, StatementStatus, Topic
 from tests.admin_builders import admin_url, use_test_settings
 from tests.factories import (
@@ -267,8 +267,9 @@ def test_a_write_session_bumps_once_before_commit_and_once_after(
         assert caching.data_version() == before, "nothing bumps until the session ends"
     bumped = caching.data_version()
     assert bumped != before
-    assert callbacks == [caching.bump_data_version]
-    callbacks[-1]()
+    # After commit: the version again, and the downloads' files are scheduled (bulkdata.py).
+    assert callbacks == [caching.bump_data_version, bulkdata.schedule]
+    callbacks[0]()
     assert caching.data_version() != bumped
 
 
@@ -515,3 +516,80 @@ def test_a_cached_download_keeps_its_headers(titles, client):
     assert second.content == first.content == b"a,b\n"
     assert second["Content-Type"] == "text/csv"
     assert second["Content-Disposition"] == 'attachment; filename="board.csv"'
+
+
+# --- One computation per page per change -----------------------------------------------------
+
+computations = []
+
+
+@caching.cached_page
+def slow_page(request):
+    """A page that takes a while to compute, and counts its computations."""
+    computations.append(request.path)
+    time.sleep(0.3)
+    return HttpResponse(f"computed at {caching.data_version()}")
+
+
+urlpatterns.append(path("slow/", slow_page))
+
+
+def concurrent_gets(url, count):
+    import threading
+
+    from django.test import RequestFactory
+
+    results, factory = [], RequestFactory()
+
+    def get():
+        response = slow_page(factory.get(url))
+        results.append((response["X-Page-Cache"], response.content))
+
+    threads = [threading.Thread(target=get) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_requests_for_one_page_compute_it_once(settings):
+    computations.clear()
+    results = concurrent_gets("/slow/", 8)
+    assert len(computations) == 1
+    assert sorted(how for how, _ in results) == ["computed"] + ["waited"] * 7
+    assert len({content for _, content in results}) == 1
+    # After a write, once again: one computation, and nobody gets the old page.
+    old = results[0][1]
+    caching.bump_data_version()
+    results = concurrent_gets("/slow/", 8)
+    assert len(computations) == 2
+    assert all(content != old for _, content in results)
+
+
+def test_a_waiter_never_serves_a_page_older_than_the_last_write(monkeypatch):
+    computations.clear()
+    from django.test import RequestFactory
+
+    version = caching.data_version()
+    key = caching._page_key(RequestFactory().get("/slow/"))
+    cache.add(f"{key}:computing:{version}", True, timeout=5)  # somebody is computing it
+    cache.set(key, (version, b"stale", []), 60)
+    caching.bump_data_version()  # ... and a write happened since that page was stored
+    response = slow_page(RequestFactory().get("/slow/"))
+    assert response.content != b"stale"
+    assert response["X-Page-Cache"] == "computed"
+
+
+def test_a_lock_left_by_a_failed_computation_does_not_block_readers(monkeypatch):
+    from django.test import RequestFactory
+
+    computations.clear()
+    monkeypatch.setattr(caching, "STAMPEDE_WAIT", 0.2)
+    request = RequestFactory().get("/slow/")
+    version = caching.data_version()
+    cache.add(f"{caching._page_key(request)}:computing:{version}", True, timeout=60)  # a dead one
+    started = time.monotonic()
+    response = slow_page(RequestFactory().get("/slow/"))
+    assert response["X-Page-Cache"] == "computed"
+    assert time.monotonic() - started < 0.2 + 0.3 + 0.5

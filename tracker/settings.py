@@ -287,6 +287,11 @@ IMPORT_MAX_NESTING = envint("IMPORT_MAX_NESTING", 4)
 # of at least IMPORT_BACKGROUND_BYTES are checked and written by that worker
 # (positions/exchange/jobs.py); smaller files get their preview at once, in the request.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The whole-data-set downloads (positions/bulkdata.py): written to this directory by a
+# background task this many seconds after the last of a burst of writes (-1: only by
+# `manage.py write_bulk_data`). A proxy may serve the directory itself (docs/operations.md).
+BULK_DATA_DIR = Path(os.environ.get("BULK_DATA_DIR", BASE_DIR / "var" / "data"))
+BULK_DATA_DEBOUNCE = envint("BULK_DATA_DEBOUNCE", 60)
 IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", 512 * 1024)
 # A background import that has not reported progress for this long is presumed to have lost
 # its worker, and is run again from its stored file (writing allows more, per row).

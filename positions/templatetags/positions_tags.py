@@ -1,10 +1,15 @@
 """Reusable page pieces: stance badge, tally bar, source citation, pagination."""
 
 from django import template
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from .. import bulkdata
 from ..models import ActorKind, Stance
 from ..stances import STANCE_ORDER
 
@@ -129,3 +134,34 @@ def source_link(source, prefix="", limit=None):
             '<a href="{}" rel="noopener noreferrer external">{}</a>', source.url, text
         )
     return format_html('<a href="{}">{}</a>', source.get_absolute_url(), text)
+
+
+@register.simple_tag
+def bulk_file(name):
+    """
+    ' (12.4 MB, gzip 2.1 MB; as of 2 Dec 2026, 01:40 UTC)' beside a whole-data-set download
+    once the background job has written its file (positions/bulkdata.py), else nothing: the
+    download is then computed when asked for.
+    """
+    info = bulkdata.info(name)
+    if info is None:
+        return ""
+    as_of = timezone.localtime(info["as_of"])
+    return format_html(
+        ' <span class="muted">({}, gzip <a href="{}">{}</a>; as of <time datetime="{}">{}</time>)'
+        "</span>",
+        filesizeformat(info["size"]),
+        packed_url(name),
+        filesizeformat(info["gzip_size"]),
+        as_of.isoformat(),
+        date_format(as_of, "j M Y, H:i T"),
+    )
+
+
+def packed_url(name):
+    """The address of a bulk file's gzipped copy."""
+    special = {"all.json": "positions:data_all_gz", "popolo.json": "positions:popolo_gz"}
+    if name in special:
+        return reverse(special[name])
+    kind, fmt = name.rsplit(".", 1)
+    return reverse("positions:data_download_gz", args=[kind, fmt])

@@ -1,0 +1,224 @@
+"""
+Bulk data and the stampede, measured: `manage.py bench_bulk` (bench settings; PostgreSQL
+for the baselines).
+
+- Writing the bulk files (`positions/bulkdata.py`): MB/s per file, and statements.csv
+  against `psql \\copy` of the same columns and joins to a file, run right before it
+  (the baseline: the database's own speed, with no Python).
+- Downloading under the documented gunicorn settings (2 workers, 30 s timeout): the whole
+  statements.csv from its file, checked complete, MB/s; and the largest question's
+  statements.csv, streamed live (no file), against `psql \\copy` of those rows.
+- The stampede: after a write (the data version bumped), 20 concurrent requests for the
+  largest board on 2 workers, counted by their `X-Page-Cache` answer (computed / waited /
+  hit): one computation is the target.
+
+The figures go into BENCHMARKS.md between the `bench_bulk` markers (--no-write: not).
+"""
+
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count
+
+from bench.load import Server, http_get, server_env
+from bench.report import write_between_markers
+from positions import bulkdata, caching
+from positions.models import (
+    Actor,
+    Condition,
+    Position,
+    Question,
+    Signatory,
+    Source,
+    Statement,
+    Topic,
+)
+
+START, END = "<!-- bench_bulk:start -->", "<!-- bench_bulk:end -->"
+
+
+def statements_copy_sql(question_id=None):
+    """The statements download's columns and joins in SQL, for `psql \\copy`."""
+    s, q, t = Statement._meta.db_table, Question._meta.db_table, Topic._meta.db_table
+    src, sig, act = Source._meta.db_table, Signatory._meta.db_table, Actor._meta.db_table
+    through = Statement.conditions.through._meta.db_table
+    cond = Condition._meta.db_table
+    where = "s.status IN ('published', 'retracted')"
+    if question_id:
+        where += f" AND s.question_id = {int(question_id)}"
+    # Table names from the models and an int: nothing from outside goes into this SQL.
+    return (
+        "SELECT coalesce(nullif(s.import_ref, ''), 'pt-' || s.id), t.slug || '/' || q.slug, "  # noqa: S608
+        "s.date, s.date_precision, s.stance, "
+        f"(SELECT string_agg(a.slug, '|' ORDER BY g.\"order\", g.id) FROM {sig} g "
+        f"JOIN {act} a ON a.id = g.actor_id WHERE g.statement_id = s.id), "
+        f"(SELECT string_agg(c.slug, '|' ORDER BY c.slug) FROM {through} sc "
+        f"JOIN {cond} c ON c.id = sc.condition_id WHERE sc.statement_id = s.id), "
+        "s.summary, s.quote, s.quote_locator, s.attribution, "
+        "coalesce(nullif(src.url, ''), src.title), s.status, s.correction_note "
+        f"FROM {s} s JOIN {q} q ON q.id = s.question_id JOIN {t} t ON t.id = q.topic_id "
+        f"LEFT JOIN {src} src ON src.id = s.source_id WHERE {where} ORDER BY s.date, s.id"
+    )
+
+
+def psql_copy(sql, target):
+    """Seconds and bytes of `psql \\copy (sql) TO target CSV HEADER`."""
+    params = connection.get_connection_params()
+    env = {**os.environ, "PGPASSWORD": str(params.get("password") or "")}
+    command = [
+        shutil.which("psql") or "psql",
+        "-h",
+        str(params.get("host") or "127.0.0.1"),
+        "-p",
+        str(params.get("port") or 5432),
+        "-U",
+        str(params.get("user") or "postgres"),
+        "-d",
+        str(params.get("dbname")),
+        "-c",
+        f"\\copy ({sql}) TO '{target}' WITH (FORMAT csv, HEADER)",
+    ]
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)  # noqa: S603
+    return time.perf_counter() - started, Path(target).stat().st_size
+
+
+def mbps(size, seconds):
+    return size / seconds / 1e6 if seconds else 0.0
+
+
+class Command(BaseCommand):
+    help = __doc__.strip().splitlines()[0]
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8115)
+        parser.add_argument("--concurrent", type=int, default=20)
+        parser.add_argument("--no-write", action="store_true")
+        parser.add_argument("--output", default=str(Path(settings.BASE_DIR) / "BENCHMARKS.md"))
+
+    def log(self, text):
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def handle(self, *args, **options):
+        if not Statement.objects.exists():
+            raise CommandError("No statements: run generate_data first.")
+        call_command("collectstatic", interactive=False, verbosity=0)  # gunicorn serves pages
+        postgres = connection.vendor == "postgresql"
+        lines = [f"### bench_bulk on {connection.vendor}: {time.strftime('%Y-%m-%d %H:%M UTC')}"]
+        lines.append("")
+        statements = Statement.objects.count()
+        lines.append(f"{statements:,} statements; load average {os.getloadavg()[0]:.2f} at start.")
+        lines.append("")
+
+        scratch = Path(tempfile.mkdtemp(prefix="bench-bulk-"))
+        try:
+            baseline = None
+            if postgres:
+                self.log("psql \\copy of the statements' columns ...")
+                seconds, size = psql_copy(statements_copy_sql(), scratch / "copy.csv")
+                baseline = mbps(size, seconds)
+                self.log(f"  {size / 1e6:.1f} MB in {seconds:.1f} s: {baseline:.2f} MB/s")
+            self.log(f"Writing the bulk files to {bulkdata.directory()} ...")
+            manifest = bulkdata.write_files(
+                lambda name, entry, s: self.log(
+                    f"  {name:<18} {entry['size'] / 1e6:8.1f} MB {s:7.1f} s "
+                    f"{mbps(entry['size'], s):6.2f} MB/s"
+                )
+            )
+            lines += [
+                "| file | MB | gzip MB | seconds | MB/s | vs psql \\copy |",
+                "|---|---|---|---|---|---|",
+            ]
+            for name, entry in manifest["files"].items():
+                rate = mbps(entry["size"], entry["seconds"])
+                ratio = f"{rate / baseline:.2f}" if baseline and name == "statements.csv" else ""
+                lines.append(
+                    f"| {name} | {entry['size'] / 1e6:.1f} | {entry['gzip_size'] / 1e6:.1f} | "
+                    f"{entry['seconds']:.1f} | {rate:.2f} | {ratio} |"
+                )
+            if baseline:
+                lines.append("")
+                lines.append(
+                    f"psql `\\copy` of the statements' columns: {baseline:.2f} MB/s (baseline, "
+                    "same run, right before)."
+                )
+            lines.append("")
+            lines += self.downloads(options, scratch, postgres)
+            lines.append("")
+            lines += self.stampede(options)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        report = "\n".join(lines) + "\n"
+        self.log(report)
+        if not options["no_write"]:
+            write_between_markers(Path(options["output"]), report, START, END)
+
+    def downloads(self, options, scratch, postgres):
+        question = (
+            Question.objects.annotate(n=Count("statements")).order_by("-n").select_related("topic")
+        ).first()
+        env = server_env()
+        env["BULK_DATA_DIR"] = str(bulkdata.directory())
+        lines = [
+            "| download (gunicorn, 2 workers, --timeout 30) | MB | seconds | MB/s "
+            "| vs psql \\copy |"
+        ]
+        lines.append("|---|---|---|---|---|")
+        with Server(options["port"], 2, env, timeout=30):
+            status, body, headers, seconds = http_get(options["port"], "/data/statements.csv")
+            whole = (bulkdata.directory() / "statements.csv").stat().st_size
+            complete = status == 200 and len(body) == whole
+            lines.append(
+                f"| /data/statements.csv (the file){'' if complete else ' INCOMPLETE'} | "
+                f"{len(body) / 1e6:.1f} | {seconds:.1f} | {mbps(len(body), seconds):.2f} | |"
+            )
+            path = f"/topics/{question.topic.slug}/{question.slug}/statements.csv"
+            status, body, headers, seconds = http_get(options["port"], path)
+            rate, ratio = mbps(len(body), seconds), ""
+            if postgres:
+                copy_s, copy_size = psql_copy(
+                    statements_copy_sql(question.pk), scratch / "question.csv"
+                )
+                ratio = f"{rate / mbps(copy_size, copy_s):.2f}"
+            lines.append(
+                f"| {path} (streamed live, {question.n:,} statements) | {len(body) / 1e6:.1f} | "
+                f"{seconds:.1f} | {rate:.2f} | {ratio} |"
+            )
+        return lines
+
+    def stampede(self, options):
+        largest = (
+            Position.objects.values("question_id").annotate(n=Count("pk")).order_by("-n").first()
+        )
+        question = Question.objects.select_related("topic").get(pk=largest["question_id"])
+        question.n = largest["n"]
+        path = question.get_absolute_url()
+        count = options["concurrent"]
+        with Server(options["port"], 2, server_env()):
+            http_get(options["port"], path)  # warm the processes
+            caching.bump_data_version()  # a write: every page cold
+            with concurrent.futures.ThreadPoolExecutor(count) as pool:
+                answers = list(pool.map(lambda _: http_get(options["port"], path), range(count)))
+        kinds = {}
+        for status, _body, headers, _seconds in answers:
+            if status != 200:
+                raise CommandError(f"{path} answered HTTP {status} under gunicorn.")
+            how = headers.get("X-Page-Cache", "none")
+            kinds[how] = kinds.get(how, 0) + 1
+        times = sorted(a[3] for a in answers)
+        return [
+            f"Stampede: after a write, {count} concurrent requests for the largest board "
+            f"({question.n:,} actors) on 2 gunicorn workers: "
+            + ", ".join(f"{n} {how}" for how, n in sorted(kinds.items()))
+            + f"; p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms."
+        ]

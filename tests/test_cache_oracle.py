@@ -1,0 +1,327 @@
+"""
+The oracle of the page cache's scoped versions (positions/caching.py): for every kind of
+write, every public page is rendered with the cache off before and after the write, and
+each page whose HTML changed must answer, from the cache's side, with a new ETag and the new
+HTML (a missed bump would show readers a stale page). For the scoping to pay, writes of
+statements leave the pages of other questions, topics and actors with their ETags.
+"""
+
+import datetime
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from positions import writes
+from positions.models import ConditionStatus, Stance, Statement, StatementStatus
+from tests.admin_builders import admin_url, statement_form_data
+from tests.builders import build_record
+from tests.factories import (
+    ActorFactory,
+    QuestionFactory,
+    SourceFactory,
+    StatementFactory,
+    TopicFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+SLOW = pytest.mark.slow
+
+
+@pytest.fixture
+def record():
+    r = build_record()
+    # Elsewhere: another topic, its question and an actor who speaks only there.
+    r.other_topic = TopicFactory(title="Data retention directive", slug="data-retention")
+    r.other_question = QuestionFactory(
+        topic=r.other_topic, title="Adoption by the Council", slug="adoption-by-the-council"
+    )
+    r.bystander = ActorFactory(name="Bystander NGO", slug="bystander-ngo")
+    with writes.writing():
+        StatementFactory(
+            question=r.other_question,
+            actors=[r.bystander],
+            stance=Stance.OPPOSES,
+            date=D(2024, 5, 1),
+            summary="The bystander opposes the directive.",
+            source=SourceFactory(title="Bystander's release", url="https://bystander.example/1"),
+        )
+    return r
+
+
+def public_pages(r):
+    topic = r.topic.slug
+    boards = [f"/topics/{topic}/{q.slug}/" for q in (r.adoption, r.ratification)]
+    other_board = f"/topics/{r.other_topic.slug}/{r.other_question.slug}/"
+    statements = list(Statement.objects.public().values_list("pk", flat=True))
+    return [
+        "/",
+        f"/topics/{topic}/",
+        f"/topics/{r.other_topic.slug}/",
+        *boards,
+        other_board,
+        *(f"/embed/{topic}/{q.slug}/" for q in (r.adoption, r.ratification)),
+        *(f"/feeds/topics/{topic}/{q.slug}/" for q in (r.adoption, r.ratification)),
+        "/actors/",
+        *(f"/actors/{a.slug}/" for a in [*r.actors.values(), r.bystander]),
+        *(f"/feeds/actors/{a.slug}/" for a in r.actors.values()),
+        "/statements/",
+        *(f"/statements/{pk}/" for pk in statements),
+        "/sources/",
+        *(f"/sources/{s.pk}/" for s in r.sources.values()),
+        "/conditions/",
+        f"/conditions/{r.condition.slug}/",
+        "/corrections/",
+        "/feeds/statements/",
+        f"/topics/{topic}/status/",
+        "/api/v1/questions/",
+        f"/api/v1/topics/{topic}/questions/{r.ratification.slug}/board/",
+        "/api/v1/actors/cisco/",
+    ]
+
+
+UNCACHED = Client(HTTP_COOKIE="sessionid=none")  # a session cookie: never the cache
+# A feed with no entry says it was updated "now" (Django's feeds): the time of rendering.
+RENDER_TIME = re.compile(rb"(</id>)<updated>[^<]*</updated>")
+
+
+def normal(content):
+    return RENDER_TIME.sub(rb"\1", content)
+
+
+def fresh(url):
+    """The page computed now, with the cache off."""
+    response = UNCACHED.get(url)
+    return response.status_code, normal(response.content)
+
+
+def snapshot(reader, urls):
+    """Each page's HTML with the cache off, and its ETag through the cache (then stored)."""
+    pages = {}
+    for url in urls:
+        status, html = fresh(url)
+        cached = reader.get(url)  # computed and stored, with its ETag
+        pages[url] = (status, html, cached.get("ETag"))
+    return pages
+
+
+def check(reader, before, label):
+    """Every page whose HTML changed has a new ETag and the new HTML; returns the kept."""
+    kept = set()
+    for url, (status, html, etag) in before.items():
+        now_status, now_html = fresh(url)
+        cached = reader.get(url)
+        if (now_status, now_html) != (status, html):
+            assert cached.get("ETag") != etag, f"{label}: {url} changed but kept its ETag"
+            assert normal(cached.content) == now_html, f"{label}: {url} served stale"
+        elif cached.get("ETag") == etag:
+            kept.add(url)
+    return kept
+
+
+def publisher_client():
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True, username="oracle-publisher")
+    user.groups.add(Group.objects.get(name="Publishers"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def post(client, url, data):
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:3000]
+
+
+# --- The writes: each a function of (record, editor client) ----------------------------------
+
+
+def add_statement(r, editor):
+    data = statement_form_data(
+        signatories=[r.actors["kaine"]],
+        question=r.ratification.pk,
+        source=r.sources["letter"].pk,
+        summary="Kaine says more.",
+        date="2024-11-02",
+        stance=Stance.CONDITIONAL,
+        conditions=[r.condition.pk],
+        status=StatementStatus.PUBLISHED,
+    )
+    post(editor, admin_url("statement", "add"), data)
+
+
+def edit_summary(r, editor):
+    statement = r.statements["cisco"]
+    data = statement_form_data(statement, summary="Cisco warns, in other words.")
+    post(editor, admin_url("statement", "change", statement.pk), data)
+
+
+def change_stance(r, editor):
+    statement = r.statements["rights"]
+    data = statement_form_data(statement, stance=Stance.SUPPORTS)
+    post(editor, admin_url("statement", "change", statement.pk), data)
+
+
+def move_to_other_question(r, editor):
+    statement = r.statements["cisco"]
+    data = statement_form_data(statement, question=r.adoption.pk)
+    post(editor, admin_url("statement", "change", statement.pk), data)
+
+
+def change_signatory(r, editor):
+    statement = r.statements["letter"]
+    data = statement_form_data(statement)
+    data["signatures-1-actor"] = r.actors["cisco"].pk  # Kaine's signature becomes Cisco's
+    post(editor, admin_url("statement", "change", statement.pk), data)
+
+
+def remove_signatory(r, editor):
+    statement = r.statements["letter"]
+    data = statement_form_data(statement)
+    data["signatures-1-DELETE"] = "on"
+    post(editor, admin_url("statement", "change", statement.pk), data)
+
+
+def unpublish(r, editor):
+    action = {"action": "unpublish_statements", "_selected_action": [r.statements["cisco"].pk]}
+    post(editor, admin_url("statement"), action)
+
+
+def publish_draft(r, editor):
+    action = {"action": "publish_statements", "_selected_action": [r.statements["draft"].pk]}
+    post(editor, admin_url("statement"), action)
+
+
+def revert(r, editor):
+    statement = r.statements["rights"]
+    post(
+        editor,
+        admin_url("statement", "change", statement.pk),
+        statement_form_data(statement, stance=Stance.UNDECIDED),
+    )
+    first = statement.history.order_by("history_id").first()
+    url = admin_url("statement", "simple_history", statement.pk, first.history_id)
+    post(editor, url, statement_form_data(statement, stance=Stance.OPPOSES))
+
+
+def delete_statement(r, editor):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("oracle-root", password="x")
+    editor.force_login(root)
+    post(editor, admin_url("statement", "delete", r.statements["rights"].pk), {"post": "yes"})
+
+
+def rename_actor(r, editor):
+    actor = r.actors["wyden"]
+    data = {
+        "name": "Senator Ron Wyden",
+        "slug": actor.slug,
+        "kind": actor.kind,
+        "country": "US",
+        "parent": "",
+        "aliases": "",
+        "description": "",
+        "website": "",
+        "identifiers-TOTAL_FORMS": "0",
+        "identifiers-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+    post(editor, admin_url("actor", "change", actor.pk), data)
+
+
+def condition_met(r, editor):
+    from positions.models import ConditionStatusChange
+
+    with writes.writing():
+        writes.save(
+            ConditionStatusChange(
+                condition=r.condition, status=ConditionStatus.MET, date=D(2025, 1, 1)
+            )
+        )
+
+
+def retitle_source(r, editor):
+    source = r.sources["report"]
+    with writes.writing():
+        source.title = "US to back the treaty, a report says"
+        writes.save(source)
+
+
+def import_file(r, editor, tmp_path):
+    path = tmp_path / "statements.csv"
+    path.write_text(
+        "import_ref,question,date,stance,signatories,summary,source,status\n"
+        f"oracle-1,{r.topic.slug}/{r.adoption.slug},2024-11-03,opposes,cisco,"
+        f"Cisco opposes adoption.,{r.sources['report'].url},published\n"
+    )
+    call_command("import_data", "statements", str(path), verbosity=0, stdout=io.StringIO())
+
+
+def restore(r, editor, tmp_path):
+    backup = tmp_path / "backup.jsonl.gz"
+    call_command("backup", str(backup), verbosity=0)
+    with writes.writing():
+        writes.save(r.actors["cisco"].__class__(name="Extra", slug="extra", kind="ngo"))
+    call_command("restore", str(backup), force=True, verbosity=0)
+
+
+SCOPED = [
+    add_statement,
+    edit_summary,
+    change_stance,
+    move_to_other_question,
+    change_signatory,
+    remove_signatory,
+    unpublish,
+    publish_draft,
+    revert,
+    delete_statement,
+]
+GLOBAL = [rename_actor, condition_met, retitle_source, import_file, restore]
+# Writes that bump every page cannot miss one; two stay in the quick suite, all in `slow`.
+QUICK_GLOBAL = {rename_actor, import_file}
+WRITES = [
+    pytest.param(w, id=w.__name__, marks=() if w in SCOPED or w in QUICK_GLOBAL else [SLOW])
+    for w in SCOPED + GLOBAL
+]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_page_whose_html_changed_has_a_new_etag(record, write, tmp_path):
+    urls = public_pages(record)
+    reader = Client()
+    before = snapshot(reader, urls)
+    editor = publisher_client()
+    if write in (import_file, restore):
+        write(record, editor, tmp_path)
+    else:
+        write(record, editor)
+    kept = check(reader, before, write.__name__)
+    elsewhere = {
+        f"/topics/{record.other_topic.slug}/{record.other_question.slug}/",
+        f"/topics/{record.other_topic.slug}/",
+        f"/actors/{record.bystander.slug}/",
+    }
+    if write in SCOPED:
+        # The scoping pays: the other topic's pages and an actor not concerned kept theirs.
+        assert elsewhere <= kept, elsewhere - kept
+
+
+def test_the_oracle_catches_a_missed_bump(record, monkeypatch):
+    """The oracle itself can fail: with the bump left out, a changed page keeps its ETag."""
+    from positions import caching
+
+    urls = public_pages(record)
+    reader = Client()
+    before = snapshot(reader, urls)
+    monkeypatch.setattr(caching, "bump_scopes", lambda scopes: None)
+    edit_summary(record, publisher_client())
+    with pytest.raises(AssertionError, match="kept its ETag|served stale"):
+        check(reader, before, "no bump")
