@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from . import editorial, merging
+from .exchange.matching import likely_duplicates_of
 from .models import Actor
 
 # Rows the merge page lists of each kind; the rest are counted.
@@ -65,6 +66,12 @@ class ActorMergeMixin:
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_merge"] = bool(change and obj and self.has_merge_permission(request))
+        if change and obj is not None:
+            # The import's duplicate check, on the saved actor: each with a merge link.
+            context["likely_duplicates"] = [
+                {"actor": other, "merge_url": merge_url(obj, other)}
+                for other in likely_duplicates_of(obj)
+            ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(permissions=["merge"], description="Merge the two selected actors…")

@@ -22,8 +22,6 @@ from positions.models import (
     Question,
     Signatory,
     Stance,
-    Statement,
-    StatementStatus,
 )
 from tests.admin_builders import admin_url, staff_in
 from tests.factories import (
@@ -319,6 +317,23 @@ def test_the_change_form_links_publishers_to_the_merge_page(client, publisher):
     assert link in client.get(admin_url("actor", "change", actor.pk)).content.decode()
     client.force_login(staff_in("Editors"))
     assert link not in client.get(admin_url("actor", "change", actor.pk)).content.decode()
+
+
+def test_the_change_form_lists_likely_duplicates_with_a_merge_link(client, publisher):
+    senate = ActorFactory(name="US Senate", kind=ActorKind.LEGISLATIVE_GROUP)
+    keep = ActorFactory(name="Ron Wyden", parent=senate, kind=ActorKind.LEGISLATOR)
+    by_hand = ActorFactory(name="Ron  WYDEN", slug="wyden", kind=ActorKind.LEGISLATOR)
+    typo = ActorFactory(name="Ron Wydn", parent=senate, kind=ActorKind.LEGISLATOR)
+    ActorFactory(name="Ron Johnson", parent=senate, kind=ActorKind.LEGISLATOR)
+    client.force_login(publisher)
+    response = client.get(admin_url("actor", "change", keep.pk))
+    found = [row["actor"] for row in response.context["likely_duplicates"]]
+    assert found == [by_hand, typo]
+    assert f"{admin_url('actor', 'merge', keep.pk)}?keep={by_hand.pk}" in response.content.decode()
+    client.force_login(staff_in("Editors"))
+    html = client.get(admin_url("actor", "change", keep.pk)).content.decode()
+    assert "Possibly the same actor" in html and "ask a Publisher to merge them" in html
+    assert "Merge this actor into it" not in html
 
 
 def test_an_editor_who_is_not_a_publisher_cannot_merge(client):
