@@ -18,6 +18,7 @@ from . import (
     admin_statements,  # noqa: F401 -- registers the statement admin
 )
 from .admin_base import TrackedAdmin, statements_link
+from .admin_merge import ActorMergeMixin
 from .exchange.admin import TrackerImportExportMixin
 from .models import (
     Actor,
@@ -60,7 +61,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
+class ActorAdmin(ActorMergeMixin, TrackerImportExportMixin, TrackedAdmin):
     list_display = ["name", "kind", "country", "parent", "updated_at"]
     list_filter = ["kind", ("country", CountryFilter)]
     list_select_related = ["parent"]
@@ -83,6 +84,7 @@ class ActorAdmin(TrackerImportExportMixin, TrackedAdmin):
         "updated_at",
     ]
     inlines = [ActorIdentifierInline, MembershipInline]
+    actions = ["merge_selected"]  # Publishers only (admin_merge.py).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50

@@ -53,6 +53,20 @@ def can_publish(user):
     return user.has_perm(PUBLISH_PERMISSION)
 
 
+def may_merge_actors(user):
+    """
+    Merging two actors moves published signatures and deletes an actor readers may know:
+    a change to the public record, so a Publisher's (who may also change actors).
+    """
+    return can_publish(user) and user.has_perm("positions.change_actor")
+
+
+ONLY_PUBLISHERS_MERGE = (
+    "Only a Publisher can merge actors: a merge moves published statements from one actor "
+    "to another. Ask a Publisher to do it."
+)
+
+
 def may_edit(user, stored_status):
     """Editors change drafts; what readers can see (published, retracted) is the Publishers'."""
     return stored_status in (None, StatementStatus.DRAFT) or can_publish(user)

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 
 from . import cards, embeds, exports, feeds, popolo, views, views_status
 from .caching import cached_page
+from .redirects import follows_merged_actors
 from .sitemaps import SITEMAPS
 
 app_name = "positions"
@@ -19,7 +20,8 @@ urlpatterns = [
     ),
     path("topics/<slug:topic_slug>/<slug:slug>/", views.question_board, name="question"),
     path("actors/", views.actor_list, name="actor_list"),
-    path("actors/<slug:slug>/", views.actor_detail, name="actor"),
+    # An actor's addresses answer 301 to the actor it was merged into (redirects.py).
+    path("actors/<slug:slug>/", follows_merged_actors(views.actor_detail), name="actor"),
     path("statements/", views.statement_list, name="statement_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement"),
     path("sources/", views.source_list, name="source_list"),
@@ -31,7 +33,9 @@ urlpatterns = [
     path(
         "cards/topics/<slug:topic_slug>/<slug:slug>.png", cards.question_card, name="card_question"
     ),
-    path("cards/actors/<slug:slug>.png", cards.actor_card, name="card_actor"),
+    path(
+        "cards/actors/<slug:slug>.png", follows_merged_actors(cards.actor_card), name="card_actor"
+    ),
     path("cards/statements/<int:pk>.png", cards.statement_card, name="card_statement"),
     # Pages other sites may frame (embeds.py).
     path("embed/<slug:topic_slug>/<slug:slug>/", embeds.question_tally, name="embed_question"),
@@ -86,5 +90,9 @@ urlpatterns = [
         name="feed_question",
     ),
     path("feeds/corrections/", cached_page(feeds.CorrectionsFeed()), name="feed_corrections"),
-    path("feeds/actors/<slug:slug>/", cached_page(feeds.ActorStatementsFeed()), name="feed_actor"),
+    path(
+        "feeds/actors/<slug:slug>/",
+        follows_merged_actors(cached_page(feeds.ActorStatementsFeed())),
+        name="feed_actor",
+    ),
 ]

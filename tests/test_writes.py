@@ -208,6 +208,18 @@ def test_the_admin_add_change_action_revert_and_delete_go_through_the_path(
     assert positions_equal_the_record()
 
 
+def test_merging_actors_in_the_admin_goes_through_the_path(client, publisher, strict):
+    keep, duplicate, cosigner = ActorFactory.create_batch(3)
+    StatementFactory(actors=[duplicate, cosigner, keep])
+    StatementFactory(actors=[duplicate], stance=Stance.OPPOSES)
+    client.force_login(publisher)
+    merge = admin_url("actor", "merge", duplicate.pk)
+    assert client.post(merge, {"keep": keep.pk}).status_code == 302
+    assert not Actor.objects.filter(pk=duplicate.pk).exists()
+    assert set(Position.objects.values_list("actor_id", flat=True)) == {keep.pk, cosigner.pk}
+    assert positions_equal_the_record()
+
+
 def test_imports_restores_and_commands_go_through_the_path(db, strict, tmp_path, publisher):
     call_command("load_demo", verbosity=0)
     assert Position.objects.exists()

@@ -11,12 +11,16 @@ same country, when the names are close: a `rapidfuzz` ratio of at least `CLOSE_R
 
 from collections import defaultdict
 
+from django.db.models import Q
 from rapidfuzz import fuzz, process
 
 from ..folding import fold
+from ..models import Actor
 
 CLOSE_RATIO = 85
 MAX_CANDIDATES = 3
+# The actors a saved actor is compared with (`likely_duplicates_of`): its neighbours.
+MAX_NEIGHBOURS = 5000
 
 
 def _first_and_last(folded):
@@ -69,3 +73,31 @@ class DuplicateFinder:
                         found.append(actor)
         unique = list(dict.fromkeys(found))
         return unique[:MAX_CANDIDATES]
+
+
+def likely_duplicates_of(actor):
+    """
+    The saved actors the import's duplicate check would flag for `actor` (by its name or one
+    of its aliases), for the actor's admin page: a duplicate made before the check, or by an
+    editor who chose "new actor", is then one link away from a merge. One query: the actors
+    that share its folded name or an alias, its parent or its country.
+    """
+    names = [actor.name, *actor.alias_list]
+    folded = {fold(name) for name in names} - {""}
+    nearby = Q(folded_name__in=folded) | Q(folded_aliases__contains=fold(actor.name))
+    if actor.parent_id:
+        nearby |= Q(parent_id=actor.parent_id)
+    if actor.country:
+        nearby |= Q(country=actor.country)
+    neighbours = (
+        Actor.objects.filter(nearby)
+        .exclude(pk=actor.pk)
+        .only("pk", "name", "slug", "aliases", "folded_name", "parent_id", "country")
+        .order_by("pk")[:MAX_NEIGHBOURS]
+    )
+    finder = DuplicateFinder(neighbours)
+    parent = Actor(pk=actor.parent_id) if actor.parent_id else None
+    found = []
+    for name in names:
+        found += finder.of(name, parent=parent, country=actor.country.code or "")
+    return list(dict.fromkeys(found))[:MAX_CANDIDATES]

@@ -13,6 +13,7 @@ from .actors import (  # noqa: F401
     ActorIdentifier,
     ActorKind,
     ActorQuerySet,
+    ActorRedirect,
     Membership,
     MembershipQuerySet,
     country_name,

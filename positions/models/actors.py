@@ -152,6 +152,24 @@ class Actor(TimestampedModel):
             ancestor = ancestor.parent
 
 
+class ActorRedirect(models.Model):
+    """
+    The slug of an actor merged into another (`positions.merging`): its old addresses (the
+    page, the feed, the share card) answer with a permanent redirect to the kept actor's, so
+    links readers and other sites made keep working.
+    """
+
+    old_slug = models.SlugField(max_length=200, unique=True)
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_slug"]
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.actor_id}"
+
+
 class ActorIdentifier(models.Model):
     """An identifier of an actor in another register (Popolo `identifier`)."""
 
@@ -166,6 +184,9 @@ class ActorIdentifier(models.Model):
         "bioguide": (re.compile(r"^[A-Z][0-9]{6}$"), "A Bioguide id looks like W000779."),
         "iso3166": (re.compile(r"^[A-Z]{2}$"), "An ISO 3166-1 code is two capitals, like FR."),
     }
+    # Registers that give one identifier to each person, organisation or state: two actors
+    # holding different ones are two entries of the register, so merging them is refused.
+    ONE_PER_ACTOR = frozenset({"wikidata", "bioguide", "iso3166"})
 
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="identifiers")
     scheme = models.SlugField(
