@@ -23,10 +23,11 @@ pytestmark = pytest.mark.django_db
 
 D = datetime.date
 DAY = D(2024, 10, 30)
-S, C, O, U = Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED
+S, C, OPP, U = Stance.SUPPORTS, Stance.CONDITIONAL, Stance.OPPOSES, Stance.UNDECIDED
+EARLY_OCTOBER = D(2024, 10, 1)
 
 
-def say(question, actors, stance, date=D(2024, 10, 1)):
+def say(question, actors, stance, date=EARLY_OCTOBER):
     return StatementFactory(question=question, actors=actors, stance=stance, date=date)
 
 
@@ -68,11 +69,11 @@ def world():
     MembershipFactory(member=a["fr"], organization=eu, role="president")
 
     say(question, [a["fr"]], S)
-    say(question, [a["de"]], O)
-    say(question, [a["hu"]], O)
+    say(question, [a["de"]], OPP)
+    say(question, [a["hu"]], OPP)
     say(question, [a["br"]], C)
     say(question, [a["ke"]], S)
-    say(question, [a["access"]], O)
+    say(question, [a["access"]], OPP)
     say(question, [a["wyden"]], U)
     return question, a
 
@@ -82,7 +83,7 @@ def table(split):
 
 
 def counts(supports=0, conditional=0, opposes=0, undecided=0):
-    return {S: supports, C: conditional, O: opposes, U: undecided}
+    return {S: supports, C: conditional, OPP: opposes, U: undecided}
 
 
 def split_of(question, by, group=None, as_of=DAY):
@@ -146,7 +147,7 @@ def test_the_party_split_needs_a_deciding_body_and_counts_non_members_apart():
     MembershipFactory(member=one, organization=senate, end_date=D(2023, 12, 31))
     MembershipFactory(member=one, organization=senate, on_behalf_of=blue, role="chair")
     MembershipFactory(member=two, organization=senate)  # no party recorded
-    say(question, [one, two], O)
+    say(question, [one, two], OPP)
     say(question, [three], S)  # not a member
     split = split_of(question, "party")
     assert table(split) == {
@@ -210,7 +211,7 @@ def test_the_party_group_filter_on_a_body_board(client):
     question = QuestionFactory(deciding_body=senate)
     member, outsider = ActorFactory(slug="member"), ActorFactory(slug="outsider")
     MembershipFactory(member=member, organization=senate, on_behalf_of=blue)
-    say(question, [member, outsider], O)
+    say(question, [member, outsider], OPP)
     url = question.get_absolute_url()
     assert board(client.get(url, {"split": "party", "group": "blue"})) == ["member"]
     assert board(client.get(url, {"split": "party", "group": groups.OUTSIDE})) == ["outsider"]
@@ -261,7 +262,7 @@ def test_a_split_is_one_query_whatever_the_number_of_actors(by, as_of):
             actor = ActorFactory(kind=ActorKind.STATE, country=["FR", "BR", ""][n % 3])
             MembershipFactory(member=actor, organization=blocs[n % 3], area="US-OR")
             MembershipFactory(member=actor, organization=senate, on_behalf_of=parties[n % 2])
-            say(question, [actor], [S, C, O, U][n % 4])
+            say(question, [actor], [S, C, OPP, U][n % 4])
         positions = stances.current_positions(question, as_of)
         with CaptureQueriesContext(connection) as queries:
             split = groups.split_board(positions, question, by, None, as_of)
@@ -293,10 +294,10 @@ def letter():
     statement = StatementFactory(
         question=question,
         actors=senators,
-        stance=O,
+        stance=OPP,
         summary="Senators warn the convention will legitimise surveillance.",
     )
-    StatementFactory(question=question, actors=[ActorFactory(name="Cisco")], stance=O)
+    StatementFactory(question=question, actors=[ActorFactory(name="Cisco")], stance=OPP)
     return question, senators, statement
 
 
@@ -310,7 +311,7 @@ def test_a_joint_statement_is_shown_once_with_its_signatories_and_each_counts(cl
     for senator in senators:
         assert f">{senator.name}</a>" in card
     assert "4 signatories on this board" in html
-    assert response.context["board_tally"][O] == 5
+    assert response.context["board_tally"][OPP] == 5
     assert response.context["total"] == 5
     opposes = response.context["groups"][2]
     assert opposes[2] == 5 and len(opposes[1]) == 5  # every row is there, four folded
