@@ -70,10 +70,12 @@ PINNED = {
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
     BOARD + "?stance=opposes": 10,
-    # the topic, its published acts with their actors and sources
-    "/topics/un-convention-against-cybercrime/status/": 2,
+    # the topic, the blocs for the filter, its published acts with their actors and sources
+    "/topics/un-convention-against-cybercrime/status/": 3,
     "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
-    "&as_of=2024-10-30": 2,
+    "&as_of=2024-10-30&region=Americas": 3,
+    # + the bloc's members on that day
+    "/topics/un-convention-against-cybercrime/status/?bloc=no-such-bloc&region=Europe": 3,
 }
 
 
