@@ -174,12 +174,16 @@ def link_split_rows(request, split):
 
 
 def hidden_params(request, drop):
-    """The current address's other parameters, for a form that changes only some of them."""
+    """
+    The current address's other parameters, for a form that changes only some of them: the
+    first value of each, none that could not be a filter's (control characters, 5 kB).
+    """
     return [
         (key, value)
         for key in request.GET
-        if key not in drop
+        if key not in drop and len(key) <= 50 and key.isprintable()
         for value in request.GET.getlist(key)[:1]
+        if len(value) <= 200 and value.isprintable()
     ]
 
 

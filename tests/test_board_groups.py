@@ -203,6 +203,11 @@ def test_each_split_filters_to_its_group(client, world, params, expected):
     question, _a = world
     response = client.get(question.get_absolute_url(), {**params, "as_of": DAY.isoformat()})
     assert board(response) == expected
+    # The tally and what it is made of count the group only (of every stance).
+    assert response.context["total"] == len(expected)
+    if "stance" not in params:
+        composition = response.context["board_composition"]
+        assert sum(n for kinds in composition.values() for _kind, n in kinds) == len(expected)
 
 
 def test_the_party_group_filter_on_a_body_board(client):
