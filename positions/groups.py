@@ -99,10 +99,6 @@ class Split:
     notices: list = field(default_factory=list)
     body_name: str = ""
 
-    @property
-    def overlapping(self):
-        return self.by == "bloc"
-
 
 # --- The group of each position, as SQL --------------------------------------------------
 
