@@ -185,6 +185,12 @@ class AsOfForm(forms.Form):
         help_text="Show the board as it stood at the end of that day.",
     )
 
+    # Kept from the split by group (`groups.py` checks them against the board's groups).
+    split = forms.CharField(
+        label="Split by", required=False, max_length=20, widget=forms.HiddenInput
+    )
+    group = forms.CharField(label="Group", required=False, max_length=200, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "Any country"), *country_choices()]

@@ -106,26 +106,41 @@ def current_positions(question, as_of=None):
 def first_of_each_stance(positions, size):
     """
     The first `size` of `positions` (from `current_positions`) in each stance, by actor name,
-    each with `stance_total`, the number in its stance. Two queries: the ranking on narrow
-    rows (ten thousand actors rank in milliseconds), then the chosen rows in full.
+    each with `stance_total`, the number in its stance, and `statement_signers`, the number of
+    these positions its deciding statement decides (a joint statement's signatories on the
+    board). Two queries: the ranking on narrow rows (ten thousand actors rank in
+    milliseconds), then the chosen rows in full.
     """
     by_stance = [F("position_stance")]
-    chosen = dict(
-        positions.annotate(
+    chosen = {
+        pk: (total, signers)
+        for pk, total, signers in positions.annotate(
             rank_in_stance=Window(
                 RowNumber(),
                 partition_by=by_stance,
                 order_by=[F("position_actor_name"), F("actor_id")],
             ),
             stance_total=Window(Count("pk"), partition_by=by_stance),
+            statement_signers=signers_on_board(),
         )
         .filter(rank_in_stance__lte=size)
-        .values_list("pk", "stance_total")
-    )
+        .values_list("pk", "stance_total", "statement_signers")
+    }
     rows = list(positions.filter(pk__in=chosen))
     for row in rows:
-        row.stance_total = chosen[row.pk]
+        row.stance_total, row.statement_signers = chosen[row.pk]
     return rows
+
+
+# How many of the positions a row's deciding statement decides: more than one for a joint
+# statement whose signatories hold their position by it (`with_statement_signers`).
+def signers_on_board():
+    return Window(Count("pk"), partition_by=[F("statement_id")])
+
+
+def with_statement_signers(positions):
+    """`positions` with `statement_signers` on each row (see `first_of_each_stance`)."""
+    return positions.annotate(statement_signers=signers_on_board())
 
 
 def positions_of(actor):

@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import cards, embeds, exports, feeds, popolo, views, views_status
+from . import cards, embeds, exports, feeds, popolo, views, views_board, views_status
 from .caching import cached_page
 from .redirects import follows_merged_actors
 from .sitemaps import SITEMAPS
@@ -18,7 +18,7 @@ urlpatterns = [
         views_status.topic_status_download,
         name="topic_status_download",
     ),
-    path("topics/<slug:topic_slug>/<slug:slug>/", views.question_board, name="question"),
+    path("topics/<slug:topic_slug>/<slug:slug>/", views_board.question_board, name="question"),
     path("actors/", views.actor_list, name="actor_list"),
     # An actor's addresses answer 301 to the actor it was merged into (redirects.py).
     path("actors/<slug:slug>/", follows_merged_actors(views.actor_detail), name="actor"),

@@ -10,16 +10,13 @@ import re
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from . import acts, editorial, institutions, maps, stances
+from . import acts, editorial, institutions, stances
 from .caching import cached_page
-from .charts import stance_chart
 from .filters import ActorFilter, StatementFilter
-from .forms import AsOfForm
 from .models import (
     STANCE_DEFINITIONS,
     Actor,
@@ -39,25 +36,8 @@ STATEMENTS_PER_PAGE = 25
 INDEX_PER_PAGE = 50  # the source and condition indexes
 TIMELINE_PER_PAGE = 50
 LATEST_STATEMENTS = 5
-# A board lists the first actors of each stance, and pages through one stance on request.
-BOARD_GROUP_SIZE = 25
-BOARD_PAGE_SIZE = 100
-NAMED_BY_SHOWN = 12
 # An actor page lists this many memberships and members; a chamber's full list is paginated.
 RELATIONS_SHOWN = 100
-# What a board row shows of its actor, deciding statement and source: loading every field of
-# the three took longer than the row's query.
-BOARD_ROW_FIELDS = [
-    "actor__name",
-    "actor__slug",
-    "actor__kind",
-    "actor__country",
-    "statement__date",
-    "statement__date_precision",
-    "statement__summary",
-    "statement__source__title",
-    "statement__source__url",
-]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -177,132 +157,6 @@ def topic_detail(request, slug):
         "positions/topic.html",
         {"topic": topic, "questions": questions, "latest": latest},
     )
-
-
-def question_and_siblings(topic_slug, slug):
-    """The question and the other questions of its topic, in one query; 404 if none."""
-    siblings = list(
-        Question.objects.select_related("topic", "deciding_body")
-        .filter(topic__slug=topic_slug)
-        .order_by("display_order", "pk")
-    )
-    question = next((q for q in siblings if q.slug == slug), None)
-    if question is None:
-        raise Http404("No such question.")
-    others = [other for other in siblings if other.pk != question.pk]
-    for other in others:
-        other.topic = question.topic
-    return question, others
-
-
-@cached_page
-def question_board(request, topic_slug, slug):
-    question, other_questions = question_and_siblings(topic_slug, slug)
-    form = AsOfForm(request.GET)
-    data = valid_data(form)
-    today = timezone.localdate()
-    as_of = data.get("as_of")
-
-    positions = stances.current_positions(question, as_of).only(*BOARD_ROW_FIELDS)
-    if data.get("kind"):
-        positions = positions.filter(actor__kind=data["kind"])
-    if data.get("country"):
-        positions = positions.filter(actor__country=data["country"])
-    only = data.get("stance")
-    page, groups, counts = board_groups(request, positions, only)
-    conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of)
-    show_conditions_on_cards(groups, conditions)
-    series = stances.stance_counts_over_time(question, as_of)
-    # States' formal acts on the topic and the world map (maps.py): one or two queries.
-    states = maps.board_context(request, question, as_of, groups)
-    return render(
-        request,
-        "positions/question.html",
-        {
-            "question": question,
-            "topic": question.topic,
-            "form": form,
-            "notices": form_errors(form),
-            "as_of": as_of or today,
-            "is_past": as_of is not None and as_of != today,
-            "filtered": bool(data.get("kind") or data.get("country")),
-            "only": only,
-            "page_obj": page,
-            "query_string": base_query_string(request),
-            "every_stance_query": base_query_string(request, drop=("page", "stance")),
-            "groups": groups,
-            "stances": [Stance(s) for s in stances.STANCE_ORDER],
-            "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
-            "board_composition": stances.composition(positions),
-            "total": sum(counts.values()),
-            "series": series,
-            "series_table": month_ends(series),
-            "chart": stance_chart(series),
-            "active_filters": active_board_filters(form, data),
-            "conditions": conditions,
-            # Two queries, only for a question that names its deciding body.
-            "whip": institutions.whip_count(question, as_of, NAMED_BY_SHOWN),
-            "other_questions": other_questions,
-            **states,
-        },
-    )
-
-
-def board_groups(request, positions, only):
-    """
-    The board's stance groups, `(page, [(stance, rows, number in it)], {stance: number})`:
-    with `only` a stance, every actor holding it page by page; otherwise the first actors of
-    each stance, the rest a link away.
-    """
-    if only:
-        page = paginate(request, positions.filter(position_stance=only), BOARD_PAGE_SIZE)
-        shown = {only: list(page.object_list)}
-        counts = {only: page.paginator.count}
-    else:
-        page, shown, counts = None, {}, {}
-        for position in stances.first_of_each_stance(positions, BOARD_GROUP_SIZE):
-            shown.setdefault(position.position_stance, []).append(position)
-            counts[position.position_stance] = position.stance_total
-    groups = [
-        (Stance(s), shown.get(s, []), counts.get(s, 0))
-        for s in stances.STANCE_ORDER
-        if not only or s == only
-    ]
-    return page, groups, counts
-
-
-def active_board_filters(form, data):
-    """What the board's collapsed filter form says is applied: 'Actor kind: Company', ..."""
-    active = []
-    for name in ("kind", "country", "stance"):
-        if data.get(name):
-            label = dict(form.fields[name].choices).get(data[name], data[name])
-            active.append(f"{form.fields[name].label}: {label}")
-    if data.get("as_of"):
-        active.append(f"As of {data['as_of']:%-d %b %Y}")
-    return active
-
-
-def show_conditions_on_cards(groups, conditions):
-    """Each card shown gets `conditions`: those its deciding statement names, with status."""
-    by_statement = {}
-    for condition in conditions:
-        for statement_id in condition.statement_ids:
-            by_statement.setdefault(statement_id, []).append(condition)
-    for _stance, rows, _count in groups:
-        for row in rows:
-            row.conditions = by_statement.get(row.statement_id, [])
-
-
-def month_ends(series):
-    """
-    The chart's table: the counts at the end of each month in which some position changed,
-    `[(day, [count of each stance in STANCE_ORDER])]`, the order of the table's header.
-    """
-    last_of_month = {}
-    for day, counts in series:
-        last_of_month[(day.year, day.month)] = (day, [counts[s] for s in stances.STANCE_ORDER])
-    return list(last_of_month.values())
 
 
 @cached_page

@@ -1,7 +1,9 @@
 """
 The status table of a topic, `/topics/<slug>/status/`, and its CSV and JSON downloads: one
-row per participant, from `acts.py`. Two queries whatever the number of states and acts:
-the topic, then its published acts (with actors and sources).
+row per participant, from `acts.py`, filterable by act, by region (`regions.py`) and by bloc
+(memberships on the day shown). Three queries whatever the number of states and acts: the
+topic, the blocs for the filter, then its published acts (with actors and sources); a fourth,
+the bloc's members on the day, when the table is filtered by a bloc.
 """
 
 import datetime
@@ -13,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import acts, maps
+from . import acts, groups, maps, regions
 from .caching import cached_page
 from .exports import download, public_url
 from .filters import FastSelect
 from .forms import as_of_error
-from .models import Topic
+from .models import Actor, Membership, Topic
 from .views import base_query_string, form_errors, valid_data
 
 SORT_CHOICES = [
@@ -35,6 +37,18 @@ class StatusForm(forms.Form):
         required=False,
         widget=FastSelect,
     )
+    region = forms.ChoiceField(
+        label="Region",
+        required=False,
+        widget=FastSelect,
+        help_text="Participants whose country lies there.",
+    )
+    bloc = forms.ChoiceField(
+        label="Bloc or coalition",
+        required=False,
+        widget=FastSelect,
+        help_text="Participants that are members of it on the day shown.",
+    )
     sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
     as_of = forms.DateField(
         label="As of",
@@ -43,12 +57,43 @@ class StatusForm(forms.Form):
         help_text="The acts dated on or before the end of that day.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "Every region"), *regions.region_choices()]
+        self.fields["bloc"].choices = [("", "Any bloc"), *bloc_choices()]
+
     def clean_as_of(self):
         day = self.cleaned_data["as_of"]
         error = as_of_error(day) if day else None
         if error:
             raise forms.ValidationError(f"{error} Showing today instead.")
         return day
+
+
+def bloc_choices():
+    """The blocs and coalitions (`groups.BLOC_KINDS`) that have members on record: one query."""
+    blocs = Actor.objects.public().filter(
+        kind__in=groups.BLOC_KINDS, pk__in=Membership.objects.values("organization_id")
+    )
+    return list(blocs.order_by("name", "pk").values_list("slug", "name"))
+
+
+def in_region_and_bloc(participants, data, day):
+    """
+    The participants in the region and the bloc asked for (on `day`, by their memberships):
+    one query for the bloc's members when a bloc is asked for, none otherwise.
+    """
+    rows = list(participants)
+    if data.get("region"):
+        rows = [row for row in rows if regions.in_region(row.country, data["region"])]
+    if data.get("bloc"):
+        members = set(
+            Membership.objects.on(day)
+            .filter(organization__slug=data["bloc"])
+            .values_list("member_id", flat=True)
+        )
+        rows = [row for row in rows if row.actor_id in members]
+    return rows
 
 
 @cached_page
@@ -60,9 +105,8 @@ def topic_status(request, slug):
     as_of = data.get("as_of") or today
     # Without a date, every published act counts, as every statement counts on a board.
     participants = acts.participants_of(acts.published_acts(topic, data.get("as_of")))
-    rows = acts.sorted_rows(
-        acts.filtered(participants, data.get("act")), data.get("sort") or "name"
-    )
+    shown = in_region_and_bloc(acts.filtered(participants, data.get("act")), data, as_of)
+    rows = acts.sorted_rows(shown, data.get("sort") or "name")
     return render(
         request,
         "positions/status.html",
@@ -76,7 +120,7 @@ def topic_status(request, slug):
             "participant_count": len(participants),
             "totals": acts.totals(participants),
             "entry_into_force": acts.entry_into_force(topic, participants, as_of),
-            "filtered": bool(data.get("act")),
+            "filtered": bool(data.get("act") or data.get("region") or data.get("bloc")),
             "sort": data.get("sort") or "name",
             "sort_links": _sort_links(request),
             "query_string": base_query_string(request),

@@ -160,8 +160,8 @@ def grow(topic, times):
                 FormalActFactory(actor=actor, topic=topic, kind=kind, date=day, source=source)
 
 
-# The topic, then its published acts with their actors and sources.
-STATUS_QUERIES = 2
+# The topic, the blocs for the filter, then its published acts with their actors and sources.
+STATUS_QUERIES = 3
 
 
 def test_its_query_count_is_pinned_and_flat_with_ten_times_the_states_and_acts(client, case):

@@ -106,7 +106,8 @@ def test_the_chart_and_its_table_carry_the_counts_over_time(client):
     assert response.context["series"] == stances.stance_counts_over_time(record.ratification)
     assert "<svg" in html and 'role="img"' in html and "<title" in html
     assert html.count("<polyline") == 4
-    table = html[html.index("<table") : html.index("</table>")]
+    chart_data = html[html.index('class="chart-data"') :]
+    table = chart_data[chart_data.index("<table") : chart_data.index("</table>")]
     # One row per month in which a position changed, labelled by the month, as the caption says.
     assert "at the end of each month in which a position changed" in table
     assert re.search(
@@ -225,7 +226,7 @@ def test_a_condition_is_named_only_by_actors_whose_current_position_names_it(cli
 
 
 def test_a_long_stance_shows_its_first_actors_and_pages_through_the_rest(client, monkeypatch):
-    from positions import views
+    from positions import views_board as views
 
     monkeypatch.setattr(views, "BOARD_GROUP_SIZE", 2)
     monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 3)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 HUGE = "x" * 5000
 LIST_PAGES = {
     "/": [],
-    BOARD_URL: ["kind", "country", "as_of"],
+    BOARD_URL: ["kind", "country", "as_of", "split", "group"],
     "/actors/": ["q", "kind", "country", "question", "stance"],
     "/statements/": [
         "q",

@@ -25,14 +25,17 @@ PINNED = {
     # deciding statements (which the cards show too, as of the board's date), the tally's
     # composition by actor kind (a GROUP BY stance and kind that the ranking's narrow rows
     # cannot give), the shown actors' formal acts on the topic, the states' positions for the
-    # map (maps.board_context)
-    BOARD: 9,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 9,
+    # map (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split)
+    BOARD: 10,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 10,
+    BOARD + "?split=country&group=US": 10,
+    BOARD + "?split=bloc&as_of=2024-10-30": 10,
+    BOARD + "?split=bloc&group=~none&stance=opposes": 10,
     # one stance page by page: its count and page instead of the ranking and its rows
-    BOARD + "?stance=opposes&page=1": 9,
-    BOARD + "?stance=conditional&as_of=2024-10-30": 9,
+    BOARD + "?stance=opposes&page=1": 10,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 10,
     # the map by formal status: the topic's acts serve the rows and the map
-    BOARD + "?map=status": 8,
+    BOARD + "?map=status": 9,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
@@ -66,11 +69,13 @@ PINNED = {
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
-    BOARD + "?stance=opposes": 9,
-    # the topic, its published acts with their actors and sources
-    "/topics/un-convention-against-cybercrime/status/": 2,
+    BOARD + "?stance=opposes": 10,
+    # the topic, the blocs for the filter, its published acts with their actors and sources
+    "/topics/un-convention-against-cybercrime/status/": 3,
     "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
-    "&as_of=2024-10-30": 2,
+    "&as_of=2024-10-30&region=Americas": 3,
+    # + the bloc's members on that day
+    "/topics/un-convention-against-cybercrime/status/?bloc=no-such-bloc&region=Europe": 3,
 }
 
 

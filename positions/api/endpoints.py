@@ -20,7 +20,8 @@ from ..exports import public_url
 from ..filters import ActorFilter, StatementFilter
 from ..forms import as_of_error
 from ..models import Actor, Condition, Membership, Question, Source, Statement, Topic
-from ..views import BOARD_ROW_FIELDS, listed_statements
+from ..views import listed_statements
+from ..views_board import BOARD_ROW_FIELDS
 from . import keyset
 from .schemas import (
     SLUG,
