@@ -2,7 +2,8 @@
 Public downloads: streamed CSV and JSON, with the columns documented in
 docs/import-format.md (the same columns the import reads, so a download imports back).
 
-- `data/<type>.csv|json`: one file type of the whole data set (public statements only).
+- `data/<type>.csv|json`: one file type of the whole data set (public statements and acts
+  only; memberships between public actors).
 - `data/all.json`: every file type in one JSON object, keyed by type.
 - `topics/<topic>/<question>/statements.csv|json`: a question's public statements.
 - `topics/<topic>/<question>/board.csv|json`: a question's board, the current position of
@@ -18,6 +19,7 @@ import datetime
 import json
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -33,7 +35,7 @@ from .exchange import (
     statement_key,
 )
 from .forms import as_of_error
-from .models import Actor, Condition, Question, Source, Statement
+from .models import Actor, Condition, FormalAct, Membership, Question, Source, Statement
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 500
@@ -100,12 +102,23 @@ def download(file_name, fmt, columns, rows):
 def public_queryset(kind):
     """What readers may download of a file type: drafts never leave the tracker."""
     public = {
-        "statements": Statement.objects.public(),
-        "actors": Actor.objects.public().with_public_parent(),
-        "sources": Source.objects.public(),
-        "conditions": Condition.objects.public(),
+        "statements": Statement.objects.public,
+        "actors": lambda: Actor.objects.public().with_public_parent(),
+        "sources": Source.objects.public,
+        "conditions": Condition.objects.public,
+        "memberships": public_memberships,
+        "acts": FormalAct.objects.public,
     }
-    return export_queryset(TYPES[kind], public.get(kind))
+    return export_queryset(TYPES[kind], public[kind]() if kind in public else None)
+
+
+def public_memberships():
+    """Memberships between actors readers may see, as the Popolo export has them; a party
+    that only drafts name is left out of `on_behalf_of` (`resource_rows`)."""
+    public = Actor.objects.public()
+    return Membership.objects.filter(member__in=public, organization__in=public).annotate(
+        has_public_party=Exists(public.filter(pk=OuterRef("on_behalf_of_id")))
+    )
 
 
 def resource_rows(file_type, queryset, fmt):
@@ -114,6 +127,8 @@ def resource_rows(file_type, queryset, fmt):
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
         if not getattr(obj, "has_public_parent", True):
             obj.parent = None  # an actor's parent that only drafts name: not public yet
+        if not getattr(obj, "has_public_party", True):
+            obj.on_behalf_of = None  # likewise a member's party
         yield convert(file_type, obj)
 
 

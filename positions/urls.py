@@ -51,8 +51,6 @@ urlpatterns = [
     # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).
     path("data/all.json", exports.data_all, name="data_all"),
     path("data/popolo.json", cached_page(popolo.popolo_actors), name="popolo"),
-    # Formal acts have no import type yet: their download is the status tables' (acts.py).
-    re_path(r"^data/acts\.(?P<fmt>csv|json)$", views_status.acts_download, name="acts_download"),
     re_path(
         r"^data/(?P<kind>[a-z]+)\.(?P<fmt>csv|json)$", exports.data_download, name="data_download"
     ),

@@ -175,10 +175,3 @@ def topic_status_download(request, slug, fmt):
     participants = acts.participants_of(acts.published_acts(topic, as_of))
     rows = (status_row(topic, as_of, row, fmt) for row in participants)
     return download(f"{slug}-status-{as_of.isoformat()}", fmt, STATUS_COLUMNS, rows)
-
-
-@require_safe
-def acts_download(request, fmt):
-    """`data/acts.csv|json`: every public formal act (see docs/import-format.md)."""
-    rows = (acts.act_record(act) for act in acts.public_acts().iterator(chunk_size=500))
-    return download("acts", fmt, acts.ACT_COLUMNS, rows)
