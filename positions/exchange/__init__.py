@@ -1,5 +1,5 @@
 """
-Import and export of the six file types (docs/import-format.md), one job per module:
+Import and export of the eight file types (docs/import-format.md), one job per module:
 
 - `columns`: the declarative column spec of each type, the one place that knows them;
 - `reading`: uploaded bytes to a `Table` of strings (decoding, sheets, the formula guard);

@@ -544,6 +544,7 @@ ACTS = FileType(
             "for an `objection` or a `reservation_withdrawal`: the reservation, as "
             "`actor/YYYY-MM-DD`, on the same topic, in the database or in the file",
             parse=None,
+            field=None,
         ),
         Column(
             "source",
