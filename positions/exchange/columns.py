@@ -8,26 +8,22 @@ A column names its model field (`field`), how a cell becomes the field's value (
 how a record becomes the cell (`export`), and what the docs say of it (`required`, `meaning`).
 A column whose value needs the records of the file (a question, the signatories) has no
 `parse`: its type's planner parses it (`parse_<name>`). A column with no `field` is the key,
-or a relation the planner writes itself.
+or a relation the planner writes itself. `Column` and `FileType` are in `spec.py`; the
+memberships' and formal acts' columns, whose keys are several columns, in
+`linked_columns.py`.
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 
 from django.db.models import Prefetch
 
 from ..models import (
-    ActKind,
     Actor,
     ActorKind,
     Attribution,
     Condition,
     ConditionStatus,
     DatePrecision,
-    FormalAct,
-    Membership,
     Question,
     Signatory,
     Source,
@@ -39,77 +35,21 @@ from ..models import (
 )
 from . import cells
 from .cells import choice
+from .linked_columns import ACTS, MEMBERSHIPS
+from .spec import (
+    IN_HEADER,
+    Column,
+    FileType,
+    attr,
+    choices_text,
+    iso,
+    question_key,
+    source_reference,
+)
 
 LEAD_MARK = "*"
 # Statements entered in the admin have no import reference; exports key them by id.
 FALLBACK_KEY = re.compile(r"^pt-([1-9][0-9]*)$")
-# What the docs' "required" says of a column that must be in the header row.
-IN_HEADER = ("key", "yes")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    export: Callable  # record -> str, or a list of str for a list column
-    required: str = ""  # as the docs say: "key", "yes", "yes (new)", "to publish", ...
-    meaning: str = ""  # the docs' explanation, for editors
-    parse: Callable | None = cells.text  # cell -> value; None: the planner's `parse_<name>`
-    field: str | None = ""  # the model field it sets ("": its name; None: none)
-    is_list: bool = False
-
-    @property
-    def attribute(self):
-        return self.name if self.field == "" else self.field
-
-
-@dataclass(frozen=True)
-class FileType:
-    kind: str
-    model: type
-    key_column: str
-    columns: tuple
-    export_order: tuple
-    export_select: tuple = ()  # what the export getters read, loaded with the rows
-    export_prefetch: tuple = ()
-
-    @cached_property
-    def names(self):
-        return tuple(column.name for column in self.columns)
-
-    @cached_property
-    def header_required(self):
-        return tuple(c.name for c in self.columns if c.required in IN_HEADER)
-
-
-def attr(name):
-    """The getter of a plain text field."""
-    return lambda record: getattr(record, name)
-
-
-def iso(name):
-    """The getter of a date field: YYYY-MM-DD, or empty."""
-
-    def getter(record):
-        value = getattr(record, name)
-        return value.isoformat() if value else ""
-
-    return getter
-
-
-def choices_text(choices, default=None):
-    """The docs' list of a vocabulary: `open` (default), `met`, `not_met`."""
-    return ", ".join(
-        f"`{value}`" + (" (default)" if value == default else "") for value in choices.values
-    )
-
-
-def question_key(question):
-    return f"{question.topic.slug}/{question.slug}"
-
-
-def source_reference(source):
-    """How statements refer to a source: its URL, or the title of an offline document."""
-    return source.url or source.title
 
 
 def statement_key(statement):
@@ -401,174 +341,6 @@ STATEMENTS = FileType(
     ),
 )
 
-ACTOR_REFERENCE = "an actor's slug, or one of its identifiers (`bioguide:W000779`)"
-
-
-def slug_of(name):
-    """The getter of an actor relation: its slug, or empty."""
-
-    def getter(record):
-        actor = getattr(record, name)
-        return actor.slug if actor else ""
-
-    return getter
-
-
-def source_cell(record):
-    return source_reference(record.source) if record.source else ""
-
-
-MEMBERSHIPS = FileType(
-    "memberships",
-    Membership,
-    key_column="member",
-    export_order=("organization__slug", "member__slug", "role", "start_date", "pk"),
-    export_select=("member", "organization", "on_behalf_of", "source"),
-    columns=(
-        Column(
-            "member",
-            slug_of("member"),
-            "key",
-            f"{ACTOR_REFERENCE}. Member, organisation, role and start date together are the "
-            "key: a row with another start date is another membership",
-            parse=None,
-        ),
-        Column(
-            "organization",
-            slug_of("organization"),
-            "key",
-            "the chamber, party, bloc, coalition or committee: " + ACTOR_REFERENCE,
-            parse=None,
-        ),
-        Column(
-            "role",
-            attr("role"),
-            "key",
-            "`member` (default), or as the organisation says it, in lower case: `chair`, "
-            "`vice-chair`, `ranking member`, `observer`...",
-            parse=cells.parse_role,
-        ),
-        Column(
-            "start_date",
-            iso("start_date"),
-            "key",
-            "the first day; empty if no source gives it (one undated membership per role)",
-            parse=cells.parse_date,
-        ),
-        Column(
-            "end_date",
-            iso("end_date"),
-            "",
-            "the last day it was held, not before the start; empty while it lasts",
-            parse=cells.parse_date,
-        ),
-        Column(
-            "on_behalf_of",
-            slug_of("on_behalf_of"),
-            "",
-            "for a legislator, the party it sits for: " + ACTOR_REFERENCE,
-            parse=None,
-        ),
-        Column(
-            "area",
-            attr("area"),
-            "",
-            "the state or district, an ISO 3166-2 code (`US-OR`)",
-            parse=cells.parse_subdivision,
-        ),
-        Column(
-            "source",
-            source_cell,
-            "",
-            "the source's URL, or the title of a source that is not online",
-            parse=None,
-        ),
-        Column("note", attr("note")),
-    ),
-)
-
-
-def act_regarding(act):
-    """The reservation an act refers to, as `actor/YYYY-MM-DD` (the topic is the act's)."""
-    reservation = act.regarding
-    return f"{reservation.actor.slug}/{reservation.date.isoformat()}" if reservation else ""
-
-
-ACTS = FileType(
-    "acts",
-    FormalAct,
-    key_column="actor",
-    export_order=("topic__slug", "date", "actor__slug", "kind", "pk"),
-    export_select=("actor", "topic", "source", "regarding__actor"),
-    columns=(
-        Column(
-            "actor",
-            slug_of("actor"),
-            "key",
-            f"{ACTOR_REFERENCE}. Actor, topic, kind and date together are the key",
-            parse=None,
-        ),
-        Column("topic", lambda a: a.topic.slug, "key", "slug of an existing topic", parse=None),
-        Column(
-            "kind",
-            attr("kind"),
-            "key",
-            choices_text(ActKind) + ". Several reservations deposited on one day are one "
-            "`reservation` row with all their words",
-            parse=choice(ActKind, "act kind"),
-        ),
-        Column(
-            "date",
-            iso("date"),
-            "key",
-            "the day of the act (of deposit, for an instrument); not in the future",
-            parse=cells.parse_required_date,
-        ),
-        Column("place", attr("place"), "", "where it was signed"),
-        Column(
-            "depositary_reference",
-            attr("depositary_reference"),
-            "",
-            "e.g. the depositary notification number",
-        ),
-        Column(
-            "text",
-            attr("text"),
-            "for `reservation`, `declaration`, `objection`",
-            "the words of the reservation, declaration or objection",
-        ),
-        Column(
-            "regarding",
-            act_regarding,
-            "",
-            "for an `objection` or a `reservation_withdrawal`: the reservation, as "
-            "`actor/YYYY-MM-DD`, on the same topic, in the database or in the file",
-            parse=None,
-            field=None,
-        ),
-        Column(
-            "source",
-            source_cell,
-            "to publish",
-            "the source's URL, or the title of a source that is not online",
-            parse=None,
-        ),
-        Column(
-            "status",
-            attr("status"),
-            "",
-            choices_text(StatementStatus, default=StatementStatus.DRAFT),
-            parse=choice(StatementStatus, "status", optional=True),
-        ),
-        Column(
-            "correction_note",
-            attr("correction_note"),
-            "to retract",
-            "what was wrong, shown to readers",
-        ),
-    ),
-)
-
 # The order files are imported in: each type refers only to types before it.
 TYPES = {
     t.kind: t
@@ -584,3 +356,15 @@ def docs_table(file_type):
         cells_ = (f"`{column.name}`", column.required, column.meaning)
         lines.append("|" + "|".join(f" {c} " if c else " " for c in cells_) + "|")
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "IN_HEADER",
+    "Column",
+    "FileType",
+    "attr",
+    "choices_text",
+    "iso",
+    "question_key",
+    "source_reference",
+]
