@@ -208,3 +208,29 @@ def test_the_download_imports_back_unchanged_and_popolo_keeps_its_ids(client, tr
     reservation = FormalAct.objects.get(kind=ActKind.RESERVATION)
     assert by_kind["reservation_withdrawal"]["regarding_id"] == f"act-{reservation.pk}"
     assert by_kind["reservation"]["id"] == f"act-{reservation.pk}"
+
+
+def test_checking_acts_costs_the_same_queries_for_six_rows_as_for_five_hundred(
+    treaty, django_assert_num_queries
+):
+    states = [ActorFactory(slug=f"state-{n}", kind=ActorKind.STATE) for n in range(100)]
+    lines = []
+    for n, state in enumerate(states):
+        other = states[(n + 1) % len(states)].slug
+        lines += [
+            f"{state.slug},treaty,signature,2024-03-01,,,,,{SOURCE},published,",
+            f"{state.slug},treaty,ratification,2024-09-02,,,,,{SOURCE},published,",
+            f"{state.slug},treaty,reservation,2024-09-02,,,Article 5.,,{SOURCE},published,",
+            f"{other},treaty,objection,2025-01-15,,,No.,{state.slug}/2024-09-02,{SOURCE},published,",
+            f"{state.slug},treaty,reservation_withdrawal,2025-06-01,,,,{state.slug}/2024-09-02,"
+            f"{SOURCE},published,",
+        ]
+    # 1. the actors named by slug; 2. those named by identifier (none here); 3. the sources
+    # by URL; 4. the topics; 5. the stored acts of the file's actors on its topics.
+    with django_assert_num_queries(5):
+        report = run(acts_csv(*FILE), dry_run=True)
+    assert report.ok and report.created == 6
+    with django_assert_num_queries(4):  # no identifier named
+        report = run(acts_csv(*lines), dry_run=True)
+    assert report.ok, report.errors[:3]
+    assert report.created == 500
