@@ -214,3 +214,11 @@ def test_the_download_imports_back_unchanged(client, senate):
     everything = json.loads(b"".join(client.get("/data/all.json").streaming_content))
     assert list(everything)[-2:] == ["memberships", "acts"]
     assert everything["memberships"] == rows
+
+
+def test_a_role_typed_in_another_case_is_the_same_membership(senate):
+    chamber, _, wyden = senate
+    MembershipFactory(member=wyden, organization=chamber, role="Ranking  Member")
+    report = run(memberships_csv("ron-wyden,us-senate,ranking member,,,,,,"), dry_run=True)
+    assert report.ok and report.updated == 1
+    assert report.plans[0].changes == {"role": ("Ranking  Member", "ranking member")}

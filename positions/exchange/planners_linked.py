@@ -26,6 +26,11 @@ def iso_or_raw(value):
         return value
 
 
+def normal_role(role):
+    """A role as the key compares it: `cells.parse_role`'s lower case, single spaces."""
+    return " ".join(role.split()).lower()
+
+
 class LinkedPlanner(ActorLookup, SourceLookup, Planner):
     """What memberships and acts share: actors by slug or identifier, sources, a natural
     key resolved in `prepare`, and one row per resolved key."""
@@ -90,11 +95,11 @@ class MembershipPlanner(LinkedPlanner):
         member, organization = row.get("member", "").strip(), row.get("organization", "").strip()
         if not member or not organization:
             return ""
-        role = " ".join(row.get("role", "").split()).lower() or "member"
+        role = normal_role(row.get("role", "")) or "member"
         return self.key_text(member, organization, role, iso_or_raw(row.get("start_date", "")))
 
     def canonical(self, row, member, organization):
-        role = " ".join(row.get("role", "").split()).lower() or "member"
+        role = normal_role(row.get("role", "")) or "member"
         return self.key_text(member, organization, role, iso_or_raw(row.get("start_date", "")))
 
     def prepare(self, rows):
@@ -114,7 +119,9 @@ class MembershipPlanner(LinkedPlanner):
                 key = self.key_text(
                     self.actor_slugs[membership.member_id],
                     self.actor_slugs[membership.organization_id],
-                    membership.role,
+                    # A role typed "Chair" in the admin is the file's "chair" (the row
+                    # then writes it in lower case).
+                    normal_role(membership.role),
                     start,
                 )
                 self.existing[key] = membership
