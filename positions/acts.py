@@ -301,46 +301,26 @@ def interleaved(statement_rows, formal_acts):
     return sorted(items, key=lambda item: (item.date, is_act(item), item.pk), reverse=True)
 
 
-# --- Downloads and Popolo: one documented shape (docs/import-format.md, "Formal acts") ------
-
-ACT_COLUMNS = (
-    "id",
-    "actor",
-    "topic",
-    "kind",
-    "date",
-    "place",
-    "depositary_reference",
-    "text",
-    "regarding",
-    "source",
-    "status",
-    "correction_note",
-)
+# --- Popolo: the acts download's shape (docs/import-format.md, "acts.csv") ---------------
 
 
 def act_record(act):
-    """A public act in the downloads' and Popolo export's shape (ids are stable: `act-<pk>`)."""
-    return {
-        "id": f"act-{act.pk}",
-        "actor": act.actor.slug,
-        "topic": act.topic.slug,
-        "kind": act.kind,
-        "date": act.date.isoformat(),
-        "place": act.place,
-        "depositary_reference": act.depositary_reference,
-        "text": act.text,
-        "regarding": f"act-{act.regarding_id}" if act.regarding_id else "",
-        "source": act.source.url if act.source else "",
-        "status": act.status,
-        "correction_note": act.correction_note,
-    }
+    """
+    A public act as Popolo's `formal_acts` carries it: the columns of the acts download
+    (the import type's, `exchange.columns.ACTS`), with stable ids: `act-<pk>`, and the
+    reservation it refers to as `regarding_id`.
+    """
+    from .exchange import TYPES, export_values  # the exchange imports the record, not this
+
+    record = {"id": f"act-{act.pk}", **export_values(TYPES["acts"], act)}
+    record["regarding_id"] = f"act-{act.regarding_id}" if act.regarding_id else ""
+    return record
 
 
 def public_acts():
     """Every act readers may see (published, and retracted ones as retracted): one query."""
     return (
         FormalAct.objects.public()
-        .select_related("actor", "topic", "source")
+        .select_related("actor", "topic", "source", "regarding__actor")
         .order_by("topic__slug", "date", "pk")
     )

@@ -115,7 +115,7 @@ class ActorIdentifierAdmin(TrackedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TrackedAdmin):
+class MembershipAdmin(TrackerImportExportMixin, TrackedAdmin):
     list_display = ["member", "role", "organization", "on_behalf_of", "start_date", "end_date"]
     list_filter = ["role", ("start_date", admin.DateFieldListFilter)]
     list_select_related = ["member", "organization", "on_behalf_of"]

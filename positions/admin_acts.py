@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from . import editorial, writes
 from .admin_base import EditorialAdminMixin, TrackedAdmin
+from .exchange.admin import TrackerImportExportMixin
 from .models import FormalAct, StatementStatus
 
 NOUN = "act"
@@ -62,7 +63,7 @@ class FormalActAdminForm(forms.ModelForm):
 
 
 @admin.register(FormalAct)
-class FormalActAdmin(EditorialAdminMixin, TrackedAdmin):
+class FormalActAdmin(EditorialAdminMixin, TrackerImportExportMixin, TrackedAdmin):
     form = FormalActAdminForm
     list_display = ["date", "actor", "kind", "topic", "status", "source"]
     list_display_links = ["date", "actor"]

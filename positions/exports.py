@@ -2,7 +2,8 @@
 Public downloads: streamed CSV and JSON, with the columns documented in
 docs/import-format.md (the same columns the import reads, so a download imports back).
 
-- `data/<type>.csv|json`: one file type of the whole data set (public statements only).
+- `data/<type>.csv|json`: one file type of the whole data set (public statements and acts
+  only; memberships between public actors).
 - `data/all.json`: every file type in one JSON object, keyed by type.
 - `topics/<topic>/<question>/statements.csv|json`: a question's public statements.
 - `topics/<topic>/<question>/board.csv|json`: a question's board, the current position of
@@ -26,12 +27,13 @@ import json
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from . import acts, bulkdata, stances
+from . import bulkdata, stances
 from .exchange import (
     TYPES,
     export_queryset,
@@ -41,7 +43,7 @@ from .exchange import (
     statement_key,
 )
 from .forms import as_of_error
-from .models import Actor, Condition, Question, Source, Statement
+from .models import Actor, Condition, FormalAct, Membership, Question, Source, Statement
 
 # Rows fetched per query while streaming; prefetches run once per chunk.
 CHUNK_SIZE = 2000
@@ -117,12 +119,23 @@ def download(file_name, fmt, columns, rows):
 def public_queryset(kind):
     """What readers may download of a file type: drafts never leave the tracker."""
     public = {
-        "statements": Statement.objects.public(),
-        "actors": Actor.objects.public().with_public_parent(),
-        "sources": Source.objects.public(),
-        "conditions": Condition.objects.public(),
+        "statements": Statement.objects.public,
+        "actors": lambda: Actor.objects.public().with_public_parent(),
+        "sources": Source.objects.public,
+        "conditions": Condition.objects.public,
+        "memberships": public_memberships,
+        "acts": FormalAct.objects.public,
     }
-    return export_queryset(TYPES[kind], public.get(kind))
+    return export_queryset(TYPES[kind], public[kind]() if kind in public else None)
+
+
+def public_memberships():
+    """Memberships between actors readers may see, as the Popolo export has them; a party
+    that only drafts name is left out of `on_behalf_of` (`resource_rows`)."""
+    public = Actor.objects.public()
+    return Membership.objects.filter(member__in=public, organization__in=public).annotate(
+        has_public_party=Exists(public.filter(pk=OuterRef("on_behalf_of_id")))
+    )
 
 
 def resource_rows(file_type, queryset, fmt):
@@ -131,6 +144,8 @@ def resource_rows(file_type, queryset, fmt):
     for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
         if not getattr(obj, "has_public_parent", True):
             obj.parent = None  # an actor's parent that only drafts name: not public yet
+        if not getattr(obj, "has_public_party", True):
+            obj.on_behalf_of = None  # likewise a member's party
         yield convert(file_type, obj)
 
 
@@ -146,12 +161,6 @@ def type_content(kind, fmt):
     """`data/<type>.<fmt>`: one file type of the whole public data set."""
     file_type = TYPES[kind]
     return file_lines(fmt, file_type.names, resource_rows(file_type, public_queryset(kind), fmt))
-
-
-def acts_content(fmt):
-    """`data/acts.<fmt>`: every public formal act (see docs/import-format.md)."""
-    rows = (acts.act_record(act) for act in acts.public_acts().iterator(chunk_size=CHUNK_SIZE))
-    return file_lines(fmt, acts.ACT_COLUMNS, rows)
 
 
 def all_content():
@@ -171,8 +180,6 @@ def bulk_file_contents():
     for kind in TYPES:
         for fmt in FORMATS:
             files[f"{kind}.{fmt}"] = functools.partial(type_content, kind, fmt)
-    for fmt in FORMATS:
-        files[f"acts.{fmt}"] = functools.partial(acts_content, fmt)
     files["all.json"] = all_content
     files["popolo.json"] = popolo.popolo_content
     return files
@@ -196,7 +203,7 @@ def bulk_or_live(request, name, content, download_name, packed=False):
 @require_safe
 def data_download(request, kind, fmt, packed=False):
     check_format(fmt)
-    if kind not in TYPES and kind != "acts":
+    if kind not in TYPES:
         raise Http404("No such file type.")
     name = f"{kind}.{fmt}"
     content = bulk_file_contents()[name]

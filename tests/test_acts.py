@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from positions import acts, writes
+from positions.exchange import TYPES
 from positions.models import ActKind, ActorKind, StatementStatus
 from tests.factories import ActorFactory, FormalActFactory, SourceFactory, TopicFactory
 
@@ -192,9 +193,10 @@ def test_the_acts_travel_in_the_downloads_and_beside_popolo(client, case):
     rows = json.loads(b"".join(client.get("/data/acts.json").streaming_content))
     assert len(rows) == 10  # Egypt's draft stays in the tracker
     withdrawal = next(r for r in rows if r["kind"] == "reservation_withdrawal")
-    assert withdrawal["regarding"].startswith("act-") and withdrawal["actor"] == "austria"
+    # The reservation as the import names it (its actor and date, on the act's topic).
+    assert withdrawal["regarding"].startswith("austria/") and withdrawal["actor"] == "austria"
     csv = b"".join(client.get("/data/acts.csv").streaming_content).decode()
-    assert csv.splitlines()[0] == ",".join(acts.ACT_COLUMNS)
+    assert csv.splitlines()[0] == ",".join(TYPES["acts"].names)
     popolo = client.get("/data/popolo.json").json()
     assert {a["kind"] for a in popolo["formal_acts"]} >= {"signature", "accession"}
     ids = {o["id"] for o in popolo["organizations"] + popolo["persons"]}

@@ -14,6 +14,8 @@ from positions.models import Stance, StatementStatus
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
+    FormalActFactory,
+    MembershipFactory,
     QuestionFactory,
     StatementFactory,
 )
@@ -151,6 +153,8 @@ def test_unknown_question_type_or_format_is_404(client, question):
 @pytest.mark.parametrize("kind", list(TYPES))
 def test_each_file_type_downloads_with_its_documented_columns(client, kind):
     StatementFactory(conditions=[ConditionFactory()], stance=Stance.CONDITIONAL)
+    MembershipFactory()
+    FormalActFactory()
     rows = read_csv(client.get(reverse("positions:data_download", args=[kind, "csv"])))
     assert rows and list(rows[0]) == list(TYPES[kind].names)
 

@@ -263,3 +263,30 @@ def test_a_confirm_whose_upload_is_gone_explains_instead_of_failing(client, worl
     assert response.redirect_chain[-1][0] == IMPORT_URL
     assert "no longer available" in " ".join(str(m) for m in response.context["messages"])
     assert not Statement.objects.exists()
+
+
+@pytest.mark.parametrize(("model", "kind"), [("membership", "memberships"), ("formalact", "acts")])
+def test_memberships_and_acts_have_the_import_preview_in_the_admin(client, model, kind):
+    """The same preview as the other types: a bad row is shown with its row and column."""
+    ActorFactory(slug="senator-a")
+    client.force_login(staff(f"add_{model}", f"change_{model}", f"view_{model}"))
+    header = ",".join(TYPES[kind].names)
+    row = (
+        "senator-a,nobody,member,2024-01-01,,,,,"
+        if kind == "memberships"
+        else "senator-a,no-topic,signature,2024-01-01,,,,,,draft,"
+    )
+    response = client.post(
+        f"/admin/positions/{model}/import/",
+        {
+            "import_file": SimpleUploadedFile(f"{kind}.csv", f"{header}\r\n{row}\r\n".encode()),
+            "format": "0",
+            "resource": "0",
+        },
+    )
+    assert response.status_code == 200
+    (invalid,) = response.context["result"].invalid_rows
+    column = "organization" if kind == "memberships" else "topic"
+    assert invalid.number == 2 and list(invalid.error_dict) == [column]
+    assert "confirm_form" not in response.context
+    assert client.get(f"/admin/positions/{model}/export/").status_code == 200

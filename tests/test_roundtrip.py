@@ -10,12 +10,15 @@ from django.urls import reverse
 
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import (
+    ActKind,
     Actor,
     ActorIdentifier,
     ActorKind,
     Condition,
     ConditionStatus,
     DatePrecision,
+    FormalAct,
+    Membership,
     Question,
     Source,
     Stance,
@@ -26,6 +29,8 @@ from positions.models import (
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
+    FormalActFactory,
+    MembershipFactory,
     QuestionFactory,
     SourceFactory,
     StatementFactory,
@@ -104,6 +109,41 @@ def record():
         source=letter,
     )
     StatementFactory(question=adoption, actors=[cisco], status=StatementStatus.DRAFT)
+    party = ActorFactory(slug="party", kind=ActorKind.LEGISLATIVE_GROUP)
+    MembershipFactory(
+        member=senators[0],
+        organization=senate,
+        role="senator",
+        on_behalf_of=party,
+        area="US-OR",
+        start_date=D(2021, 1, 3),
+        end_date=D(2027, 1, 3),
+        source=letter,
+        note="Class 3, with a comma",
+    )
+    MembershipFactory(member=senators[1], organization=party)  # undated
+    austria = ActorFactory(slug="austria", kind=ActorKind.STATE, country="AT")
+    reservation = FormalActFactory(
+        actor=austria,
+        topic=adoption.topic,
+        kind=ActKind.RESERVATION,
+        date=D(2025, 3, 1),
+        text="=Article 5 does not apply.",
+        depositary_reference="C.N.1.2025",
+        source=letter,
+    )
+    FormalActFactory(
+        actor=austria,
+        topic=adoption.topic,
+        kind=ActKind.RESERVATION_WITHDRAWAL,
+        date=D(2025, 6, 1),
+        regarding=reservation,
+        source=offline,
+    )
+    FormalActFactory(actor=austria, topic=adoption.topic, place="Hanoi", source=letter)
+    FormalActFactory(
+        actor=austria, topic=adoption.topic, kind=ActKind.DECLARATION, status="draft", source=None
+    )
 
 
 def download(client, name, *args):
@@ -119,6 +159,9 @@ def export_everything(client):
 
 
 def empty_the_database():
+    FormalAct.objects.filter(regarding__isnull=False).delete()
+    FormalAct.objects.all().delete()
+    Membership.objects.all().delete()
     Statement.objects.all().delete()
     for model in (Source, Condition, Question, Topic, ActorIdentifier, Actor):
         model.objects.all().delete()

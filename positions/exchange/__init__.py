@@ -1,11 +1,13 @@
 """
-Import and export of the six file types (docs/import-format.md), one job per module:
+Import and export of the eight file types (docs/import-format.md), one job per module:
 
-- `columns`: the declarative column spec of each type, the one place that knows them;
+- `columns`: the declarative column spec of each type, the one place that knows them
+  (`spec` defines a column, `linked_columns` holds memberships and formal acts);
 - `reading`: uploaded bytes to a `Table` of strings (decoding, sheets, the formula guard);
 - `cells`: one cell to a field's value;
 - `planning`: the one planner (new, update, skip, or errors), with per-type hooks in
-  `planners`;
+  `planners` and `planners_linked` (memberships, acts), and the lookups of actors by slug
+  or identifier and of sources they share in `lookups`;
 - `writing`: bulk writes with history, through the write path (`positions.writes`);
 - `importing`: running an import, read, plan, write, all or nothing;
 - `exporting`: records to cells, for the public downloads and the admin export;

@@ -11,6 +11,8 @@ import re
 from django.core.exceptions import ValidationError
 from django_countries import countries
 
+from ..models.actors import validate_subdivision
+
 # Lists of keys (signatories, conditions, identifiers, aliases) share one cell.
 LIST_SEPARATOR = "|"
 
@@ -109,6 +111,26 @@ def parse_country(value):
     code = value.strip().upper()
     if code not in dict(countries):
         raise CellError(f"Unknown country '{value}': use a two-letter ISO 3166-1 code.")
+    return code
+
+
+def parse_role(value):
+    """A membership's role, in lower case as the model asks; blank: the default, `member`."""
+    role = " ".join(value.split()).lower()
+    if not role:
+        raise BlankCell
+    return role
+
+
+def parse_subdivision(value):
+    """An ISO 3166-2 code that pycountry knows (`US-OR`), or empty."""
+    code = value.strip().upper()
+    if not code:
+        return ""
+    try:
+        validate_subdivision(code)
+    except ValidationError as error:
+        raise CellError(*error.messages) from None
     return code
 
 

@@ -1,5 +1,5 @@
 """
-The six file types and their columns: one declarative list per type, the single place
+The file types and their columns: one declarative list per type, the single place
 that knows them. The import reads them (`planners.py`), the admin export and the public
 downloads write them (`exporting.py`), the admin lists them (`admin.py`), and
 docs/import-format.md shows them as `docs_table()` renders them (a test keeps it so).
@@ -8,13 +8,12 @@ A column names its model field (`field`), how a cell becomes the field's value (
 how a record becomes the cell (`export`), and what the docs say of it (`required`, `meaning`).
 A column whose value needs the records of the file (a question, the signatories) has no
 `parse`: its type's planner parses it (`parse_<name>`). A column with no `field` is the key,
-or a relation the planner writes itself.
+or a relation the planner writes itself. `Column` and `FileType` are in `spec.py`; the
+memberships' and formal acts' columns, whose keys are several columns, in
+`linked_columns.py`.
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 
 from django.db.models import Prefetch
 
@@ -36,77 +35,21 @@ from ..models import (
 )
 from . import cells
 from .cells import choice
+from .linked_columns import ACTS, MEMBERSHIPS
+from .spec import (
+    IN_HEADER,
+    Column,
+    FileType,
+    attr,
+    choices_text,
+    iso,
+    question_key,
+    source_reference,
+)
 
 LEAD_MARK = "*"
 # Statements entered in the admin have no import reference; exports key them by id.
 FALLBACK_KEY = re.compile(r"^pt-([1-9][0-9]*)$")
-# What the docs' "required" says of a column that must be in the header row.
-IN_HEADER = ("key", "yes")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    export: Callable  # record -> str, or a list of str for a list column
-    required: str = ""  # as the docs say: "key", "yes", "yes (new)", "to publish", ...
-    meaning: str = ""  # the docs' explanation, for editors
-    parse: Callable | None = cells.text  # cell -> value; None: the planner's `parse_<name>`
-    field: str | None = ""  # the model field it sets ("": its name; None: none)
-    is_list: bool = False
-
-    @property
-    def attribute(self):
-        return self.name if self.field == "" else self.field
-
-
-@dataclass(frozen=True)
-class FileType:
-    kind: str
-    model: type
-    key_column: str
-    columns: tuple
-    export_order: tuple
-    export_select: tuple = ()  # what the export getters read, loaded with the rows
-    export_prefetch: tuple = ()
-
-    @cached_property
-    def names(self):
-        return tuple(column.name for column in self.columns)
-
-    @cached_property
-    def header_required(self):
-        return tuple(c.name for c in self.columns if c.required in IN_HEADER)
-
-
-def attr(name):
-    """The getter of a plain text field."""
-    return lambda record: getattr(record, name)
-
-
-def iso(name):
-    """The getter of a date field: YYYY-MM-DD, or empty."""
-
-    def getter(record):
-        value = getattr(record, name)
-        return value.isoformat() if value else ""
-
-    return getter
-
-
-def choices_text(choices, default=None):
-    """The docs' list of a vocabulary: `open` (default), `met`, `not_met`."""
-    return ", ".join(
-        f"`{value}`" + (" (default)" if value == default else "") for value in choices.values
-    )
-
-
-def question_key(question):
-    return f"{question.topic.slug}/{question.slug}"
-
-
-def source_reference(source):
-    """How statements refer to a source: its URL, or the title of an offline document."""
-    return source.url or source.title
 
 
 def statement_key(statement):
@@ -399,7 +342,10 @@ STATEMENTS = FileType(
 )
 
 # The order files are imported in: each type refers only to types before it.
-TYPES = {t.kind: t for t in (TOPICS, QUESTIONS, CONDITIONS, ACTORS, SOURCES, STATEMENTS)}
+TYPES = {
+    t.kind: t
+    for t in (TOPICS, QUESTIONS, CONDITIONS, ACTORS, SOURCES, STATEMENTS, MEMBERSHIPS, ACTS)
+}
 TYPE_OF_MODEL = {t.model: t for t in TYPES.values()}
 
 
@@ -410,3 +356,15 @@ def docs_table(file_type):
         cells_ = (f"`{column.name}`", column.required, column.meaning)
         lines.append("|" + "|".join(f" {c} " if c else " " for c in cells_) + "|")
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "IN_HEADER",
+    "Column",
+    "FileType",
+    "attr",
+    "choices_text",
+    "iso",
+    "question_key",
+    "source_reference",
+]

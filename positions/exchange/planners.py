@@ -20,9 +20,11 @@ from ..models import (
     Topic,
 )
 from ..stances import chunked
-from .cells import CellError, looks_like_url, parse_http_url, split_list
+from .cells import CellError, split_list
 from .columns import FALLBACK_KEY, LEAD_MARK, question_key
+from .lookups import SourceLookup
 from .matching import DuplicateFinder
+from .planners_linked import ActPlanner, MembershipPlanner
 from .planning import Planner, RowError
 from .reading import FIRST_DATA_ROW
 
@@ -283,7 +285,7 @@ class ActorPlanner(Planner):
         return True
 
 
-class StatementPlanner(Planner):
+class StatementPlanner(SourceLookup, Planner):
     parsed_fields = frozenset({"date", "date_precision", "stance", "attribution", "status"})
 
     def prepare(self, rows):
@@ -329,16 +331,6 @@ class StatementPlanner(Planner):
             for link in through.objects.filter(statement_id__in=chunk):
                 self.condition_links.setdefault(link.statement_id, {})[link.condition_id] = link
 
-    def prepare_sources(self, references):
-        urls = [r for r in references if looks_like_url(r)]
-        titles = [r for r in references if not looks_like_url(r)]
-        self.sources, self.offline_sources = {}, {}
-        for chunk in chunked(urls):
-            self.sources.update({s.url: s for s in Source.objects.filter(url__in=chunk)})
-        for chunk in chunked(titles):
-            for source in Source.objects.filter(url="", title__in=chunk):
-                self.offline_sources.setdefault(source.title, []).append(source)
-
     def new_instance(self, key, related):
         return Statement(import_ref=key)
 
@@ -350,27 +342,6 @@ class StatementPlanner(Planner):
                 "question."
             )
         return question
-
-    def parse_source(self, value):
-        if not value:
-            return None
-        if not looks_like_url(value):
-            found = self.offline_sources.get(value, [])
-            if len(found) > 1:
-                raise CellError(
-                    f"Several sources without a URL have the title '{value}': give them "
-                    "distinct titles."
-                )
-            if not found:
-                raise CellError(
-                    f"No source has the URL or title '{value}': import it in a sources file first."
-                )
-            return found[0]
-        source = self.sources.get(value.strip())
-        if source is None:
-            parse_http_url(value)  # a bad address gets its own message
-            raise CellError(f"No source has the URL '{value}': import it in a sources file first.")
-        return source
 
     def parse_signatories(self, value):
         """`a|b*|c` -> [(actor, is_lead)]: the one marked `*` leads, else the first."""
@@ -459,9 +430,7 @@ class StatementPlanner(Planner):
             keys = {q.pk: k for k, q in self.questions.items()}
             return keys.get(pk, f"#{pk}")
         if model_field.name == "source":
-            refs = {s.pk: k for k, s in self.sources.items()}
-            refs.update({s.pk: t for t, ss in self.offline_sources.items() for s in ss})
-            return refs.get(pk, f"#{pk}")
+            return self.source_label(pk)
         return super().label(model_field, pk)
 
     def check(self, number, instance, existing, errors):
@@ -480,4 +449,6 @@ PLANNERS = {
     "actors": ActorPlanner,
     "sources": SourcePlanner,
     "statements": StatementPlanner,
+    "memberships": MembershipPlanner,
+    "acts": ActPlanner,
 }

@@ -110,6 +110,12 @@ def fields_by_name(model):
     return {f.name: f for f in model._meta.fields}
 
 
+def message_of(error):
+    """A validation message as text: `clean()` raising a dict of strings gives errors whose
+    str() is a Python list (`['A membership cannot end before it starts.']`)."""
+    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
 def is_blank(value):
     return value is None or value == "" or value == [] or value == ()
 
@@ -301,7 +307,7 @@ class Planner:
             except ValidationError as error:
                 for name, messages in error.update_error_dict({}).items():
                     column = "" if name == NON_FIELD_ERRORS else self.column_of(name)
-                    errors.extend(RowError(number, column, str(m)) for m in messages)
+                    errors.extend(RowError(number, column, message_of(m)) for m in messages)
 
     def column_of(self, field_name):
         return field_name if field_name in self.file_type.names else ""

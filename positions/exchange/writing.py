@@ -17,7 +17,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from .. import writes
 from ..folding import fold_actor
-from ..models import Actor, ActorIdentifier, Signatory, Statement
+from ..models import Actor, ActorIdentifier, FormalAct, Signatory, Statement
 from ..stances import chunked
 
 BATCH_SIZE = 500
@@ -249,4 +249,33 @@ def update_signatures(plan, context):
     return to_create
 
 
-WRITERS = {"actors": write_actors, "statements": write_statements}
+# --- Formal acts ----------------------------------------------------------------------------
+
+
+def write_acts(planner, plans, context):
+    """
+    New acts, then the objections and withdrawals that name a reservation new in this file
+    (`related["regarding"]` is then its key), then the changed ones; memberships need no
+    more than `write_simple`.
+    """
+    by_key = {p.key: p.instance for p in plans}
+    waiting = [p for p in plans if isinstance(p.related.get("regarding"), str)]
+    new = [
+        p for p in plans if p.action == "new" and not isinstance(p.related.get("regarding"), str)
+    ]
+    bulk_create_with_history(
+        [p.instance for p in new], FormalAct, batch_size=BATCH_SIZE, **history(context)
+    )
+    for plan in waiting:
+        plan.instance.regarding = by_key[plan.related["regarding"]]
+    bulk_create_with_history(
+        [p.instance for p in waiting if p.action == "new"],
+        FormalAct,
+        batch_size=BATCH_SIZE,
+        **history(context),
+    )
+    updated = [p for p in plans if p.action == "update"]
+    update_changed(updated, FormalAct, context, stamps=("first_published_at", "retracted_at"))
+
+
+WRITERS = {"actors": write_actors, "statements": write_statements, "acts": write_acts}

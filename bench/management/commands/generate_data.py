@@ -10,7 +10,12 @@ The shape is skewed like real trackers: one question with `--largest-question` a
 at full scale), a long tail of small boards (some around 200 actors), actors with several
 statements over time that change stance, joint statements with several signatories, drafts
 (some without a source), retractions with their correction notes, conditional stances naming
-shared conditions. The same seed gives the same records.
+shared conditions. Beside them (bench/bodies.py): a 100-seat chamber with three parties
+(memberships with the party a senator sits for, switches and successors) deciding a question
+by two thirds, one state actor per ISO country in a community of states deciding a treaty
+question by 40 ratifications, and the states' formal acts on three treaty topics
+(signatures, ratifications with reservations and their withdrawals, objections,
+denunciations). The same seed gives the same records.
 
 Speed over ceremony: rows are written with `bulk_create` in batches, or PostgreSQL `COPY` for
 statements and their signatories, so a million statements take minutes. These bypass
@@ -31,6 +36,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench import bodies
+from bench.bodies import TERM_START
 from bench.synthetic import (
     COUNTRIES,
     FIRST_DAY,
@@ -48,18 +55,26 @@ from bench.synthetic import (
     statement_record,
 )
 from positions import writes
+from positions.folding import fold_actor
 from positions.models import (
     Actor,
     ActorKind,
     Condition,
     ConditionStatus,
+    FormalAct,
+    Membership,
     Question,
     Signatory,
     Source,
     SourceKind,
+    Stance,
     Statement,
+    StatementStatus,
     Topic,
 )
+
+# The tables written here with ids of their own (besides signatories and condition links).
+SEQUENCED = (Actor, Topic, Question, Condition, Source, Statement, Membership, FormalAct)
 
 
 class Command(BaseCommand):
@@ -131,6 +146,7 @@ class Command(BaseCommand):
         source_ids = self.make_sources(rng, max(10, config["statements"] // 4))
         condition_ids = self.make_conditions(rng, max(5, min(500, config["statements"] // 200)))
         self.make_statements(rng, config, actor_ids, question_ids, source_ids, condition_ids)
+        self.make_bodies(rng, source_ids, condition_ids)
 
     def make_actors(self, rng, count):
         kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
@@ -279,6 +295,71 @@ class Command(BaseCommand):
             rate = written / max(time.monotonic() - self.started, 1e-9)
             self.log(f"statements {written:>9,}/{len(rows):,} ({rate:,.0f}/s overall)")
 
+    def make_bodies(self, rng, source_ids, condition_ids):
+        """The chamber and its parties, the states and their acts (bench/bodies.py), with the
+        statements of the senators and states on the questions their bodies decide."""
+        actor_ids, membership_ids = (
+            bodies.Ids(self.next_id(Actor)),
+            bodies.Ids(self.next_id(Membership)),
+        )
+        chamber_actors, memberships, senators = bodies.plan_chamber(rng, actor_ids, membership_ids)
+        bloc, states, state_memberships = bodies.plan_states(actor_ids, membership_ids, FIRST_DAY)
+        new_actors = [*chamber_actors, bloc, *states]
+        for actor in new_actors:
+            fold_actor(actor)  # the write path's derived names, which save() would not set
+        self.bulk_insert(Actor, new_actors)
+        self.bulk_insert(Membership, memberships + state_memberships)
+        treaty_topics = list(
+            Topic.objects.filter(slug__startswith="syn-topic-")
+            .order_by("pk")
+            .values_list("pk", flat=True)[: bodies.TREATY_TOPICS]
+        )
+        count, days = bodies.ENTRY_INTO_FORCE
+        Topic.objects.filter(pk__in=treaty_topics).update(
+            entry_into_force_count=count, entry_into_force_days=days
+        )
+        question_ids = bodies.Ids(self.next_id(Question))
+        topic, consent = bodies.chamber_question(
+            chamber_actors[0], self.next_id(Topic), question_ids
+        )
+        treaty = bodies.treaty_question(bloc, treaty_topics[0], question_ids)
+        self.bulk_insert(Topic, [topic])
+        self.bulk_insert(Question, [consent, treaty])
+        last_day = min(LAST_DAY, timezone.localdate())
+        acts = bodies.plan_acts(
+            rng,
+            treaty_topics,
+            [state.id for state in states],
+            source_ids,
+            bodies.Ids(self.next_id(FormalAct)),
+            last_day,
+        )
+        self.bulk_insert(FormalAct, acts)
+        stances = [(0, *row) for row in bodies.plan_stances(rng, senators, (TERM_START, last_day))]
+        on_topic = [a for a in acts if a.topic_id == treaty_topics[0]]
+        stances += [(1, *row) for row in bodies.treaty_stances(rng, on_topic, states)]
+        conditions = rng.sample(condition_ids, min(3, len(condition_ids)))
+        rows = [
+            (
+                date,
+                rng.random(),
+                q,
+                actor,
+                stance,
+                StatementStatus.PUBLISHED,
+                rng.choice(source_ids),
+                (),
+                tuple(conditions[: rng.randint(1, len(conditions))])
+                if stance == Stance.CONDITIONAL
+                else (),
+                False,
+            )
+            for q, actor, stance, date in stances
+        ]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        self.write_statements(rows, [consent.id, treaty.id])
+        writes.records_changed()
+
     # --- writing ----------------------------------------------------------------------
 
     def next_id(self, model):
@@ -337,7 +418,7 @@ class Command(BaseCommand):
             self.log(command)
             with connection.cursor() as cursor:
                 # Every table written here (refresh_positions analyzes its own).
-                for model in (Actor, Topic, Question, Condition, Source, Statement, Signatory):
+                for model in (*SEQUENCED, Signatory):
                     cursor.execute(f"{command} {model._meta.db_table}")
                 cursor.execute(f"{command} {Statement.conditions.through._meta.db_table}")
                 self.reset_sequences(cursor)
@@ -348,7 +429,6 @@ class Command(BaseCommand):
     def reset_sequences(self, cursor):
         from django.core.management.color import no_style
 
-        models = [Actor, Topic, Question, Source, Condition, Statement, Signatory]
-        models.append(Statement.conditions.through)
+        models = [*SEQUENCED, Signatory, Statement.conditions.through]
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)
