@@ -11,6 +11,11 @@ for the baselines).
 - The stampede: after a write (the data version bumped), 20 concurrent requests for the
   largest board on 2 workers, counted by their `X-Page-Cache` answer (computed / waited /
   hit): one computation is the target.
+- The hit rate under edits: readers request a mix of pages (boards of several topics, actor
+  pages, topic pages, the home page) while an editor re-saves a statement of one topic once
+  a second through the write path; the share of answers served from the cache and p50/p95
+  per page kind, with scoped versions and then with every write bumping every page (the
+  global invalidation they replace).
 
 The figures go into BENCHMARKS.md between the `bench_bulk` markers (--no-write: not).
 """
@@ -92,6 +97,11 @@ def psql_copy(sql, target):
     return time.perf_counter() - started, Path(target).stat().st_size
 
 
+def percentile(values, share):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(share * len(values)))] if values else 0.0
+
+
 def mbps(size, seconds):
     return size / seconds / 1e6 if seconds else 0.0
 
@@ -156,6 +166,8 @@ class Command(BaseCommand):
             lines += self.downloads(options, scratch, postgres)
             lines.append("")
             lines += self.stampede(options)
+            lines.append("")
+            lines += self.hit_rate(options)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         report = "\n".join(lines) + "\n"
@@ -222,3 +234,76 @@ class Command(BaseCommand):
             + ", ".join(f"{n} {how}" for how, n in sorted(kinds.items()))
             + f"; p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms."
         ]
+
+    def hit_rate(self, options, seconds=20, threads=4):
+        """Readers over a mix of pages while an editor writes once a second to one topic."""
+        topics = list(Topic.objects.order_by("pk")[:4])
+        mix = []
+        for topic in topics:
+            mix.append(("topic", topic.get_absolute_url()))
+            for question in topic.questions.order_by("display_order", "pk")[:2]:
+                mix.append(("board", question.get_absolute_url()))
+        for actor in Actor.objects.order_by("pk")[:8]:
+            mix.append(("actor", actor.get_absolute_url()))
+        mix.append(("home", "/"))
+        edited = (
+            Statement.objects.published().filter(question__topic=topics[0]).order_by("pk").first()
+        )
+        lines = [
+            f"Hit rate under edits: {threads} reader threads over {len(mix)} pages for "
+            f"{seconds} s on 2 gunicorn workers; an editor re-saves a statement of "
+            f"“{topics[0].title}” once a second.",
+            "",
+            "| invalidation | page kind | requests | from the cache | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|",
+        ]
+        with Server(options["port"], 2, server_env()):
+            for mode in ("scoped", "global"):
+                answers = self.readers_while_editing(options, mix, edited, mode, seconds, threads)
+                for kind in ("board", "topic", "actor", "home"):
+                    rows = [a for a in answers if a[0] == kind]
+                    if not rows:
+                        continue
+                    cached = sum(1 for a in rows if a[1] in ("hit", "waited"))
+                    times = [a[2] * 1000 for a in rows]
+                    lines.append(
+                        f"| {mode} | {kind} | {len(rows)} | {100 * cached / len(rows):.0f}% | "
+                        f"{percentile(times, 0.5):.0f} | {percentile(times, 0.95):.0f} |"
+                    )
+        return lines
+
+    def readers_while_editing(self, options, mix, statement, mode, seconds, threads):
+        import threading
+
+        from positions import writes
+
+        for _kind, path in mix:  # warm: every page computed once
+            http_get(options["port"], path)
+        answers, lock, stop = [], threading.Lock(), threading.Event()
+
+        def reader(offset):
+            index = offset
+            while not stop.is_set():
+                kind, path = mix[index % len(mix)]
+                index += 1
+                status, _body, headers, elapsed = http_get(options["port"], path)
+                with lock:
+                    answers.append((kind, headers.get("X-Page-Cache", "none"), elapsed))
+
+        pool = [threading.Thread(target=reader, args=(n * 3,)) for n in range(threads)]
+        for thread in pool:
+            thread.start()
+        deadline = time.monotonic() + seconds
+        edits = 0
+        while time.monotonic() < deadline:
+            with writes.writing():
+                statement.summary = f"{statement.summary.split(' [')[0]} [edit {edits}]"
+                writes.save(statement)
+            if mode == "global":
+                caching.bump_data_version()
+            edits += 1
+            time.sleep(1)
+        stop.set()
+        for thread in pool:
+            thread.join()
+        return answers
