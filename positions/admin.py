@@ -18,6 +18,7 @@ from . import (
     admin_statements,  # noqa: F401 -- registers the statement admin
 )
 from .admin_base import TrackedAdmin, statements_link
+from .exchange import batch_admin  # noqa: F401 -- registers the imports' admin
 from .exchange.admin import TrackerImportExportMixin
 from .models import (
     Actor,
