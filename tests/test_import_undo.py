@@ -345,3 +345,29 @@ def test_signatures_swapped_lead_come_back_in_order(world, publisher):
     assert Signatory.objects.get(statement=letter, is_lead=True).actor.slug == "kaine"
     batches.undo(batch, publisher)
     assert list(letter.signatures.values_list("actor__slug", "order", "is_lead")) == before
+
+
+def test_import_data_names_its_batch_and_undo_import_takes_it_back(world, tmp_path):
+    before = dump()
+    path = tmp_path / "senators.csv"
+    path.write_bytes(ACTORS_FILE)
+    out = io.StringIO()
+    call_command("import_data", "actors", str(path), "--clear", "--no-progress", stdout=out)
+    batch = ImportBatch.objects.get()
+    assert f"recorded as import #{batch.pk}" in out.getvalue()
+    assert batch.user is None, "the server's operator"
+    call_command("undo_import", str(batch.pk), stdout=io.StringIO())
+    assert dump() == before
+
+
+def test_it_undoes_an_import_of_a_type_without_relations(world, publisher):
+    before = dump()
+    sources = csv(
+        "url,title,publisher,kind,published_on",
+        "https://example.org/letter,The senators' letter,Senate,letter,2024-11-01",
+        "https://example.org/new,A new report,Example News,report,2024-12-01",
+    )
+    batch = run("sources", sources, user=publisher).batch
+    assert (batch.new_rows, batch.changed_rows) == (1, 1)
+    batches.undo(batch, publisher)
+    assert dump() == before

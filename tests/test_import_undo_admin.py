@@ -179,3 +179,23 @@ def test_a_confirmed_admin_import_is_recorded_and_says_where_to_undo_it(client, 
     batch = ImportBatch.objects.get()
     assert (batch.user, batch.file_name, batch.new_rows) == (publisher, "senators.csv", 2)
     assert f'href="{detail_url(batch)}"' in response.content.decode()
+
+
+def test_a_batch_page_reads_a_fixed_number_of_queries(
+    client,
+    world,  # noqa: F811
+    publisher,
+    django_assert_num_queries,
+):
+    small = run("actors", csv_of_actors(2), user=publisher).batch
+    big = run("actors", csv_of_actors(30, start=2), user=publisher).batch
+    # session, user, the batch with its users, the page's count and rows of changes, the
+    # user's and the groups' permissions (may undo; the navigation), the summary by model
+    for batch in (small, big):
+        with django_assert_num_queries(8):
+            assert client.get(detail_url(batch)).status_code == 200
+
+
+def csv_of_actors(count, start=0):
+    rows = [f"bench-{i},Actor {i},ngo,wikidata:Q{1000 + i}" for i in range(start, start + count)]
+    return ("\r\n".join(["slug,name,kind,identifiers", *rows]) + "\r\n").encode()

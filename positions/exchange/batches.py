@@ -440,8 +440,9 @@ class Undo:
                 setattr(instance, attname, value)
         # A flag turned back off first: a "one lead per statement" constraint holds at
         # every row of the update.
-        flags_off = [i for i in instances if turns_a_flag_off(model, before[i.pk])]
-        rest = [i for i in instances if i not in flags_off]
+        off = {i.pk for i in instances if turns_a_flag_off(model, before[i.pk])}
+        flags_off = [i for i in instances if i.pk in off]
+        rest = [i for i in instances if i.pk not in off]
         for group in (flags_off, rest):
             names = sorted({fields[a] for i in group for a in before[i.pk]})
             if group:
