@@ -39,7 +39,6 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models
 from django.db.models import Count
-from django.db.models.deletion import Collector
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
@@ -126,13 +125,29 @@ class recording:  # noqa: N801 -- used as a context manager, like `writes.writin
         return False
 
 
+ENCODED_FIELDS = (
+    models.DateField,  # and DateTimeField
+    models.TimeField,
+    models.DecimalField,
+    models.UUIDField,
+)
+
+
 def read(model, field, ids):
-    """The stored rows of `model` whose `field` is one of `ids`: pk -> encoded row."""
-    names = [f.attname for f in model._meta.concrete_fields]
+    """The stored rows of `model` whose `field` is one of `ids`: pk -> encoded row (in the
+    model's field order, which `fingerprint` relies on)."""
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    encoded = [i for i, f in enumerate(fields) if isinstance(f, ENCODED_FIELDS)]
+    pk_index = names.index(model._meta.pk.attname)
     rows = {}
     for chunk in chunked(sorted(set(ids) - {None})):
-        for row in model.objects.filter(**{f"{field}__in": chunk}).values(*names):
-            rows[row[model._meta.pk.attname]] = {k: encode(v) for k, v in row.items()}
+        for values in model.objects.filter(**{f"{field}__in": chunk}).values_list(*names):
+            if encoded:
+                values = list(values)
+                for i in encoded:
+                    values[i] = encode(values[i])
+            rows[values[pk_index]] = dict(zip(names, values, strict=True))
     return rows
 
 
@@ -194,7 +209,8 @@ def decode(model, row):
 
 
 def fingerprint(row):
-    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    """A hash of a row as `read` gives it (its fields in the model's order)."""
+    text = json.dumps(list(row.values()), separators=(",", ":"), default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -415,19 +431,23 @@ class Undo:
             )
         return ids
 
-    def mark(self, instance):
-        instance._history_user = self.user
-        instance._change_reason = self.reason
-
     def delete_created(self, model, changes):
+        """
+        Delete in bulk, with one "-" history row each, also in bulk (simple-history's delete
+        signal costs a query per row). Nothing else refers to these rows any more: `conflicts`
+        refused rows of others, the batch's own went first (`deletion_order`), and the
+        derived positions go here; so no cascade is left for Django to collect.
+        """
+        history = getattr(model, "history", None)
         for chunk in chunked([c.object_id for c in changes]):
             instances = list(model.objects.filter(pk__in=chunk))
             self.note(model, instances)
-            collector = Collector(using=model.objects.db)
-            for instance in instances:
-                self.mark(instance)  # simple-history's delete signal records the reason
-            collector.collect(instances)
-            collector.delete()
+            if history is not None:
+                deletion_history(history.model, instances, self.user, self.reason)
+            for field in Position._meta.concrete_fields:
+                if field.is_relation and field.related_model is model:
+                    Position.objects.filter(**{f"{field.attname}__in": chunk}).delete()
+            model.objects.filter(pk__in=chunk)._raw_delete(model.objects.db)
 
     def restore_updated(self, model, changes):
         before = {c.object_id: decode(model, c.before) for c in changes}
@@ -492,6 +512,23 @@ class Undo:
             )
             if model is Statement:
                 statement_conditions_history(records)
+
+
+def deletion_history(history_model, instances, user, reason):
+    now = timezone.now()
+    history_model.objects.bulk_create(
+        [
+            history_model(
+                history_date=now,
+                history_user=user,
+                history_change_reason=reason,
+                history_type="-",
+                **{f.attname: getattr(i, f.attname) for f in history_model.tracked_fields},
+            )
+            for i in instances
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
 
 def statement_conditions_history(records):
