@@ -19,6 +19,7 @@ from . import (
 )
 from .admin_base import TrackedAdmin, statements_link
 from .admin_merge import ActorMergeMixin
+from .exchange import batch_admin  # noqa: F401 -- registers the imports' admin
 from .exchange.admin import TrackerImportExportMixin
 from .models import (
     Actor,

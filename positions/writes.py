@@ -419,8 +419,8 @@ def connect(app_config):
     for model in apps.get_app_config("positions").get_models():
         if model.__name__.startswith("Historical") or model.__name__ == "Position":
             continue  # Written alongside a real write, or derived.
-        if model.__name__ == "ImportJob":
-            continue  # The background import's bookkeeping, not the record.
+        if model.__name__ in ("ImportJob", "ImportBatch", "ImportBatchChange"):
+            continue  # The imports' bookkeeping, not the record.
         uid = f"positions.writes.guard.{model.__name__}"
         post_save.connect(_guard_saved, sender=model, dispatch_uid=f"{uid}.save")
         pre_delete.connect(_guard_deleting, sender=model, dispatch_uid=f"{uid}.deleting")

@@ -27,7 +27,10 @@ from positions.models import (
     ActKind,
     Actor,
     ActorIdentifier,
+    BatchAction,
     ConditionStatus,
+    ImportBatch,
+    ImportBatchChange,
     ImportJob,
     ImportJobState,
     Stance,
@@ -189,6 +192,20 @@ def build_hostile_record():
             "errors": [],
             "error_values": {},
         },
+    )
+    # A confirmed import whose file name and records are hostile; its undo page names the
+    # actor it changed (edited since, so the page lists it as a conflict).
+    batch = ImportBatch.objects.create(
+        kind="actors", file_name=tag("import_batch.file_name")[:200], user=user, changed_rows=1
+    )
+    ImportBatchChange.objects.create(
+        batch=batch,
+        model="positions.actor",
+        object_id=actor.pk,
+        action=BatchAction.UPDATED,
+        before={"description": ""},
+        fingerprint="edited-since",
+        label=tag("import_batch.label")[:200],
     )
     record.objects.update(
         import_job=import_job,

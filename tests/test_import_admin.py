@@ -113,7 +113,9 @@ def test_preview_then_confirm_from_another_process(client, world, shared_cache):
     assert response.status_code == 302
     statement = Statement.objects.get()
     assert statement.status == StatementStatus.PUBLISHED
-    assert statement.history.get().history_change_reason == "Imported from statements.csv"
+    assert statement.history.get().history_change_reason.startswith(
+        "Imported from statements.csv (import #"
+    )
     assert LogEntry.objects.filter(object_id=str(statement.pk)).exists()
     assert other_process_cache.get(key) is None, "the stored upload is removed once imported"
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 
 from positions.exchange import jobs, writing
-from positions.models import Actor, ImportJob, ImportJobState
+from positions.models import Actor, ImportBatch, ImportJob, ImportJobState
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,11 +80,15 @@ def test_it_writes_every_row_once_confirmed(client, editor):
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.state == ImportJobState.DONE
-    assert job.message == "3 created, 0 updated, 0 skipped."
+    batch = ImportBatch.objects.get()
+    assert job.message == f"3 created, 0 updated, 0 skipped. Recorded as import #{batch.pk}."
+    assert (batch.user, batch.file_name, batch.new_rows) == (editor, "actors.csv", 3)
     assert Actor.objects.count() == 3
     actor = Actor.objects.get(slug="actor-0")
     assert actor.history.get().history_user == editor
-    assert actor.history.get().history_change_reason == "Imported from actors.csv"
+    assert actor.history.get().history_change_reason.startswith(
+        "Imported from actors.csv (import #"
+    )
     assert b"Import finished" in client.get(job_url(job)).content
 
 

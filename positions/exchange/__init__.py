@@ -10,6 +10,8 @@ Import and export of the eight file types (docs/import-format.md), one job per m
   or identifier and of sources they share in `lookups`;
 - `writing`: bulk writes with history, through the write path (`positions.writes`);
 - `importing`: running an import, read, plan, write, all or nothing;
+- `batches`: every confirmed import recorded with what it wrote, and its undo
+  (`batch_admin`: the admin's imports and the undo's confirmation page);
 - `exporting`: records to cells, for the public downloads and the admin export;
 - `admin`: the bridge to django-import-export, the only module that imports it.
 

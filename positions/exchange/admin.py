@@ -26,6 +26,7 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from import_export import resources
 from import_export.admin import ImportExportMixin
 from import_export.fields import Field
@@ -76,6 +77,7 @@ class TrackerResource(resources.ModelResource):
         report = run_import(self.file_type, table, context=context, dry_run=dry_run)
         result = self.result_from_report(report)
         result.preview = Preview(report)
+        result.batch = report.batch
         return result
 
     def result_from_report(self, report):
@@ -311,6 +313,17 @@ class TrackerImportExportMixin(ImportExportMixin):
         the editor is told why instead of "Import finished".
         """
         if not result.has_validation_errors():
+            batch = getattr(result, "batch", None)
+            if batch is not None:
+                url = reverse("admin:positions_importbatch_change", args=[batch.pk])
+                messages.info(
+                    request,
+                    format_html(
+                        'Recorded as <a href="{}">import #{}</a>: a Publisher can undo it there.',
+                        url,
+                        batch.pk,
+                    ),
+                )
             return super().process_result(result, request)
         messages.error(request, "Nothing was imported:")
         for row in result.invalid_rows:

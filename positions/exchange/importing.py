@@ -31,6 +31,7 @@ class ImportReport:
     errors: list = field(default_factory=list)
     error_rows: dict = field(default_factory=dict)  # row number -> the row, for previews
     written: bool = False
+    batch: object = None  # the `ImportBatch` that records the write, once written
 
     def count(self, action):
         return sum(1 for plan in self.plans if plan.action == action)
@@ -81,7 +82,10 @@ class ImportReport:
         )
         if not self.ok:
             return line + " (nothing was written: fix the errors and import again)"
-        return f"{line} ({verb.lower()} {'nothing' if self.dry_run else 'the changes'})"
+        line = f"{line} ({verb.lower()} {'nothing' if self.dry_run else 'the changes'})"
+        if self.batch is not None:
+            line += f"; recorded as import #{self.batch.pk} (manage.py undo_import to undo it)"
+        return line
 
 
 class Progress:
@@ -225,7 +229,7 @@ def run_import(file_type, table, *, context, dry_run=False, progress=None):
     if report.errors:
         return report
     try:
-        writing.write(planner, report.plans, progress=progress)
+        report.batch = writing.write(planner, report.plans, progress=progress)
     except IntegrityError as error:
         # The rows were checked against the database as it was a moment ago; someone may
         # have changed it since. The transaction rolled back: nothing was written.

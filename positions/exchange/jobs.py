@@ -252,7 +252,7 @@ class Run:
                 )
                 if not mine.exists():
                     raise Superseded
-                writing.write(planner, report.plans)
+                report.batch = writing.write(planner, report.plans)
                 report.written = True
                 mine.update(
                     state=State.DONE,
@@ -285,7 +285,10 @@ def _write_allowance(rows):
 
 
 def summary(report):
-    return f"{report.created:,} created, {report.updated:,} updated, {report.skipped:,} skipped."
+    line = f"{report.created:,} created, {report.updated:,} updated, {report.skipped:,} skipped."
+    if report.batch is not None:
+        line += f" Recorded as import #{report.batch.pk}."
+    return line
 
 
 def preview_of(report, names):

@@ -84,6 +84,8 @@ class ImportContext:
     # decided); `duplicate_choices` decides row by row (row number -> "same" or "new").
     duplicates: str = ""
     duplicate_choices: dict = field(default_factory=dict)
+    # The `ImportBatch` the write is recorded in (`batches.recording`), named in history.
+    batch_id: int | None = None
 
     def duplicate_choice(self, number):
         return self.duplicate_choices.get(number) or self.duplicates
@@ -95,8 +97,9 @@ class ImportContext:
 
     @property
     def change_reason(self):
-        # simple-history keeps at most 100 characters of reason.
-        return f"Imported from {self.file_name or 'a file'}"[:100]
+        # simple-history keeps at most 100 characters of reason: the batch's number stays.
+        suffix = f" (import #{self.batch_id})" if self.batch_id else ""
+        return f"Imported from {self.file_name or 'a file'}"[: 100 - len(suffix)] + suffix
 
 
 @functools.cache

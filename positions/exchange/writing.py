@@ -19,19 +19,24 @@ from .. import writes
 from ..folding import fold_actor
 from ..models import Actor, ActorIdentifier, FormalAct, Signatory, Statement
 from ..stances import chunked
+from . import batches
 
 BATCH_SIZE = 500
 
 
 def write(planner, plans, progress=None):
-    """Write `plans` (all valid) in one write session: all or nothing."""
+    """
+    Write `plans` (all valid) in one write session: all or nothing. Recorded as an
+    `ImportBatch` (`batches.recording`), which is returned, so that it can be undone.
+    """
     if progress:
         progress.phase(f"Writing {planner.file_type.kind}", 1)
-    with writes.writing():
+    with writes.writing(), batches.recording(planner, plans) as batch:
         WRITERS.get(planner.file_type.kind, write_simple)(planner, plans, planner.context)
         writes.records_changed()
     if progress:
         progress.advance()
+    return batch
 
 
 def history(context):

@@ -57,6 +57,9 @@ from .evidence import (  # noqa: F401
     StatementStatus,
 )
 from .jobs import (  # noqa: F401
+    BatchAction,
+    ImportBatch,
+    ImportBatchChange,
     ImportJob,
     ImportJobState,
 )

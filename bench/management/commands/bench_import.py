@@ -328,7 +328,9 @@ class Command(BaseCommand):
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
         assert report.ok and report.created == len(table.rows), report.summary()
-        history = Statement.history.filter(history_change_reason="Imported from bench.csv").count()
+        history = Statement.history.filter(
+            history_change_reason__startswith="Imported from bench.csv"
+        ).count()
         transaction.savepoint_rollback(sid)
         sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
         return {
