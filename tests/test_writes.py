@@ -47,9 +47,9 @@ def refreshes_during(action):
     calls = []
     original = stances.refresh_positions
 
-    def counting(actor_ids=None, progress=None):
+    def counting(actor_ids=None, progress=None, **kwargs):
         calls.append(actor_ids)
-        return original(actor_ids, progress)
+        return original(actor_ids, progress, **kwargs)
 
     stances.refresh_positions = counting
     try:
@@ -257,8 +257,10 @@ def test_resaving_only_the_summary_in_the_admin_is_pinned(client, publisher):
     assert len(queries) == RESAVE_QUERIES, "\n".join(q["sql"] for q in queries)
 
 
-ADD_QUERIES = 41
-RESAVE_QUERIES = 35
+# Each includes one query of the alerts' outbox (`alerts.outbox.listening`: does anyone
+# follow what this write moves?); nobody does here, so the session says no more.
+ADD_QUERIES = 42
+RESAVE_QUERIES = 36
 
 
 def test_writing_a_statement_of_three_signatories_is_pinned(db, strict):
@@ -289,5 +291,5 @@ def test_resaving_a_summary_is_pinned(db, strict):
     assert len(queries) == ORM_RESAVE_QUERIES, "\n".join(q["sql"] for q in queries)
 
 
-ORM_ADD_QUERIES = 19
-ORM_RESAVE_QUERIES = 6
+ORM_ADD_QUERIES = 20  # with the outbox's `listening`, as above
+ORM_RESAVE_QUERIES = 7
