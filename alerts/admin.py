@@ -73,15 +73,29 @@ class WebhookAdmin(admin.ModelAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "created_at", "webhook", "status", "status_code", "attempts", "next_attempt_at",
+        "created_at",
+        "webhook",
+        "status",
+        "status_code",
+        "attempts",
+        "next_attempt_at",
         "short_error",
     ]
     list_filter = ["status", "webhook"]
     list_select_related = ["webhook"]
     date_hierarchy = "created_at"
     readonly_fields = [
-        "webhook", "batch", "status", "status_code", "attempts", "next_attempt_at",
-        "delivered_at", "last_error", "created_at", "updated_at", "body",
+        "webhook",
+        "batch",
+        "status",
+        "status_code",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+        "body",
     ]
     fields = readonly_fields
     actions = ["retry"]
@@ -113,7 +127,14 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["question", "actor", "condition"]
     readonly_fields = [
-        "batch", "kind", "question", "actor", "statement", "condition", "data", "created_at",
+        "batch",
+        "kind",
+        "question",
+        "actor",
+        "statement",
+        "condition",
+        "data",
+        "created_at",
         "dispatched_at",
     ]
     fields = readonly_fields

@@ -113,9 +113,7 @@ def subscribers_of(events):
     actor_ids = {
         a for e in events if e.kind == EventKind.STATEMENT_PUBLISHED for a in e.data["actors"]
     }
-    condition_ids = {
-        e.condition_id for e in events if e.kind == EventKind.CONDITION_STATUS_CHANGED
-    }
+    condition_ids = {e.condition_id for e in events if e.kind == EventKind.CONDITION_STATUS_CHANGED}
     by_target = defaultdict(list)
     for pk, question_id, actor_id, condition_id, confirmed_at in (
         Subscription.objects.confirmed()
@@ -242,7 +240,12 @@ def attempt(delivery_id):
         delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
     delivery.save(
         update_fields=[
-            "status", "status_code", "last_error", "next_attempt_at", "delivered_at", "updated_at"
+            "status",
+            "status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "updated_at",
         ]
     )
     if delivery.status == DeliveryStatus.PENDING:

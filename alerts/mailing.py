@@ -122,7 +122,9 @@ def unsent(**filters):
         Notification.objects.filter(sent_at__isnull=True, **filters)
         .filter(subscription__confirmed_at__isnull=False)
         .select_related(
-            "event", "subscription__question__topic", "subscription__actor",
+            "event",
+            "subscription__question__topic",
+            "subscription__actor",
             "subscription__condition",
         )
         .order_by("subscription_id", "event__created_at", "event_id")

@@ -43,9 +43,11 @@ def _subscription(value):
     pk, _, key = value.partition(".")
     if not pk.isdigit() or not key:
         raise BadLink("This link is not valid.")
-    return Subscription.objects.filter(pk=int(pk), key=key).select_related(
-        "question__topic", "actor", "condition"
-    ).first()
+    return (
+        Subscription.objects.filter(pk=int(pk), key=key)
+        .select_related("question__topic", "actor", "condition")
+        .first()
+    )
 
 
 def subscription_to_confirm(token):

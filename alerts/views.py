@@ -56,7 +56,9 @@ def subscribe(request):
             status=429,
         )
     data = form.cleaned_data
-    subscribing.request_subscription(data["email"], data["follow"], data["record"], data["frequency"])
+    subscribing.request_subscription(
+        data["email"], data["follow"], data["record"], data["frequency"]
+    )
     return _page(request, "check_inbox.html", {"target": target_label(data["record"])})
 
 

@@ -65,7 +65,10 @@ def post(url, secret, body, delivery_id):
     except urllib.error.HTTPError as error:
         status = error.code
         if 300 <= status < 400:
-            return status, f"HTTP {status}: redirected to {error.headers.get('Location')} (not followed)"
+            return (
+                status,
+                f"HTTP {status}: redirected to {error.headers.get('Location')} (not followed)",
+            )
         return status, f"HTTP {status} {error.reason}"
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)

@@ -31,7 +31,8 @@ import functools
 import importlib
 import threading
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
@@ -76,9 +77,9 @@ class Moved:
     change. A draft moves nothing; an edit that changes no position moves no position.
     """
 
-    positions: list = field(default_factory=list)  # `stances.PositionMove`
-    published_statement_ids: list = field(default_factory=list)  # first published now
-    conditions: list = field(default_factory=list)  # `ConditionMove`
+    positions: list = dataclass_field(default_factory=list)  # `stances.PositionMove`
+    published_statement_ids: list = dataclass_field(default_factory=list)  # first published now
+    conditions: list = dataclass_field(default_factory=list)  # `ConditionMove`
 
     def __bool__(self):
         return bool(self.positions or self.published_statement_ids or self.conditions)
@@ -224,9 +225,11 @@ def first_published_since(statement_ids, moment):
     """Of these statements, the published ones first published at or after `moment`."""
     found = []
     for chunk in stances.chunked(sorted(statement_ids)):
-        found += Statement.objects.published().filter(
-            pk__in=chunk, first_published_at__gte=moment
-        ).values_list("pk", flat=True)
+        found += (
+            Statement.objects.published()
+            .filter(pk__in=chunk, first_published_at__gte=moment)
+            .values_list("pk", flat=True)
+        )
     return sorted(found)
 
 

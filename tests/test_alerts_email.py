@@ -37,7 +37,11 @@ def board():
 def change_stance(on_commit, question, actor, stance=Stance.OPPOSES, **kwargs):
     with on_commit(execute=True):
         return StatementFactory(
-            question=question, actors=[actor], stance=stance, date=datetime.date(2025, 1, 5), **kwargs
+            question=question,
+            actors=[actor],
+            stance=stance,
+            date=datetime.date(2025, 1, 5),
+            **kwargs,
         )
 
 
@@ -99,7 +103,9 @@ def test_the_one_click_post_unsubscribes_without_a_csrf_token(
     assert not Subscription.objects.exists()
 
 
-def test_an_unconfirmed_subscription_gets_nothing(client, django_capture_on_commit_callbacks, board):
+def test_an_unconfirmed_subscription_gets_nothing(
+    client, django_capture_on_commit_callbacks, board
+):
     question, actor = board
     subscribe(client, django_capture_on_commit_callbacks, question, "question")
     mail.outbox.clear()
@@ -204,8 +210,9 @@ def test_a_subscription_hears_only_changes_after_it_was_confirmed(
 def test_a_failed_send_is_tried_again_by_the_catch_up(
     client, django_capture_on_commit_callbacks, board, monkeypatch
 ):
-    from alerts import delivery
     from django.core.mail import EmailMessage
+
+    from alerts import delivery
 
     question, actor = board
     subscribed_and_confirmed(client, django_capture_on_commit_callbacks, question, "question")

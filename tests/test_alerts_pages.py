@@ -22,7 +22,6 @@ from tests.alerts_helpers import (
 from tests.factories import (
     ActorFactory,
     ConditionFactory,
-    QuestionFactory,
     StatementFactory,
     UserFactory,
 )
@@ -84,7 +83,13 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, question):
 def test_the_standalone_form_and_junk_query_parameters(client, question):
     ok = client.get(SUBSCRIBE_URL, {"question": question.pk})
     assert ok.status_code == 200 and question.title.encode() in ok.content
-    for junk in ({}, {"question": "x"}, {"question": "²"}, {"actor": "99999"}, {"question": "9" * 40}):
+    for junk in (
+        {},
+        {"question": "x"},
+        {"question": "²"},
+        {"actor": "99999"},
+        {"question": "9" * 40},
+    ):
         response = client.get(SUBSCRIBE_URL, junk)
         assert response.status_code == 404, junk
         assert b"to follow" in response.content
@@ -101,7 +106,9 @@ def test_a_draft_only_actor_cannot_be_followed(client):
     assert response.status_code == 400 and b"no such actor" in response.content
 
 
-def test_bad_and_expired_links_get_clear_messages(client, django_capture_on_commit_callbacks, question):
+def test_bad_and_expired_links_get_clear_messages(
+    client, django_capture_on_commit_callbacks, question
+):
     for path in (
         "/alerts/confirm/nonsense/",
         "/alerts/confirm/1.abc:forged:signature/",
@@ -146,7 +153,13 @@ def test_repeated_requests_are_deduplicated_and_rate_limited(
     for _ in range(3):
         response = subscribe(client, django_capture_on_commit_callbacks, question, "question")
         assert response.status_code == 200
-    subscribe(client, django_capture_on_commit_callbacks, question, "question", email="READER@Example.org ")
+    subscribe(
+        client,
+        django_capture_on_commit_callbacks,
+        question,
+        "question",
+        email="READER@Example.org ",
+    )
     assert Subscription.objects.count() == 1, "one address, one subscription, whatever its case"
     assert len(mail.outbox) == 1, "one confirmation until the resend interval has passed"
 
@@ -155,7 +168,9 @@ def test_repeated_requests_are_deduplicated_and_rate_limited(
     assert len(mail.outbox) == 2, "asked again later: a new confirmation"
 
     settings.ALERTS_SUBSCRIBE_LIMIT = 6  # this test has made 5 requests from one address
-    subscribe(client, django_capture_on_commit_callbacks, question, "question", email="c@example.org")
+    subscribe(
+        client, django_capture_on_commit_callbacks, question, "question", email="c@example.org"
+    )
     response = subscribe(
         client, django_capture_on_commit_callbacks, question, "question", email="d@example.org"
     )
