@@ -22,10 +22,15 @@ from .models import Frequency, Notification, Subscription
 logger = logging.getLogger(__name__)
 
 
+def one_line(text):
+    """A header on one line (a name with a line break would make Django refuse the message)."""
+    return " ".join(text.split())
+
+
 def target_name(subscription):
     target = subscription.target
     if subscription.question_id:
-        return f"{target.title} ({target.topic.title})"
+        return f"{target.title} · {target.topic.title}"
     return getattr(target, "name", None) or target.text
 
 
@@ -38,7 +43,7 @@ def send_confirmation(subscription):
         "frequency": subscription.get_frequency_display().lower(),
     }
     EmailMessage(
-        subject=f"Confirm your alerts on {context['target']}",
+        subject=one_line(f"Confirm your alerts on {context['target']}"),
         body=render_to_string("alerts/email/confirm.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[subscription.email],
@@ -63,11 +68,12 @@ def alert_message(subscription, items, *, digest):
         "items": items,
         "changes": changes,
         "digest": digest,
+        "on_question": subscription.question_id is not None,
         "frequency": subscription.get_frequency_display().lower(),
         "unsubscribe_url": unsubscribe,
     }
     return EmailMessage(
-        subject=subject[:200],
+        subject=one_line(subject)[:200],
         body=render_to_string("alerts/email/alert.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[subscription.email],

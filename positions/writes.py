@@ -228,6 +228,7 @@ def first_published_since(statement_ids, moment):
         found += (
             Statement.objects.published()
             .filter(pk__in=chunk, first_published_at__gte=moment)
+            .order_by()
             .values_list("pk", flat=True)
         )
     return sorted(found)
