@@ -210,3 +210,19 @@ def test_addresses_are_masked_in_the_admin_and_absent_from_downloads(
     assert "j•••@example.org" not in fragment.content.decode(), "not by a fragment"
     detail = client.get(f"/admin/alerts/subscription/{Subscription.objects.get().pk}/change/")
     assert detail.status_code == 200 and b"jane@example.org" not in detail.content
+
+
+def test_subscribing_and_confirming_are_pinned(
+    client, django_capture_on_commit_callbacks, django_assert_num_queries, question
+):
+    data = {"email": "a@example.org", "frequency": "daily", "follow": "question"}
+    data["target"] = question.pk
+    # The question (form); the subscription looked up for update, then made (get_or_create,
+    # two savepoints and their releases); its confirmation stamped; the confirmation mailed
+    # after commit (the task: the subscription with its question and topic).
+    with django_assert_num_queries(9), django_capture_on_commit_callbacks(execute=True):
+        assert client.post(SUBSCRIBE_URL, data).status_code == 200
+    (confirm_path,) = links_in(mail.outbox[0])
+    # The subscription with its target; the confirmation stamped.
+    with django_assert_num_queries(2):
+        assert client.get(confirm_path).status_code == 200
