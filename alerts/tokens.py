@@ -25,14 +25,20 @@ def _value(subscription):
     return f"{subscription.pk}.{subscription.key}"
 
 
+def confirm_token(subscription):
+    return signing.TimestampSigner(salt=CONFIRM_SALT).sign(_value(subscription))
+
+
+def unsubscribe_token(subscription):
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(_value(subscription))
+
+
 def confirm_url(subscription):
-    token = signing.TimestampSigner(salt=CONFIRM_SALT).sign(_value(subscription))
-    return settings.SITE_URL + reverse("alerts:confirm", args=[token])
+    return settings.SITE_URL + reverse("alerts:confirm", args=[confirm_token(subscription)])
 
 
 def unsubscribe_url(subscription):
-    token = signing.Signer(salt=UNSUBSCRIBE_SALT).sign(_value(subscription))
-    return settings.SITE_URL + reverse("alerts:unsubscribe", args=[token])
+    return settings.SITE_URL + reverse("alerts:unsubscribe", args=[unsubscribe_token(subscription)])
 
 
 def confirm_max_age():

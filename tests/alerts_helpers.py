@@ -8,6 +8,7 @@ from django.core import mail
 from alerts.models import Subscription
 
 SUBSCRIBE_URL = "/alerts/subscribe/"
+ORIGIN = "http://testserver"
 LINK = re.compile(r"http://testserver(/alerts/(?:confirm|unsubscribe)/[^\s>]+/)")
 
 
@@ -28,6 +29,7 @@ def subscribe(client, on_commit, record, kind, email="reader@example.org", frequ
         return client.post(
             SUBSCRIBE_URL,
             {"email": email, "frequency": frequency, "follow": kind, "target": record.pk},
+            headers={"Origin": ORIGIN},  # as a browser posts the form from a page of the site
         )
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from alerts import delivery, tokens
 from alerts.models import Subscription
 from tests.alerts_helpers import (
+    ORIGIN,
     SUBSCRIBE_URL,
     links_in,
     subscribe,
@@ -73,7 +74,7 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, question):
             "target": question.pk,
             **change,
         }
-        response = client.post(SUBSCRIBE_URL, data)
+        response = client.post(SUBSCRIBE_URL, data, headers={"Origin": ORIGIN})
         assert response.status_code == 400, change
         assert message in response.content, (change, response.content.decode()[-2000:])
     assert not Subscription.objects.exists()
@@ -83,8 +84,9 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, question):
 def test_the_standalone_form_and_junk_query_parameters(client, question):
     ok = client.get(SUBSCRIBE_URL, {"question": question.pk})
     assert ok.status_code == 200 and question.title.encode() in ok.content
+    landing = client.get(SUBSCRIBE_URL)
+    assert landing.status_code == 200 and b"Subscribe with the form on the page" in landing.content
     for junk in (
-        {},
         {"question": "x"},
         {"question": "²"},
         {"actor": "99999"},
@@ -102,6 +104,7 @@ def test_a_draft_only_actor_cannot_be_followed(client):
     response = client.post(
         SUBSCRIBE_URL,
         {"email": "a@example.org", "frequency": "daily", "follow": "actor", "target": hidden.pk},
+        headers={"Origin": ORIGIN},
     )
     assert response.status_code == 400 and b"no such actor" in response.content
 
@@ -221,8 +224,35 @@ def test_subscribing_and_confirming_are_pinned(
     # two savepoints and their releases); its confirmation stamped; the confirmation mailed
     # after commit (the task: the subscription with its question and topic).
     with django_assert_num_queries(9), django_capture_on_commit_callbacks(execute=True):
-        assert client.post(SUBSCRIBE_URL, data).status_code == 200
+        assert client.post(SUBSCRIBE_URL, data, headers={"Origin": ORIGIN}).status_code == 200
     (confirm_path,) = links_in(mail.outbox[0])
     # The subscription with its target; the confirmation stamped.
     with django_assert_num_queries(2):
         assert client.get(confirm_path).status_code == 200
+
+
+def test_a_cross_site_post_is_refused_and_the_standalone_form_posts_with_its_token(question):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    data = {"email": "a@example.org", "frequency": "daily", "follow": "question"}
+    data["target"] = question.pk
+    for headers in (
+        {},
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://evil.example/x"},
+        {"Origin": "null"},
+    ):
+        response = browser.post(SUBSCRIBE_URL, data, headers=headers)
+        assert response.status_code == 403, headers
+        assert b"did not come from a page of this site" in response.content
+    assert not Subscription.objects.exists()
+    page = browser.get(SUBSCRIBE_URL, {"question": question.pk})
+    token = page.context["csrf_token"]
+    response = browser.post(SUBSCRIBE_URL, {**data, "csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 200 and b"Check your inbox" in response.content
+    referred = Client(enforce_csrf_checks=True).post(
+        SUBSCRIBE_URL, {**data, "email": "b@example.org"}, headers={"Referer": ORIGIN + "/actors/"}
+    )
+    assert referred.status_code == 200, "a browser that sends no Origin sends the Referer"
+    assert Subscription.objects.count() == 2
