@@ -400,11 +400,33 @@ def condition_status_as_of(condition, as_of, field="status"):
 # --- The Position table ---------------------------------------------------------------------
 
 
-def refresh_positions(actor_ids=None, progress=None):
+@dataclass(frozen=True)
+class PositionMove:
+    """
+    A current position that a refresh changed: its stance and deciding statement before and
+    after (None where the actor had, or has, no position on the question).
+    """
+
+    question_id: int
+    actor_id: int
+    stance_before: str | None
+    stance_after: str | None
+    statement_before: int | None
+    statement_after: int | None
+
+    @property
+    def stance_changed(self):
+        return self.stance_before != self.stance_after
+
+
+def refresh_positions(actor_ids=None, progress=None, moves=None):
     """
     Rewrite the current positions of these actors on every question (of every actor when
     `actor_ids` is None) from the record, with the same ranking as a past `as_of`. Runs in
     the caller's transaction, or its own. `progress(done, total)` is told after each batch.
+    `moves`, a list, receives a `PositionMove` for every position whose stance or deciding
+    statement the refresh changed (one more query per batch: the rows before; not for a
+    rebuild of every actor).
     """
     with transaction.atomic():
         if actor_ids is None:
@@ -414,6 +436,7 @@ def refresh_positions(actor_ids=None, progress=None):
             batches = list(chunked(sorted(set(actor_ids))))
         for done, batch in enumerate(batches, start=1):
             signatures = _counting_signatures()
+            before = None  # the batch's positions before, when moves are asked for
             if batch is not None:
                 # Two editors saving statements of one actor at once: the second waits here
                 # for the first to commit, then ranks what both wrote.
@@ -423,7 +446,15 @@ def refresh_positions(actor_ids=None, progress=None):
                     .order_by("pk")
                     .values_list("pk")
                 )
-                Position.objects.filter(actor_id__in=batch).delete()
+                stored = Position.objects.filter(actor_id__in=batch)
+                if moves is not None:
+                    before = {
+                        (q, a): (st, s)
+                        for q, a, st, s in stored.values_list(
+                            "question_id", "actor_id", "stance", "statement_id"
+                        )
+                    }
+                stored.delete()
                 signatures = signatures.filter(actor_id__in=batch)
             rows = (
                 _deciding(signatures, [F("statement__question_id"), F("actor_id")])
@@ -444,6 +475,15 @@ def refresh_positions(actor_ids=None, progress=None):
                         question_id=q, actor_id=a, statement_id=s, stance=st, date=d, actor_name=n
                     )
                     for q, a, s, st, d, n in block
+                )
+                if before is not None:
+                    for q, a, s, st, _d, _n in block:
+                        old_stance, old_statement = before.pop((q, a), (None, None))
+                        if (old_stance, old_statement) != (st, s):
+                            moves.append(PositionMove(q, a, old_stance, st, old_statement, s))
+            if before:  # positions that are gone (a retraction, a signature removed)
+                moves.extend(
+                    PositionMove(q, a, st, None, s, None) for (q, a), (st, s) in before.items()
                 )
             if progress:
                 progress(done, len(batches))

@@ -15,7 +15,13 @@ block wrote:
 - the page cache's versions, now and again after commit, so no process serves a page
   computed before the write: for writes of statements and their signatures only, the
   scopes of the pages that show them (`page_scopes`, `caching.bump_scopes`); for any other
-  write, the global version (`caching.bump_data_version`).
+  write, the global version (`caching.bump_data_version`); after commit, the bulk download
+  files are scheduled to be written again (`bulkdata.schedule`, debounced);
+- what the session moved (`Moved`: positions whose stance or deciding statement changed,
+  statements published for the first time, conditions whose status changed) is handed to
+  the `WRITE_OBSERVERS` named in the settings, still inside the transaction: the alerts'
+  outbox (`alerts/outbox.py`) records it there and queues its delivery for after commit.
+  This is the one extension point for work that follows what readers see change.
 
 Nothing else does this work: no signal refreshes positions or bumps the cache. One guard is
 left (`connect`): a write to the record outside `writing()` (a forgotten path, the
@@ -24,12 +30,18 @@ never see stale positions; the tests make that warning an error for every path o
 """
 
 import contextlib
+import functools
+import importlib
 import threading
 import warnings
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
+from django.utils import timezone
 
 from . import bulkdata, caching, stances
 from .folding import fold_actor
@@ -58,10 +70,50 @@ class UnrecordedWrite(UserWarning):
     """A write to the record that did not go through the write path."""
 
 
+@dataclass(frozen=True)
+class ConditionMove:
+    """A condition whose current status a write session changed."""
+
+    condition_id: int
+    status_before: str
+    status_after: str
+
+
+@dataclass
+class Moved:
+    """
+    What one write session moved, as the `WRITE_OBSERVERS` hear it: only what readers see
+    change. A draft moves nothing; an edit that changes no position moves no position.
+    """
+
+    positions: list = dataclass_field(default_factory=list)  # `stances.PositionMove`
+    published_statement_ids: list = dataclass_field(default_factory=list)  # first published now
+    conditions: list = dataclass_field(default_factory=list)  # `ConditionMove`
+
+    def __bool__(self):
+        return bool(self.positions or self.published_statement_ids or self.conditions)
+
+
+@functools.cache
+def _load_observers(paths):
+    return tuple(importlib.import_module(path) for path in paths)
+
+
+def observers():
+    """
+    The modules `settings.WRITE_OBSERVERS` names. Each has `listening()`, asked once per
+    session that wrote something (one query: whether anyone would hear), and `record(moved)`,
+    called with the session's `Moved` when it moved something, inside its transaction.
+    """
+    return _load_observers(tuple(getattr(settings, "WRITE_OBSERVERS", ())))
+
+
 class Changes:
     """What one write session wrote, accumulated until it ends."""
 
     def __init__(self):
+        # Statements first published from now on are new to readers (`Moved`).
+        self.started_at = timezone.now()
         self.statement_ids = set()  # statements whose positions may have moved
         self.actor_ids = set()  # actors to refresh (noted before their statements went)
         self.renamed_actor_ids = set()
@@ -78,6 +130,10 @@ class Changes:
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
         scopes = None
+        # A rebuild (a restore, generated data) re-derives the record: nothing is news.
+        listeners = [] if self.rebuild or not self.records else observers()
+        listeners = [observer for observer in listeners if observer.listening()]
+        moved = Moved() if listeners else None
         if self.rebuild:
             stances.refresh_positions()
         else:
@@ -85,17 +141,29 @@ class Changes:
             if self.records and not self.everything:
                 scopes = self.page_scopes(actor_ids)
             if actor_ids:
-                stances.refresh_positions(actor_ids)
+                stances.refresh_positions(
+                    actor_ids, moves=None if moved is None else moved.positions
+                )
             if self.renamed_actor_ids - actor_ids:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
         if self.condition_ids:
-            refresh_condition_statuses(self.condition_ids)
+            refresh_condition_statuses(
+                self.condition_ids, moves=None if moved is None else moved.conditions
+            )
+        if moved is not None and self.statement_ids:
+            moved.published_statement_ids = first_published_since(
+                self.statement_ids, self.started_at
+            )
+        if moved:
+            for observer in listeners:
+                observer.record(moved)
         if self.records and scopes is not None:
             caching.bump_scopes(scopes)
             transaction.on_commit(lambda: caching.bump_scopes(scopes))
         elif self.records:
             caching.bump_data_version()
             transaction.on_commit(caching.bump_data_version)
+        if self.records:
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
 
     def page_scopes(self, actor_ids):
@@ -229,11 +297,25 @@ def condition_status_changed(condition_ids):
     changes.records = changes.everything = True
 
 
-def refresh_condition_statuses(condition_ids):
+def first_published_since(statement_ids, moment):
+    """Of these statements, the published ones first published at or after `moment`."""
+    found = []
+    for chunk in stances.chunked(sorted(statement_ids)):
+        found += (
+            Statement.objects.published()
+            .filter(pk__in=chunk, first_published_at__gte=moment)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    return sorted(found)
+
+
+def refresh_condition_statuses(condition_ids, moves=None):
     """
     Each condition's current status, date and note: those of its latest status change (by
     date, then the later recorded), or open when it has none left. Saved only when they differ,
-    so the condition's history shows when its status moved.
+    so the condition's history shows when its status moved. `moves`, a list, receives a
+    `ConditionMove` for each condition whose status changed.
     """
     latest = {}
     for change in ConditionStatusChange.objects.filter(condition_id__in=condition_ids).order_by(
@@ -248,6 +330,8 @@ def refresh_condition_statuses(condition_ids):
             "status_note": change.note if change else "",
         }
         if any(getattr(condition, name) != value for name, value in wanted.items()):
+            if moves is not None and condition.status != wanted["status"]:
+                moves.append(ConditionMove(condition.pk, condition.status, wanted["status"]))
             for name, value in wanted.items():
                 setattr(condition, name, value)
             condition.save(update_fields=[*wanted, "updated_at"])

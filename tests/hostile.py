@@ -6,7 +6,9 @@ finds anything a payload managed to inject.
 
 import html
 import itertools
+import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode
@@ -21,7 +23,10 @@ from django.urls import (
     resolve,
     reverse,
 )
+from django.utils import timezone
 
+from alerts import tokens as alert_tokens
+from alerts.models import Event, EventKind, Notification, Subscription, Webhook, WebhookDelivery
 from positions.exchange import jobs
 from positions.models import (
     ActKind,
@@ -71,6 +76,8 @@ class HostileRecord:
     # field label -> tag used in its payload, for fields readers should see somewhere
     public_tags: dict = field(default_factory=dict)
     draft_tags: list = field(default_factory=list)
+    # payloads in what only staff see (alerts: webhooks, their log, the outbox), never public
+    private_tags: list = field(default_factory=list)
 
     def __getitem__(self, name):
         return self.objects[name]
@@ -207,7 +214,42 @@ def build_hostile_record():
         fingerprint="edited-since",
         label=tag("import_batch.label")[:200],
     )
+    # Alerts: a reader's subscription, a webhook, the outbox and a delivery's log.
+    record.private_tags = ["webhook-name", "webhook-url", "webhook-secret", "event-data"]
+    record.private_tags += ["delivery-body", "delivery-error"]
+    now = timezone.now()
+    subscription = Subscription.objects.create(
+        email="hostile-reader@example.org",
+        question=question,
+        confirmation_sent_at=now,
+        confirmed_at=now,
+    )
+    webhook = Webhook.objects.create(
+        name=payload("webhook-name"),
+        url=hostile_url("webhook-url"),
+        secret=payload("webhook-secret"),
+    )
+    event = Event.objects.create(
+        batch=uuid.uuid4(),
+        kind=EventKind.STANCE_CHANGED,
+        question=question,
+        actor=actor,
+        statement=statement,
+        data={"from": None, "to": "conditional", "note": payload("event-data")},
+    )
+    Notification.objects.create(subscription=subscription, event=event)
+    WebhookDelivery.objects.create(
+        webhook=webhook,
+        batch=event.batch,
+        body=json.dumps({"events": [payload("delivery-body")]}),
+        status_code=500,
+        attempts=1,
+        last_error=payload("delivery-error"),
+        next_attempt_at=now,
+    )
     record.objects.update(
+        subscription=subscription,
+        webhook=webhook,
         import_job=import_job,
         user=user,
         group=group,
@@ -379,6 +421,10 @@ def candidate_kwargs(record):
     """For each public object: the arguments of its own page, by model name."""
     candidates = []
     for obj in record.objects.values():
+        if isinstance(obj, Subscription):  # its pages are its mailed links
+            for token in (alert_tokens.confirm_token(obj), alert_tokens.unsubscribe_token(obj)):
+                candidates.append(("subscription", {"token": token}))
+            continue
         if isinstance(obj, Statement) and obj.status == StatementStatus.DRAFT:
             continue
         model_name = obj._meta.model_name

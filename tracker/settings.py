@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     # django-ninja: the API's vendored Swagger UI (its static files and templates).
     "ninja",
     "positions",
+    # Email alerts and webhooks (alerts/, docs/alerts.md).
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -296,3 +298,37 @@ IMPORT_BACKGROUND_BYTES = envint("IMPORT_BACKGROUND_BYTES", 512 * 1024)
 # A background import that has not reported progress for this long is presumed to have lost
 # its worker, and is run again from its stored file (writing allows more, per row).
 IMPORT_JOB_STALL_SECONDS = envint("IMPORT_JOB_STALL_SECONDS", 120)
+
+# Email (Django's backends): the console in development (messages are printed by the server
+# and the worker), SMTP otherwise; EMAIL_BACKEND names any other backend (a provider's).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Position Tracker <alerts@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# Alerts (alerts/, docs/alerts.md). The write path tells these modules what each write
+# session moved, inside its transaction (positions/writes.py): the alerts' outbox.
+WRITE_OBSERVERS = ["alerts.outbox"]
+# An unconfirmed subscription, and its confirmation link, expire after this many days.
+ALERTS_CONFIRM_DAYS = envint("ALERTS_CONFIRM_DAYS", 7)
+# Subscribe requests from one client address per hour (0: no limit), and the least time
+# between two confirmation emails for one subscription.
+ALERTS_SUBSCRIBE_LIMIT = envint("ALERTS_SUBSCRIBE_LIMIT", 20)
+ALERTS_RESEND_MINUTES = envint("ALERTS_RESEND_MINUTES", 15)
+# Webhooks: seconds to wait for the receiver; the first retry's delay, doubled at each
+# further retry up to the longest delay; attempts before giving up.
+ALERTS_WEBHOOK_TIMEOUT = envint("ALERTS_WEBHOOK_TIMEOUT", 10)
+ALERTS_WEBHOOK_RETRY_SECONDS = envint("ALERTS_WEBHOOK_RETRY_SECONDS", 60)
+ALERTS_WEBHOOK_MAX_DELAY = envint("ALERTS_WEBHOOK_MAX_DELAY", 6 * 60 * 60)
+ALERTS_WEBHOOK_MAX_ATTEMPTS = envint("ALERTS_WEBHOOK_MAX_ATTEMPTS", 8)

@@ -14,5 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", api_urls),
+    path("alerts/", include("alerts.urls")),
     path("", include("positions.urls")),
 ]
