@@ -12,6 +12,7 @@ simple-history's bulk helpers write the history rows in batches; a row deleted o
 one at a time (a signature, an identifier) records its own through simple-history's signal.
 """
 
+from django.db import connection
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -87,22 +88,22 @@ def write_actors(planner, plans, context):
             fold_actor(plan.instance)
         elif {"name", "aliases"} & set(plan.changed_fields):
             plan.changed_fields += fold_actor(plan.instance)
-    by_slug = dict(planner.existing)
+    pk_of = {slug: known.pk for slug, known in planner.known.items()}
     pending = {p.key: p for p in plans if p.action == "new"}
     # Parents first: an actor whose parent is new in this file waits for its parent.
     while pending:
         level = [p for p in pending.values() if p.related.get("parent") not in pending]
         for plan in level:
-            plan.instance.parent = by_slug.get(plan.related["parent"] or "")
+            plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
         bulk_create_with_history(
             [p.instance for p in level], Actor, batch_size=BATCH_SIZE, **history(context)
         )
         for plan in level:
-            by_slug[plan.key] = plan.instance
+            pk_of[plan.key] = plan.instance.pk
             del pending[plan.key]
     updated = [p for p in plans if p.action == "update" and p.changed_fields]
     for plan in updated:
-        plan.instance.parent = by_slug.get(plan.related["parent"] or "")
+        plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
     update_changed(updated, Actor, context)
     writes.actors_renamed([p.instance.pk for p in updated if "name" in p.changed_fields])
     write_identifiers(planner, [p for p in plans if "identifiers" in p.related], context)
@@ -115,7 +116,7 @@ def write_identifiers(planner, plans, context):
         wanted = set(plan.related["identifiers"])
         for identifier in stored.get(plan.key, []):
             if (identifier.scheme, identifier.identifier) not in wanted:
-                delete_with_history(identifier, context)
+                delete_with_history(stored_identifier(identifier), context)
     to_create = []
     for plan in plans:
         current = {(i.scheme, i.identifier) for i in stored.get(plan.key, [])}
@@ -125,6 +126,13 @@ def write_identifiers(planner, plans, context):
             if (scheme, identifier) not in current
         ]
     bulk_create_with_history(to_create, ActorIdentifier, batch_size=BATCH_SIZE, **history(context))
+
+
+def stored_identifier(row):
+    """The ActorIdentifier of a `matching.StoredIdentifier` row, as if loaded by a query."""
+    return ActorIdentifier.from_db(
+        connection.alias, ("id", "actor_id", "scheme", "identifier"), row
+    )
 
 
 # --- Statements -----------------------------------------------------------------------------
