@@ -358,12 +358,12 @@ class Planner:
         for model_field in choices:
             if model_field.name not in passed | failed:
                 valid = self.valid_choices.setdefault(model_field.name, set())
-                valid.add(choice_key(getattr(instance, model_field.attname)))
+                valid.add(choice_key(stored_value(instance, model_field)))
 
     def seen_valid(self, model_field, instance):
         """Whether the field's value already passed its validation in this file."""
         valid = self.valid_choices.get(model_field.name, ())
-        return choice_key(getattr(instance, model_field.attname)) in valid
+        return choice_key(stored_value(instance, model_field)) in valid
 
     def column_of(self, field_name):
         return field_name if field_name in self.file_type.names else ""

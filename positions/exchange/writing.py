@@ -8,18 +8,21 @@ that records what moved, so positions and the page cache follow once for the who
 - actors whose name changed (positions keep a copy): `writes.actors_renamed`;
 - everything else readers see: `writes.records_changed`.
 
-simple-history's bulk helpers write the history rows in batches; a row deleted or changed
-one at a time (a signature, an identifier) records its own through simple-history's signal.
+New records and their history rows are inserted in bulk (`bulk.create_with_history`: COPY on
+PostgreSQL); simple-history's bulk helpers write the updates and theirs in batches; a row
+deleted or changed one at a time (a signature, an identifier) records its own through
+simple-history's signal.
 """
 
 from django.db import connection
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from .. import writes
 from ..folding import fold_actor
 from ..models import Actor, ActorIdentifier, Signatory, Statement
 from ..stances import chunked
+from .bulk import create_with_history
 
 BATCH_SIZE = 500
 
@@ -36,7 +39,12 @@ def write(planner, plans, progress=None):
 
 
 def history(context):
-    """simple-history's bulk arguments: who imported, and from which file."""
+    """Who imported, and from which file, for `bulk.create_with_history`."""
+    return {"user": context.user, "reason": context.change_reason}
+
+
+def bulk_history(context):
+    """The same, as simple-history's bulk helpers name them."""
     return {"default_user": context.user, "default_change_reason": context.change_reason}
 
 
@@ -56,7 +64,7 @@ def write_simple(planner, plans, context):
     """Bulk create and update records without relations of their own, with history."""
     model = planner.file_type.model
     new = [p.instance for p in plans if p.action == "new"]
-    bulk_create_with_history(new, model, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(new, model, **history(context))
     update_changed([p for p in plans if p.action == "update"], model, context)
 
 
@@ -74,7 +82,7 @@ def update_changed(plans, model, context, stamps=()):
         model,
         fields=sorted(fields),
         batch_size=BATCH_SIZE,
-        **history(context),
+        **bulk_history(context),
     )
 
 
@@ -95,9 +103,7 @@ def write_actors(planner, plans, context):
         level = [p for p in pending.values() if p.related.get("parent") not in pending]
         for plan in level:
             plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
-        bulk_create_with_history(
-            [p.instance for p in level], Actor, batch_size=BATCH_SIZE, **history(context)
-        )
+        create_with_history([p.instance for p in level], Actor, **history(context))
         for plan in level:
             pk_of[plan.key] = plan.instance.pk
             del pending[plan.key]
@@ -125,7 +131,7 @@ def write_identifiers(planner, plans, context):
             for scheme, identifier in plan.related["identifiers"]
             if (scheme, identifier) not in current
         ]
-    bulk_create_with_history(to_create, ActorIdentifier, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(to_create, ActorIdentifier, **history(context))
 
 
 def stored_identifier(row):
@@ -181,7 +187,7 @@ def write_statement_history(plans, links, context):
             [p.instance for p in batch],
             batch_size=BATCH_SIZE,
             update=is_update,
-            **history(context),
+            **bulk_history(context),
         )
         records += zip(batch, created, strict=True)
     m2m_history = Statement.history.model.conditions.model
@@ -228,7 +234,7 @@ def write_signatories(new, updated, context):
     for plan in updated:
         if plan.related["signatories"] is not None:
             to_create += update_signatures(plan, context)
-    bulk_create_with_history(to_create, Signatory, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(to_create, Signatory, **history(context))
 
 
 def update_signatures(plan, context):
