@@ -108,7 +108,9 @@ class DuplicateFinder:
             members = self.groups.get(group, [])
             if not members:
                 continue
-            names = self._choices.setdefault(group, [n for n, _ in members])
+            names = self._choices.get(group)
+            if names is None:  # once a group, not once a row
+                names = self._choices[group] = [n for n, _ in members]
             for _match, _score, index in process.extract(
                 folded, names, scorer=fuzz.ratio, score_cutoff=CLOSE_RATIO, limit=MAX_CANDIDATES
             ):
