@@ -19,7 +19,10 @@ _LETTERS = str.maketrans(
 def fold(text):
     """`text` without accents, in lower case, with single spaces: "  José  Núñez" ->
     "jose nunez"."""
-    text = unicodedata.normalize("NFKD", (text or "").translate(_LETTERS))
+    text = text or ""
+    if text.isascii():  # most names: nothing to translate, decompose or drop
+        return " ".join(text.casefold().split())
+    text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.casefold().split())
 

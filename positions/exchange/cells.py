@@ -105,11 +105,17 @@ def parse_http_url(value, *, required=False):
     return value
 
 
+@functools.cache
+def _country_codes():
+    # Iterating django-countries translates every name: once a process, not once a cell.
+    return frozenset(code for code, _name in countries)
+
+
 def parse_country(value):
     if not value:
         return ""
     code = value.strip().upper()
-    if code not in dict(countries):
+    if code not in _country_codes():
         raise CellError(f"Unknown country '{value}': use a two-letter ISO 3166-1 code.")
     return code
 

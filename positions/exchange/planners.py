@@ -20,13 +20,22 @@ from ..models import (
     Topic,
 )
 from ..stances import chunked
-from .cells import CellError, split_list
+from .cells import CellError, parse_http_url, split_list
 from .columns import FALLBACK_KEY, LEAD_MARK, question_key
 from .lookups import SourceLookup
-from .matching import DuplicateFinder
+from .matching import DuplicateFinder, StoredIdentifier, instance_of, known_actors
 from .planners_linked import ActPlanner, MembershipPlanner
 from .planning import Planner, RowError
 from .reading import FIRST_DATA_ROW
+
+
+def field_problems(model, name, value):
+    """The messages of the model field's own validation of `value` ([] when valid)."""
+    try:
+        model._meta.get_field(name).clean(value, None)
+    except ValidationError as error:
+        return list(error.messages)
+    return []
 
 
 class QuestionPlanner(Planner):
@@ -96,28 +105,42 @@ class ActorPlanner(Planner):
     """
 
     run_clean = False  # Actor.clean() walks the parent chain a query a step: see `loops()`
+    # The parsers check these as strictly as the model: the kind and country among their
+    # choices, the website as an http(s) address no longer than the field (`parse_website`).
+    parsed_fields = frozenset({"kind", "country", "website"})
 
     def prepare(self, rows):
-        # Actors are few (thousands at most): one query loads them all, so parents can be
-        # resolved and parent chains checked for loops without a query per row.
-        self.existing = {a.slug: a for a in Actor.objects.all()}
-        self.slug_of = {a.pk: a.slug for a in self.existing.values()}
+        # Every actor in one query, as plain rows (`matching.Known`): parents are resolved,
+        # parent chains checked for loops and duplicates looked for without a query per row.
+        # Model instances, which cost far more than the rows, are made only for the actors
+        # the file names (`existing`).
+        self.known = {k.slug: k for k in known_actors()}
+        self.slug_of = {k.pk: k.slug for k in self.known.values()}
         self.file_slugs = {self.row_key(r) for r in rows}
-        self.prepare_identifiers(rows)
+        self.prepare_identifiers()
         numbers = self.row_numbers or range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(rows))
         self.resolved, self.merged_keys, self.flagged, self.matched_by = {}, set(), {}, {}
-        self.duplicates = DuplicateFinder(self.existing.values())
+        self._duplicates = None
         for number, row in zip(numbers, rows, strict=True):
             self.match_row(number, row)
         # A matched row's slug names the stored actor in the file's other rows (parents).
         self.file_slugs |= set(self.resolved.values())
-        self.load_identifiers(set(self.resolved.values()) - set(self.identifiers_by_actor))
-        self.parent_of = {a.slug: self.slug_of.get(a.parent_id) for a in self.existing.values()}
+        self.existing = {
+            slug: instance_of(self.known[slug]) for slug in self.file_slugs if slug in self.known
+        }
+        self.parent_of = {k.slug: self.slug_of.get(k.parent_id) for k in self.known.values()}
         for row in rows:
             key = self.resolve(self.row_key(row))
             if "parent" in row and key:
                 self.parent_of[key] = self.resolve(row["parent"].strip()) or None
         self.planned = {}
+
+    @property
+    def duplicates(self):
+        # Only a row that matches nothing needs it: a re-import never builds it.
+        if self._duplicates is None:
+            self._duplicates = DuplicateFinder(self.known.values())
+        return self._duplicates
 
     def resolve(self, slug):
         return self.resolved.get(slug, slug)
@@ -125,7 +148,7 @@ class ActorPlanner(Planner):
     def match_row(self, number, row):
         """Match a row whose slug is unknown: by identifier, else look for a duplicate."""
         slug = self.row_key(row)
-        if not slug or slug in self.existing:
+        if not slug or slug in self.known:
             return
         for item in split_list(row.get("identifiers", "")):
             scheme, _, identifier = (part.strip() for part in item.partition(":"))
@@ -135,9 +158,10 @@ class ActorPlanner(Planner):
                 self.merged_keys.add(owner)
                 self.matched_by[slug] = f"matched by {scheme.lower()}:{identifier}"
                 return
+        parent = self.known.get(row.get("parent", "").strip())
         candidates = self.duplicates.of(
             row.get("name", ""),
-            parent=self.existing.get(row.get("parent", "").strip()),
+            parent_id=parent.pk if parent else None,
             country=row.get("country", "").strip().upper(),
         )
         candidates = [c for c in candidates if c.slug not in self.file_slugs]
@@ -149,7 +173,7 @@ class ActorPlanner(Planner):
             self.merged_keys.add(candidates[0].slug)
             self.matched_by[slug] = f"same actor as '{candidates[0].slug}' (chosen)"
         elif choice != "new":
-            self.flagged[number] = candidates
+            self.flagged[number] = [instance_of(c) for c in candidates]
 
     def match(self, number, key):
         resolved = self.resolve(key)
@@ -176,32 +200,27 @@ class ActorPlanner(Planner):
     def label(self, model_field, pk):
         return self.slug_of.get(pk, f"#{pk}")
 
-    def prepare_identifiers(self, rows):
-        # Every identifier in one query, as every actor: an OR of the file's identifiers and
-        # slugs cost PostgreSQL a minute at 20,000 rows; reading them all costs a second.
-        self.identifiers_by_actor = {}
-        self.identifier_owner = {}
-        self.add_identifiers(ActorIdentifier.objects.order_by("scheme", "identifier"))
+    def prepare_identifiers(self):
+        # Every identifier in one query, as plain rows: an OR of the file's identifiers and
+        # slugs cost PostgreSQL a minute at 20,000 rows; reading them all costs a fraction
+        # of a second. The writer makes instances of the few it deletes.
+        self.identifiers_by_actor = {}  # slug -> [(pk, scheme, identifier)]
+        self.identifier_owner = {}  # (scheme, identifier) -> slug
+        stored = ActorIdentifier.objects.order_by("scheme", "identifier", "pk")
+        for pk, actor_id, scheme, identifier in stored.values_list(
+            "pk", "actor_id", "scheme", "identifier"
+        ):
+            owner = self.slug_of.get(actor_id)
+            self.identifier_owner[(scheme, identifier)] = owner
+            self.identifiers_by_actor.setdefault(owner, []).append(
+                StoredIdentifier(pk, actor_id, scheme, identifier)
+            )
         self.claimed = {}
-
-    def load_identifiers(self, slugs):
-        """The stored identifiers of actors matched by a row under another slug."""
-        ids = [self.existing[s].pk for s in slugs if s in self.existing]
-        for chunk in chunked(ids):
-            self.add_identifiers(ActorIdentifier.objects.filter(actor_id__in=chunk))
-
-    def add_identifiers(self, queryset):
-        for identifier in queryset:
-            owner = self.slug_of.get(identifier.actor_id)
-            pair = (identifier.scheme, identifier.identifier)
-            if pair in self.identifier_owner:
-                continue
-            self.identifier_owner[pair] = owner
-            self.identifiers_by_actor.setdefault(owner, []).append(identifier)
+        self.valid_schemes = {}  # scheme -> its error messages ([] when valid)
 
     def parse_parent(self, value):
         parent_slug = self.resolve(value.strip()) or None
-        if parent_slug and parent_slug not in self.existing and parent_slug not in self.file_slugs:
+        if parent_slug and parent_slug not in self.known and parent_slug not in self.file_slugs:
             raise CellError(f"Unknown actor '{parent_slug}'.")
         if parent_slug and self.loops(self.key):
             raise CellError("The parent chain loops back to this actor.")
@@ -216,6 +235,13 @@ class ActorPlanner(Planner):
             current = self.parent_of.get(current)
         return False
 
+    def parse_website(self, value):
+        website = parse_http_url(value)
+        limit = Actor._meta.get_field("website").max_length
+        if len(website) > limit:
+            raise CellError(f"A web address may have at most {limit} characters.")
+        return website
+
     def parse_identifiers(self, value):
         """`scheme:identifier|...` -> [(scheme, identifier)], each claimed by this actor."""
         wanted, messages = [], []
@@ -226,14 +252,12 @@ class ActorPlanner(Planner):
                     f"'{item}' is not an identifier: write scheme:identifier, e.g. wikidata:Q42."
                 )
                 continue
-            candidate = ActorIdentifier(scheme=scheme.lower(), identifier=identifier)
-            try:
-                candidate.clean_fields(exclude={"actor"})
-                candidate.clean()
-            except ValidationError as error:
-                messages += [m for ms in error.message_dict.values() for m in ms]
+            pair = (scheme.lower(), identifier)
+            # A stored identifier passed these checks when it was written.
+            problems = [] if pair in self.identifier_owner else self.identifier_problems(*pair)
+            if problems:
+                messages += problems
                 continue
-            pair = (candidate.scheme, candidate.identifier)
             message = self.claim(pair, item)
             if message:
                 messages.append(message)
@@ -242,6 +266,19 @@ class ActorPlanner(Planner):
         if messages:
             raise CellError(*messages)
         return wanted
+
+    def identifier_problems(self, scheme, identifier):
+        """What ActorIdentifier's validation says of the pair, without an instance; each
+        scheme is checked once a file."""
+        if scheme not in self.valid_schemes:
+            self.valid_schemes[scheme] = field_problems(ActorIdentifier, "scheme", scheme)
+        problems = self.valid_schemes[scheme] + field_problems(
+            ActorIdentifier, "identifier", identifier
+        )
+        if problems:
+            return problems
+        message = ActorIdentifier.format_error(scheme, identifier)
+        return [message] if message else []
 
     def claim(self, pair, item):
         """Give the identifier `pair` to the row's actor, or say whose it is."""

@@ -109,6 +109,19 @@ def unvalidated_fields(model):
 
 
 @functools.cache
+def choice_fields(model):
+    """The validated fields with choices: checking a value walks the whole list (a country
+    among 250, through the translation machinery), so each distinct value is checked once a
+    file (`Planner.validate`)."""
+    return tuple(f for f in model._meta.fields if f.choices and f.editable and not f.is_relation)
+
+
+def choice_key(value):
+    # By type too: None and the text "None" are not the same value.
+    return type(value).__name__, str(value)
+
+
+@functools.cache
 def fields_by_name(model):
     return {f.name: f for f in model._meta.fields}
 
@@ -134,6 +147,16 @@ def shown(value):
     return " | ".join(str(value).splitlines()) if "\n" in str(value) else str(value)
 
 
+def stored_value(instance, model_field):
+    """The field's value as the instance holds it. Read without the field's descriptor when
+    loaded: django-countries' builds a Country object (a translated lookup) on every read,
+    where the stored code compares the same."""
+    try:
+        return instance.__dict__[model_field.attname]
+    except KeyError:
+        return getattr(instance, model_field.name)
+
+
 def apply(instance, values):
     """Set `values` on `instance`; return the names of the fields that changed."""
     changed = []
@@ -144,7 +167,7 @@ def apply(instance, values):
             # Compare ids: reading the related object could cost a query.
             current, new = getattr(instance, model_field.attname), value.pk if value else None
         else:
-            current, new = getattr(instance, name), value
+            current, new = stored_value(instance, model_field), value
         if current != new:
             setattr(instance, name, value)
             changed.append(name)
@@ -166,6 +189,7 @@ class Planner:
         self.key = ""  # the key of the row being planned
         self.row_numbers = []  # the rows' numbers, as `prepare` gets them
         self.row_changes, self.row_clears = {}, []  # the diff of the row being planned
+        self.valid_choices = {}  # field name -> the values that passed its validation
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -234,7 +258,7 @@ class Planner:
                 if self.note_change(column_of.get(name, name), old, str(value) if value else ""):
                     kept[name] = value
                 continue
-            old = getattr(instance, name)
+            old = stored_value(instance, model_field)
             if old != value and not self.note_change(column_of.get(name, name), old, value):
                 continue
             kept[name] = value
@@ -248,27 +272,30 @@ class Planner:
         errors = self.key_errors(number, row, key)
         key, matched_by = self.match(number, key) if key else (key, "")
         self.key = key
+        existing = self.existing.get(key)
         values, related = {}, {}
-        for column in self.file_type.columns:
+        for column, parse, model_field in self.cell_parsers:
             if column.name in row:
-                self.parse_cell(number, row, column, errors, values, related)
+                self.parse_cell(
+                    number, row, column, parse, model_field, existing, errors, values, related
+                )
         if errors:
             return None, errors
-        existing = self.existing.get(key)
         instance = existing or self.new_instance(key, related)
         self.row_changes, self.row_clears = {}, []
         if existing is not None:
             values = self.compare(instance, values)
         changed = apply(instance, values)
         related_changed = self.relate(number, instance, existing, changed, related, errors)
-        if existing is None or changed or related_changed:
+        writes_something = existing is None or changed or related_changed
+        if writes_something:
+            # A row that writes nothing leaves the stored record as it is: the record's
+            # rules were checked when it was written, and nothing here could break them.
             self.check(number, instance, existing, errors)
-        self.validate(number, instance, errors)
+            self.validate(number, instance, errors)
         if errors:
             return None, errors
-        action = "new" if existing is None else "update"
-        if existing is not None and not changed and not related_changed:
-            action = "skip"
+        action = "skip" if not writes_something else "new" if existing is None else "update"
         row_plan = RowPlan(number, key, action, instance, changed_fields=changed, related=related)
         row_plan.changes, row_plan.clears = self.row_changes, self.row_clears
         row_plan.matched_by = matched_by
@@ -276,13 +303,35 @@ class Planner:
             row_plan.candidates = self.duplicates_of(number, key, instance)
         return row_plan, []
 
-    def parse_cell(self, number, row, column, errors, values, related):
-        """Parse one cell into `values` (a field) or `related`; a bad cell is a `RowError`."""
-        parse = getattr(self, f"parse_{column.name}", None) or column.parse
-        if parse is None:
-            return  # the key: `row_key` reads it
+    @functools.cached_property
+    def cell_parsers(self):
+        """Each column with its parser and the model field it sets (None for the key and
+        the relations the type writes itself)."""
+        fields = fields_by_name(self.file_type.model)
+        parsers = []
+        for column in self.file_type.columns:
+            parse = getattr(self, f"parse_{column.name}", None) or column.parse
+            if parse is not None:
+                parsers.append((column, parse, fields.get(column.attribute)))
+        return parsers
+
+    def parse_cell(
+        self, number, row, column, parse, model_field, existing, errors, values, related
+    ):
+        """Parse one cell into `values` (a field) or `related`; a bad cell is a `RowError`.
+        A cell that reads exactly as the stored record's value is that value: parsing it
+        again would give the same (a re-imported file is mostly such cells)."""
+        text = row[column.name]
+        if (
+            existing is not None
+            and model_field is not None
+            and not model_field.is_relation
+            and stored_value(existing, model_field) == text
+        ):
+            values[column.attribute] = text
+            return
         try:
-            value = parse(row[column.name])
+            value = parse(text)
         except BlankCell:
             return
         except CellError as error:
@@ -301,16 +350,29 @@ class Planner:
         if errors:
             return
         exclude = unvalidated_fields(type(instance)) | self.parsed_fields
-        methods = [lambda: instance.clean_fields(exclude=exclude)]
+        choices = [f for f in choice_fields(type(instance)) if f.name not in exclude]
+        passed = {f.name for f in choices if self.seen_valid(f, instance)}
+        methods = [lambda: instance.clean_fields(exclude=exclude | passed)]
         if self.run_clean:
             methods.append(instance.clean)
+        failed = set()
         for method in methods:
             try:
                 method()
             except ValidationError as error:
                 for name, messages in error.update_error_dict({}).items():
+                    failed.add(name)
                     column = "" if name == NON_FIELD_ERRORS else self.column_of(name)
                     errors.extend(RowError(number, column, message_of(m)) for m in messages)
+        for model_field in choices:
+            if model_field.name not in passed | failed:
+                valid = self.valid_choices.setdefault(model_field.name, set())
+                valid.add(choice_key(stored_value(instance, model_field)))
+
+    def seen_valid(self, model_field, instance):
+        """Whether the field's value already passed its validation in this file."""
+        valid = self.valid_choices.get(model_field.name, ())
+        return choice_key(stored_value(instance, model_field)) in valid
 
     def column_of(self, field_name):
         return field_name if field_name in self.file_type.names else ""

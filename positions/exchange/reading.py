@@ -181,6 +181,8 @@ def _header(value):
 
 def _cell(value):
     """A cell as a stripped string; numbers and dates from spreadsheets written plainly."""
+    if type(value) is str:  # every cell of a CSV file: the other cases are for spreadsheets
+        return unsanitize_cell(value.strip())
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -8,18 +8,22 @@ that records what moved, so positions and the page cache follow once for the who
 - actors whose name changed (positions keep a copy): `writes.actors_renamed`;
 - everything else readers see: `writes.records_changed`.
 
-simple-history's bulk helpers write the history rows in batches; a row deleted or changed
-one at a time (a signature, an identifier) records its own through simple-history's signal.
+New records and their history rows are inserted in bulk (`bulk.create_with_history`: COPY on
+PostgreSQL); simple-history's bulk helpers write the updates and theirs in batches; a row
+deleted or changed one at a time (a signature, an identifier) records its own through
+simple-history's signal.
 """
 
+from django.db import connection
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from .. import writes
 from ..folding import fold_actor
 from ..models import Actor, ActorIdentifier, FormalAct, Signatory, Statement
 from ..stances import chunked
 from . import batches
+from .bulk import create_with_history
 
 BATCH_SIZE = 500
 
@@ -40,7 +44,12 @@ def write(planner, plans, progress=None):
 
 
 def history(context):
-    """simple-history's bulk arguments: who imported, and from which file."""
+    """Who imported, and from which file, for `bulk.create_with_history`."""
+    return {"user": context.user, "reason": context.change_reason}
+
+
+def bulk_history(context):
+    """The same, as simple-history's bulk helpers name them."""
     return {"default_user": context.user, "default_change_reason": context.change_reason}
 
 
@@ -60,7 +69,7 @@ def write_simple(planner, plans, context):
     """Bulk create and update records without relations of their own, with history."""
     model = planner.file_type.model
     new = [p.instance for p in plans if p.action == "new"]
-    bulk_create_with_history(new, model, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(new, model, **history(context))
     update_changed([p for p in plans if p.action == "update"], model, context)
 
 
@@ -78,7 +87,7 @@ def update_changed(plans, model, context, stamps=()):
         model,
         fields=sorted(fields),
         batch_size=BATCH_SIZE,
-        **history(context),
+        **bulk_history(context),
     )
 
 
@@ -92,22 +101,20 @@ def write_actors(planner, plans, context):
             fold_actor(plan.instance)
         elif {"name", "aliases"} & set(plan.changed_fields):
             plan.changed_fields += fold_actor(plan.instance)
-    by_slug = dict(planner.existing)
+    pk_of = {slug: known.pk for slug, known in planner.known.items()}
     pending = {p.key: p for p in plans if p.action == "new"}
     # Parents first: an actor whose parent is new in this file waits for its parent.
     while pending:
         level = [p for p in pending.values() if p.related.get("parent") not in pending]
         for plan in level:
-            plan.instance.parent = by_slug.get(plan.related["parent"] or "")
-        bulk_create_with_history(
-            [p.instance for p in level], Actor, batch_size=BATCH_SIZE, **history(context)
-        )
+            plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
+        create_with_history([p.instance for p in level], Actor, **history(context))
         for plan in level:
-            by_slug[plan.key] = plan.instance
+            pk_of[plan.key] = plan.instance.pk
             del pending[plan.key]
     updated = [p for p in plans if p.action == "update" and p.changed_fields]
     for plan in updated:
-        plan.instance.parent = by_slug.get(plan.related["parent"] or "")
+        plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
     update_changed(updated, Actor, context)
     writes.actors_renamed([p.instance.pk for p in updated if "name" in p.changed_fields])
     write_identifiers(planner, [p for p in plans if "identifiers" in p.related], context)
@@ -120,7 +127,7 @@ def write_identifiers(planner, plans, context):
         wanted = set(plan.related["identifiers"])
         for identifier in stored.get(plan.key, []):
             if (identifier.scheme, identifier.identifier) not in wanted:
-                delete_with_history(identifier, context)
+                delete_with_history(stored_identifier(identifier), context)
     to_create = []
     for plan in plans:
         current = {(i.scheme, i.identifier) for i in stored.get(plan.key, [])}
@@ -129,7 +136,14 @@ def write_identifiers(planner, plans, context):
             for scheme, identifier in plan.related["identifiers"]
             if (scheme, identifier) not in current
         ]
-    bulk_create_with_history(to_create, ActorIdentifier, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(to_create, ActorIdentifier, **history(context))
+
+
+def stored_identifier(row):
+    """The ActorIdentifier of a `matching.StoredIdentifier` row, as if loaded by a query."""
+    return ActorIdentifier.from_db(
+        connection.alias, ("id", "actor_id", "scheme", "identifier"), row
+    )
 
 
 # --- Statements -----------------------------------------------------------------------------
@@ -178,7 +192,7 @@ def write_statement_history(plans, links, context):
             [p.instance for p in batch],
             batch_size=BATCH_SIZE,
             update=is_update,
-            **history(context),
+            **bulk_history(context),
         )
         records += zip(batch, created, strict=True)
     m2m_history = Statement.history.model.conditions.model
@@ -225,7 +239,7 @@ def write_signatories(new, updated, context):
     for plan in updated:
         if plan.related["signatories"] is not None:
             to_create += update_signatures(plan, context)
-    bulk_create_with_history(to_create, Signatory, batch_size=BATCH_SIZE, **history(context))
+    create_with_history(to_create, Signatory, **history(context))
 
 
 def update_signatures(plan, context):
@@ -268,16 +282,11 @@ def write_acts(planner, plans, context):
     new = [
         p for p in plans if p.action == "new" and not isinstance(p.related.get("regarding"), str)
     ]
-    bulk_create_with_history(
-        [p.instance for p in new], FormalAct, batch_size=BATCH_SIZE, **history(context)
-    )
+    create_with_history([p.instance for p in new], FormalAct, **history(context))
     for plan in waiting:
         plan.instance.regarding = by_key[plan.related["regarding"]]
-    bulk_create_with_history(
-        [p.instance for p in waiting if p.action == "new"],
-        FormalAct,
-        batch_size=BATCH_SIZE,
-        **history(context),
+    create_with_history(
+        [p.instance for p in waiting if p.action == "new"], FormalAct, **history(context)
     )
     updated = [p for p in plans if p.action == "update"]
     update_changed(updated, FormalAct, context, stamps=("first_published_at", "retracted_at"))

@@ -212,9 +212,17 @@ class ActorIdentifier(models.Model):
         template = self.LINKS.get(self.scheme)
         return template.format(quote(self.identifier, safe="")) if template else ""
 
+    @classmethod
+    def format_error(cls, scheme, identifier):
+        """What is wrong with the identifier's form in its scheme ("" if nothing)."""
+        pattern, message = cls.FORMATS.get(scheme, (None, ""))
+        if pattern and not pattern.match(identifier or ""):
+            return message
+        return ""
+
     def clean(self):
-        pattern, message = self.FORMATS.get(self.scheme, (None, ""))
-        if pattern and not pattern.match(self.identifier or ""):
+        message = self.format_error(self.scheme, self.identifier)
+        if message:
             raise ValidationError({"identifier": message})
 
 
