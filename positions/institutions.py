@@ -9,12 +9,12 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import CharField, Count, DateField, F, OuterRef, Subquery, Value
-from django.urls import reverse
 from django.utils import timezone
 
 from . import stances
 from .models import Actor, ActorKind, Membership, Stance
 from .stances import STANCE_ORDER
+from .urlprefix import page_url
 
 
 def _none(field):
@@ -99,7 +99,7 @@ class Relation:
         self.relation = self.relation.split("-", 1)[1]  # The sort prefix goes.
 
     def get_absolute_url(self):
-        return reverse("positions:actor", args=[self.actor_slug])
+        return page_url("positions:actor", self.actor_slug)
 
     def get_actor_kind_display(self):
         return ActorKind(self.actor_kind).label

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
-from django.urls import reverse
 
 from .models import (
     Actor,
@@ -29,6 +28,7 @@ from .models import (
     Statement,
     StatementStatus,
 )
+from .urlprefix import page_url
 
 RULES = (
     "An actor's position on a question is the stance of its latest published statement on "
@@ -327,7 +327,7 @@ class ConditionNamed:
         return self.named_by_count - len(self.named_by)
 
     def get_absolute_url(self):
-        return reverse("positions:condition", args=[self.slug])
+        return page_url("positions:condition", self.slug)
 
     def get_status_display(self):
         return ConditionStatus(self.status).label
@@ -339,7 +339,7 @@ class NamedBy:
     slug: str
 
     def get_absolute_url(self):
-        return reverse("positions:actor", args=[self.slug])
+        return page_url("positions:actor", self.slug)
 
 
 def conditions_named(positions, shown, as_of=None):

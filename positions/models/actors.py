@@ -11,11 +11,11 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import reverse
 from django_countries import countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from ..urlprefix import page_url
 from .base import (
     FieldRuleConstraint,
     TimestampedModel,
@@ -132,7 +132,7 @@ class Actor(TimestampedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("positions:actor", args=[self.slug])
+        return page_url("positions:actor", self.slug)
 
     @property
     def country_name(self):

@@ -7,10 +7,10 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ..urlprefix import page_url
 from .actors import Actor
 from .base import FieldRuleConstraint, choices_constraint
 from .evidence import PUBLIC_STATUSES, DatePrecision, EditorialRecord, Source, StatementStatus
@@ -151,7 +151,7 @@ class FormalAct(EditorialRecord):
 
     def get_absolute_url(self):
         # The status table of its topic (its row carries `id="act-<pk>"` for a fragment link).
-        return reverse("positions:topic_status", args=[self.topic.slug])
+        return page_url("positions:topic_status", self.topic.slug)
 
     @property
     def date_display(self):

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from simple_history.models import HistoricalRecords
 
+from ..urlprefix import page_url
 from .actors import Actor
 from .base import (
     FieldRuleConstraint,
@@ -88,7 +88,7 @@ class Source(TimestampedModel):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("positions:source", args=[self.pk])
+        return page_url("positions:source", self.pk)
 
 
 class ConditionStatus(models.TextChoices):
@@ -137,7 +137,7 @@ class Condition(TimestampedModel):
         return self.text
 
     def get_absolute_url(self):
-        return reverse("positions:condition", args=[self.slug])
+        return page_url("positions:condition", self.slug)
 
 
 class ConditionStatusChangeQuerySet(models.QuerySet):
@@ -437,7 +437,7 @@ class Statement(EditorialRecord):
         ).chars(60)
 
     def get_absolute_url(self):
-        return reverse("positions:statement", args=[self.pk])
+        return page_url("positions:statement", self.pk)
 
     @property
     def date_display(self):

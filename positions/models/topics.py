@@ -7,9 +7,9 @@ import math
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from ..urlprefix import page_url
 from .actors import Actor
 from .base import FieldRuleConstraint, TimestampedModel
 
@@ -40,7 +40,7 @@ class Topic(TimestampedModel):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("positions:topic", args=[self.slug])
+        return page_url("positions:topic", self.slug)
 
 
 class ThresholdKind(models.TextChoices):
@@ -148,7 +148,7 @@ class Question(TimestampedModel):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("positions:question", args=[self.topic.slug, self.slug])
+        return page_url("positions:question", self.topic.slug, self.slug)
 
     @property
     def label(self):
