@@ -55,7 +55,9 @@ def test_a_membership_is_created_with_its_party_area_and_dates(senate):
     assert membership.role == "senator"  # lower case, as the model asks
     assert membership.area == "US-OR"
     assert membership.start_date == datetime.date(2021, 1, 3) and membership.end_date is None
-    assert membership.history.get().history_change_reason == "Imported from memberships.csv"
+    assert membership.history.get().history_change_reason.startswith(
+        "Imported from memberships.csv (import #"
+    )
 
 
 def test_the_member_is_matched_by_identifier_and_a_reimport_changes_nothing(senate):
