@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import cards, embeds, exports, feeds, popolo, views, views_status
+from . import cards, embeds, exports, feeds, popolo, views, views_institutions, views_status
 from .caching import cached_page
 from .sitemaps import SITEMAPS
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("topics/<slug:topic_slug>/<slug:slug>/", views.question_board, name="question"),
     path("actors/", views.actor_list, name="actor_list"),
     path("actors/<slug:slug>/", views.actor_detail, name="actor"),
+    path(
+        "actors/<slug:slug>/members/",
+        views_institutions.organization_members,
+        name="organization_members",
+    ),
+    path("compare/", views_institutions.compare, name="compare"),
     path("statements/", views.statement_list, name="statement_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement"),
     path("sources/", views.source_list, name="source_list"),
