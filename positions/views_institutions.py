@@ -125,10 +125,10 @@ def compare(request):
     searching = bool(data.get("q")) and request.GET.get("do") != "compare"
     comparing = not errors and len(actors) >= COMPARE_MIN
     canonical = compare_query(actors, as_of)
-    if comparing and not searching and not form.errors:
-        if request.META.get("QUERY_STRING", "") != canonical:
-            # One address per comparison, whichever way it was asked for.
-            return redirect(f"{reverse('positions:compare')}?{canonical}")
+    asked = request.META.get("QUERY_STRING", "")
+    if comparing and not searching and not form.errors and asked != canonical:
+        # One address per comparison, whichever way it was asked for.
+        return redirect(f"{reverse('positions:compare')}?{canonical}")
     if request.GET.get("do") == "compare" and not errors and len(actors) < COMPARE_MIN:
         errors.append(f"Tick at least {COMPARE_MIN} actors to compare them.")
     candidates = []

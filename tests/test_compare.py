@@ -117,14 +117,17 @@ def test_it_puts_the_actors_side_by_side_question_by_question(client, record):
     assert '<link rel="canonical" href="http://testserver/compare/?actors=alice,bob">' in page
 
 
-def test_it_agrees_with_the_boards_rule(client, record):
+@pytest.mark.parametrize("as_of", [None, D(2024, 2, 1), D(2024, 5, 5)])
+def test_it_agrees_with_the_boards_rule(client, record, as_of):
     """Each cell is the actor's row of current_positions, the boards' one rule."""
-    q, a, _ = record
-    response = client.get("/compare/?actors=alice,carol,bob")
+    query = "/compare/?actors=alice,carol,bob" + (f"&as_of={as_of}" if as_of else "")
+    response = client.get(query)
+    assert response.status_code == 200
+    assert table_rows(response)
     for _topic, rows in response.context["topics"]:
         for row in rows:
             on_board = {
-                p.actor_id: p.statement_id for p in stances.current_positions(row.question)
+                p.actor_id: p.statement_id for p in stances.current_positions(row.question, as_of)
             }
             for actor, cell in zip(response.context["actors"], row.cells, strict=True):
                 assert (cell.statement_id if cell else None) == on_board.get(actor.pk)
@@ -134,7 +137,9 @@ def test_the_columns_follow_the_order_of_the_address(client, record):
     response = client.get("/compare/?actors=bob,alice")
     assert response.status_code == 200
     assert [actor.slug for actor in response.context["actors"]] == ["bob", "alice"]
-    assert table(response)["Beta"] == [("Fourth", [None, ("conditional", record[2]["alice_q4"].pk)])]
+    assert table(response)["Beta"] == [
+        ("Fourth", [None, ("conditional", record[2]["alice_q4"].pk)])
+    ]
 
 
 def test_as_of_a_day_it_shows_the_positions_of_that_day(client, record):

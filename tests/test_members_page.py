@@ -59,9 +59,7 @@ def chamber():
 
     def member(name, party, role="senator", **dates):
         actor = ActorFactory(name=name, slug=name.lower(), kind=ActorKind.LEGISLATOR)
-        MembershipFactory(
-            member=actor, organization=senate, on_behalf_of=party, role=role, **dates
-        )
+        MembershipFactory(member=actor, organization=senate, on_behalf_of=party, role=role, **dates)
         return actor
 
     m = {
@@ -135,7 +133,7 @@ def test_it_shows_each_members_seat_on_the_day(client, chamber):
     assert seats["Adams"].area == "US-OR"
     june = client.get(URL, {"as_of": "2024-06-15"})
     assert {m.name: m.seat.on_behalf_of.slug for m in june.context["members"]}["Evans"] == "gold"
-    assert "Senator for <a href=\"/actors/blue/\">Blue</a> (US-OR)" in response.content.decode()
+    assert 'Senator for <a href="/actors/blue/">Blue</a> (US-OR)' in response.content.decode()
 
 
 def test_a_chosen_question_becomes_a_column(client, chamber):
