@@ -26,6 +26,7 @@ from tests.factories import (
     QuestionFactory,
     SourceFactory,
     StatementFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +318,16 @@ def test_the_page_runs_the_same_queries_for_5_members_and_for_500(
         assert response.status_code == 200
         counts[size] = response.context["page_obj"].paginator.count
     assert counts[500] > counts[5]
+
+
+def test_a_member_only_drafts_name_is_listed_for_staff_only(client, chamber):
+    senate, treaty, _, _, _ = chamber
+    quiet = ActorFactory(name="Quiet", slug="quiet", kind=ActorKind.LEGISLATOR)
+    MembershipFactory(member=quiet, organization=senate)
+    StatementFactory(question=treaty, actors=[quiet], status=StatementStatus.DRAFT)
+    assert "Quiet" not in names(client.get(URL))
+    assert "quiet" not in client.get(URL).content.decode()
+    client.force_login(UserFactory(is_staff=True))
+    staff = client.get(URL)
+    assert "Quiet" in names(staff)
+    assert cells(staff)["Quiet"] == [None]  # a draft gives no position, even to staff
