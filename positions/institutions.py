@@ -121,27 +121,35 @@ def _held_on(organization, day):
 
 def members_on(organization, day, visible=None):
     """
-    The members of `organization` on `day` (see `_held_on`), each once, by name, with
-    `seat_id`: the membership shown beside it (its role, party and area), the one that
-    started last if it holds several that day. A queryset, to filter and page through: its
-    size never changes the number of queries. `visible`: the actors the reader may see.
+    The members of `organization` on `day` (see `_held_on`) as the membership shown for each,
+    once per member, by the member's name: the one that started last if it holds several
+    that day (its role, party and area), with its member, organisation and party loaded. A
+    queryset, to filter and page through: its size never changes the number of queries.
+    `visible`: the actors the reader may see.
     """
     held = _held_on(organization, day)
     visible = Actor.objects.all() if visible is None else visible
-    seat = held.filter(member_id=OuterRef("pk")).order_by(
+    latest = held.filter(member_id=OuterRef("member_id")).order_by(
         F("start_date").desc(nulls_last=True), "-pk"
     )
     return (
-        visible.filter(pk__in=held.values("member_id"))
-        .annotate(seat_id=Subquery(seat.values("pk")[:1]))
-        .order_by("name", "pk")
+        held.filter(member__in=visible, pk=Subquery(latest.values("pk")[:1]))
+        .select_related("member", "organization", "on_behalf_of")
+        .order_by("member__name", "member_id")
     )
+
+
+def named(members, text):
+    """Those of `members` (from `members_on`) whose name, alias or identifier matches."""
+    from .search import actor_search  # search imports the models; this module, stances
+
+    return members.filter(member__in=Actor.objects.filter(actor_search(text)))
 
 
 def sitting_for(members, organization, day, party_slug):
     """Those of `members` who hold a membership counted by `members_on` for that party."""
     held = _held_on(organization, day).filter(on_behalf_of__slug=party_slug)
-    return members.filter(pk__in=held.values("member_id"))
+    return members.filter(member_id__in=held.values("member_id"))
 
 
 def parties_on(organization, day, visible=None):
@@ -159,17 +167,8 @@ def holding(members, question, stance, as_of=None):
     """
     holders = stances.current_positions(question, as_of).order_by()
     if stance == UNKNOWN:
-        return members.exclude(pk__in=holders.values("actor_id"))
-    return members.filter(pk__in=holders.filter(position_stance=stance).values("actor_id"))
-
-
-def seats_of(members):
-    """`{member id: Membership}`, the `seat_id` of each of these members (a page): one query."""
-    seat_ids = {member.seat_id for member in members if member.seat_id}
-    seats = Membership.objects.filter(pk__in=seat_ids).select_related(
-        "organization", "on_behalf_of"
-    )
-    return {seat.member_id: seat for seat in seats}
+        return members.exclude(member_id__in=holders.values("actor_id"))
+    return members.filter(member_id__in=holders.filter(position_stance=stance).values("actor_id"))
 
 
 def decided_by(organization, day):

@@ -23,7 +23,7 @@ urlpatterns = [
     path(
         "actors/<slug:slug>/members/",
         views_institutions.organization_members,
-        name="organization_members",
+        name="actor_members",
     ),
     path("compare/", views_institutions.compare, name="compare"),
     path("statements/", views.statement_list, name="statement_list"),

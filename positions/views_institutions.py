@@ -222,7 +222,7 @@ def organization_members(request, slug):
 
     members = institutions.members_on(organization, day, visible)
     if data.get("q"):
-        members = members.filter(actor_search(data["q"]))
+        members = institutions.named(members, data["q"])
     if data.get("party"):
         if data["party"] in dict(parties):
             members = institutions.sitting_for(members, organization, day, data["party"])
@@ -240,17 +240,15 @@ def organization_members(request, slug):
     if chosen and chosen not in columns:
         columns.append(chosen)
     page = paginate(request, members, MEMBERS_PER_PAGE)
-    shown = list(page.object_list)
-    seats = institutions.seats_of(shown)
+    seats = list(page.object_list)  # a membership per member, with its actors
     cells = {}
-    if shown and columns:
+    if seats and columns:
         positions = stances.positions_of_actors(
-            [member.pk for member in shown], as_of, [column.pk for column in columns]
+            [seat.member_id for seat in seats], as_of, [column.pk for column in columns]
         )
         cells = {(p.actor_id, p.position_question_id): p for p in positions}
-    for member in shown:
-        member.seat = seats.get(member.pk)
-        member.cells = [cells.get((member.pk, column.pk)) for column in columns]
+    for seat in seats:
+        seat.cells = [cells.get((seat.member_id, column.pk)) for column in columns]
     return render(
         request,
         "positions/members.html",
@@ -258,7 +256,7 @@ def organization_members(request, slug):
             "organization": organization,
             "form": form,
             "notices": notices,
-            "members": shown,
+            "seats": seats,
             "page_obj": page,
             "query_string": base_query_string(request),
             "columns": columns,
