@@ -190,15 +190,15 @@ def test_without_two_actors_it_is_the_form_that_builds_a_comparison(client, reco
     response = client.get("/compare/?actors=alice")
     assert response.status_code == 200
     assert not response.context["comparing"]
-    assert 'name="actors" value="alice" checked' in response.content.decode()
+    assert 'name="actors" value="alice" id="chosen-alice" checked' in response.content.decode()
 
 
 def test_a_search_offers_actors_to_tick_and_ticking_them_compares(client, record):
     response = client.get("/compare/?actors=alice&q=BO&do=search")
     assert [actor.slug for actor in response.context["candidates"]] == ["bob"]
     page = response.content.decode()
-    assert 'name="actors" value="alice" checked' in page
-    assert 'name="actors" value="bob">' in page
+    assert 'name="actors" value="alice" id="chosen-alice" checked' in page
+    assert 'name="actors" value="bob" id="found-bob">' in page
     # A search never offers those already chosen, nor actors only drafts name.
     response = client.get("/compare/?actors=bob&q=d")
     assert [actor.slug for actor in response.context["candidates"]] == ["dave"]
@@ -234,7 +234,7 @@ def test_more_than_five_actors_are_refused_with_the_boxes_to_untick(client, reco
     assert response.status_code == 400
     assert "You chose 6 actors: a comparison has at most 5." in response.context["errors"][0]
     page = response.content.decode()
-    assert all(f'name="actors" value="{slug}" checked' in page for slug in slugs)
+    assert all(f'value="{slug}" id="chosen-{slug}" checked' in page for slug in slugs)
 
 
 def test_staff_may_compare_an_actor_only_drafts_name(client, record):
@@ -311,5 +311,6 @@ def test_actor_pages_and_boards_lead_to_it(client, record):
     assert '<input type="hidden" name="actors" value="alice">' in page
     board = client.get(q["q1"].get_absolute_url()).content.decode()
     assert '<form method="get" action="/compare/"' in board
-    assert 'name="actors" value="alice"> Compare' in board
-    assert 'name="actors" value="bob"> Compare' in board
+    for slug in ("alice", "bob"):
+        assert f'name="actors" value="{slug}" id="compare-{slug}">' in board
+        assert f'<label for="compare-{slug}">Compare' in board
