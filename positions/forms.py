@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from . import editorial, writes
 from .filters import FastSelect, country_choices
+from .institutions import UNKNOWN, WHIP_LABELS
 from .models import ActorKind, Stance, Statement, StatementStatus
 
 STATUS_HELP_PUBLISHER = (
@@ -210,3 +211,62 @@ def as_of_error(day):
     if day < datetime.date(1900, 1, 1):
         return "That date is too far back."
     return None
+
+
+# --- Comparing actors, an organisation's members ---
+
+
+class DayForm(forms.Form):
+    """A page's "as of" date, refused (and today shown) when a board would refuse it."""
+
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Show positions as they stood at the end of that day.",
+    )
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        error = as_of_error(day) if day else None
+        if error:
+            raise forms.ValidationError(f"{error} Showing today instead.")
+        return day
+
+
+class CompareForm(DayForm):
+    """The comparison's date and the name searched for to add an actor (the slugs are read
+    by `views_institutions.chosen_slugs`: a list, in the order given)."""
+
+    q = forms.CharField(
+        label="Add an actor",
+        required=False,
+        max_length=200,
+        strip=True,
+        help_text="Part of a name, then Search: tick the actors to compare.",
+    )
+
+
+class MembersForm(DayForm):
+    """An organisation's members page: who, which question's stances, on which day."""
+
+    q = forms.CharField(
+        label="Name", required=False, max_length=200, strip=True, help_text="Part of a name."
+    )
+    # The parties in use that day, set by the view once the day is known (a choice that is
+    # no longer offered is reported and ignored, never an error page).
+    party = forms.SlugField(label="Sits for", required=False, max_length=200, widget=FastSelect)
+    question = forms.TypedChoiceField(
+        label="Question", required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
+    stance = forms.ChoiceField(label="Stance on that question", required=False, widget=FastSelect)
+
+    def __init__(self, *args, questions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["question"].choices = [("", "Choose a question"), *questions]
+        unknown = (UNKNOWN, WHIP_LABELS[UNKNOWN])
+        self.fields["stance"].choices = [("", "Any stance"), *Stance.choices, unknown]
+        self.order_fields(["q", "party", "question", "stance", "as_of"])
+
+    def offer_parties(self, parties):
+        self.fields["party"].widget.choices = [("", "Any party"), *parties]

@@ -8,11 +8,11 @@ a membership never gives an actor a stance, it only says whose stances are count
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, DateField, F, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, DateField, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from . import stances
-from .models import Actor, ActorKind, Membership, Stance
+from .models import Actor, ActorKind, Membership, Question, Stance
 from .stances import STANCE_ORDER
 from .urlprefix import page_url
 
@@ -103,6 +103,93 @@ class Relation:
 
     def get_actor_kind_display(self):
         return ActorKind(self.actor_kind).label
+
+
+# --- An organisation's members on a date -----------------------------------------------------
+
+
+def _held_on(organization, day):
+    """
+    The memberships that make an actor a member of `organization` on `day`: a membership of
+    it, or (for a party) a seat held for it in another body ("on behalf of"), as the seed
+    reports record the senators: members of the Senate on behalf of their party.
+    """
+    return Membership.objects.on(day).filter(
+        Q(organization=organization) | Q(on_behalf_of=organization)
+    )
+
+
+def members_on(organization, day, visible=None):
+    """
+    The members of `organization` on `day` (see `_held_on`) as the membership shown for each,
+    once per member, by the member's name: the one that started last if it holds several
+    that day (its role, party and area), with its member, organisation and party loaded. A
+    queryset, to filter and page through: its size never changes the number of queries.
+    `visible`: the actors the reader may see.
+    """
+    held = _held_on(organization, day)
+    visible = Actor.objects.all() if visible is None else visible
+    latest = held.filter(member_id=OuterRef("member_id")).order_by(
+        F("start_date").desc(nulls_last=True), "-pk"
+    )
+    return (
+        held.filter(member__in=visible, pk=Subquery(latest.values("pk")[:1]))
+        .select_related("member", "organization", "on_behalf_of")
+        .order_by("member__name", "member_id")
+    )
+
+
+def named(members, text):
+    """Those of `members` (from `members_on`) whose name, alias or identifier matches."""
+    from .search import actor_search  # search imports the models; this module, stances
+
+    return members.filter(member__in=Actor.objects.filter(actor_search(text)))
+
+
+def sitting_for(members, organization, day, party_slug):
+    """Those of `members` who hold a membership counted by `members_on` for that party."""
+    held = _held_on(organization, day).filter(on_behalf_of__slug=party_slug)
+    return members.filter(member_id__in=held.values("member_id"))
+
+
+def parties_on(organization, day, visible=None):
+    """`[(slug, name)]` of the parties the members sit for on `day`, by name: one query."""
+    held = _held_on(organization, day).exclude(on_behalf_of=None)
+    visible = Actor.objects.all() if visible is None else visible
+    parties = visible.filter(pk__in=held.values("on_behalf_of_id")).order_by("name", "pk")
+    return list(parties.values_list("slug", "name"))
+
+
+def holding(members, question, stance, as_of=None):
+    """
+    Those of `members` whose position on `question` as of `as_of` is `stance`
+    (`stances.current_positions`, the one rule); with `UNKNOWN`, those with no position.
+    """
+    holders = stances.current_positions(question, as_of).order_by()
+    if stance == UNKNOWN:
+        return members.exclude(member_id__in=holders.values("actor_id"))
+    return members.filter(member_id__in=holders.filter(position_stance=stance).values("actor_id"))
+
+
+def decided_by(organization, day):
+    """
+    A filter of the questions an organisation decides on `day`: those naming it as their
+    deciding body and, for a party, those decided by a body its members sit in for it.
+    """
+    sits_in = Membership.objects.on(day).filter(on_behalf_of=organization)
+    return Q(deciding_body=organization) | Q(deciding_body__in=sits_in.values("organization_id"))
+
+
+def questions_in_view(organization, day):
+    """
+    Every question, narrow rows by topic and order, each with `decided` (`decided_by`): the
+    members page's question menu and its columns, in one query.
+    """
+    return (
+        Question.objects.order_by("topic__title", "topic_id", "display_order", "pk")
+        .annotate(decided=Q(decided_by(organization, day)))
+        .values("pk", "title", "short_label", "slug", "topic__title", "topic__slug", "decided")
+    )
 
 
 # --- The whip count -------------------------------------------------------------------------

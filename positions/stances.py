@@ -103,6 +103,35 @@ def current_positions(question, as_of=None):
     )
 
 
+def positions_of_actors(actor_ids, as_of=None, question_ids=None):
+    """
+    The positions of several actors (a comparison, a page of a chamber's members) as of
+    `as_of`, on `question_ids` if given, else on every question: one row per actor and
+    question, with `position_stance`, `position_date`, `position_question_id` and the deciding
+    statement (its source, question and topic loaded). The rules of `current_positions`: the
+    `Position` table today, the same window over the record for a past day. One query.
+    """
+    if as_of is None:
+        positions = Position.objects.filter(actor_id__in=actor_ids).annotate(
+            position_stance=F("stance"),
+            position_date=F("date"),
+            position_question_id=F("question_id"),
+        )
+        if question_ids is not None:
+            positions = positions.filter(question_id__in=question_ids)
+    else:
+        signatures = _counting_signatures(as_of).filter(actor_id__in=actor_ids)
+        if question_ids is not None:
+            signatures = signatures.filter(statement__question_id__in=question_ids)
+        deciding = _deciding(signatures, [F("statement__question_id"), F("actor_id")])
+        positions = Signatory.objects.filter(pk__in=deciding.values("pk")).annotate(
+            position_stance=F("statement__stance"),
+            position_date=F("statement__date"),
+            position_question_id=F("statement__question_id"),
+        )
+    return positions.select_related("statement__source", "statement__question__topic")
+
+
 def first_of_each_stance(positions, size):
     """
     The first `size` of `positions` (from `current_positions`) in each stance, by actor name,

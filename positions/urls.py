@@ -1,7 +1,17 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import cards, embeds, exports, feeds, popolo, views, views_board, views_status
+from . import (
+    cards,
+    embeds,
+    exports,
+    feeds,
+    popolo,
+    views,
+    views_board,
+    views_institutions,
+    views_status,
+)
 from .caching import cached_page
 from .redirects import follows_merged_actors
 from .sitemaps import SITEMAPS
@@ -22,6 +32,12 @@ urlpatterns = [
     path("actors/", views.actor_list, name="actor_list"),
     # An actor's addresses answer 301 to the actor it was merged into (redirects.py).
     path("actors/<slug:slug>/", follows_merged_actors(views.actor_detail), name="actor"),
+    path(
+        "actors/<slug:slug>/members/",
+        views_institutions.organization_members,
+        name="actor_members",
+    ),
+    path("compare/", views_institutions.compare, name="compare"),
     path("statements/", views.statement_list, name="statement_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement"),
     path("sources/", views.source_list, name="source_list"),

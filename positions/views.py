@@ -221,6 +221,8 @@ def actor_detail(request, slug):
             "memberships": [r for r in related if r.relation == "membership"],
             "members": [r for r in related if r.relation != "membership"],
             "more_members": more_members,
+            # Its members' page: members listed today, or cut off after the parts.
+            "has_members": more_members or any(r.relation == "member" for r in related),
             "identifiers": identifiers,
             "positions": positions,
             "timeline": timeline,
