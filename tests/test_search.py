@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from positions.models import Statement
-from positions.search import SEARCH_INDEX_NAME, search_statements, uses_full_text_search
+from positions.search import SEARCH_INDEX_NAME, search_statements, uses_postgres_text_search
 from tests.factories import ActorFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_search_syntax_characters_are_harmless(statements):
 
 @on_postgres
 def test_postgres_uses_stemming_through_full_text_search(statements):
-    assert uses_full_text_search()
+    assert uses_postgres_text_search()
     # "protect" finds "protected", "senator" finds "Senators": text search, not substring.
     assert found("protect") == {"The company says human rights are not protected."}
     assert found("senator warning") == {"Senators warn of authoritarian surveillance."}
@@ -96,7 +96,7 @@ def test_the_index_migration_is_reversible():
 
 @on_sqlite
 def test_sqlite_falls_back_to_substring_search(statements):
-    assert not uses_full_text_search()
+    assert not uses_postgres_text_search()
     assert found("surveil") == {"Senators warn of authoritarian surveillance."}
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE name = %s", [SEARCH_INDEX_NAME])
