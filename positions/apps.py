@@ -18,9 +18,13 @@ class PositionsConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(use_sqlite_wal, dispatch_uid="positions.use_sqlite_wal")
-        # The write path's hook after migrate, and its guard against writes that bypass it.
         from . import sqlite_fts, writes
 
+        # The SQL function that SQLite's search index triggers call (positions/sqlite_fts.py).
+        connection_created.connect(
+            sqlite_fts.register_functions, dispatch_uid="positions.sqlite_fts.functions"
+        )
+        # The write path's hook after migrate, and its guard against writes that bypass it.
         writes.connect(self)
         # SQLite's search index loses its triggers when a migration rebuilds the statement
         # table: schema upkeep after migrate, no domain work (see positions/sqlite_fts.py).

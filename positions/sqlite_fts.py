@@ -2,9 +2,17 @@
 Statement search on SQLite with SQLite's own full-text search (FTS5), made to find what
 PostgreSQL's search (`positions.search`) finds.
 
-The index is an external-content FTS5 table over the statements' summary and quote, with the
-porter stemmer over unicode61 without diacritics: "protect" finds "protected", "Velazquez"
-finds "Velázquez", as PostgreSQL's english stemmer behind `unaccent` does.
+The index is a contentless FTS5 table of each statement's words (summary, then quote, as
+PostgreSQL's indexed expression joins them), with the porter stemmer over unicode61 without
+diacritics: "protect" finds "protected", "Velazquez" finds "Velázquez", as PostgreSQL's
+english stemmer behind `unaccent` does. PostgreSQL leaves stop words ("the", "of", "on",
+"us") out of its index; FTS5 would keep them, and its stemmer then takes "one" to "on" and
+"used" to "us" (the demo's "US"): so the words are indexed without them, by the SQL function
+`positions_search_words` (`indexed_words`), each stop word replaced by a mark that keeps its
+place (so "rights and human" does not become the phrase "rights human"), which every
+Django connection to SQLite
+registers (`PositionsConfig.ready`). A write to a statement from outside Django (the
+`sqlite3` shell) fails on the missing function rather than leave the index wrong.
 
 **Kept current by SQLite triggers**, created with the table (migration 0023), rather than
 by the write path: every write to a statement's text reaches the table, whoever makes it:
@@ -12,21 +20,28 @@ by the write path: every write to a statement's text reaches the table, whoever 
 saves raw, past every Python hook), the restore's and `flush`'s plain `DELETE FROM`, a
 queryset `update()`. The write path would have to be told about each of these, and one
 forgotten bulk write would leave the index silently wrong. The triggers do no domain work:
-they copy two columns, as PostgreSQL's expression index does by itself.
+they index two columns, as PostgreSQL's expression index does by itself.
 
 One trap: when a migration alters the statement table, Django's SQLite schema editor
 rebuilds it (a new table, the rows copied, the old one dropped), and the triggers go with
 the old table. `repair` puts them back after every `migrate` and rebuilds the index
-(`PositionsConfig.ready` connects it to `post_migrate`).
+(`PositionsConfig.ready` connects it to `post_migrate`). Changing `indexed_words` (its stop
+words, its tokens) needs a migration that rebuilds the index: a row leaves a contentless
+index by being given the words it was indexed with.
 
 The reader's query is read as PostgreSQL's `websearch_to_tsquery` reads it (`parse`): words
 all must match; "a quoted phrase" must match in order; `or` between words; `-word` excludes.
-Stop words (PostgreSQL's english list) are dropped, as PostgreSQL drops them. Every word
-reaches FTS5 inside double quotes, letters and digits only, so FTS5's own syntax (`AND`,
-`NEAR(`, `*`, `:`, `^`) is never read from what the reader typed. Known differences: a
-hyphenated word ("human-rights") also finds the words apart on SQLite, where PostgreSQL
-wants the hyphen; a stop word inside a quoted phrase must be that word on SQLite ("abuse of
-children"), where PostgreSQL accepts any word in its place.
+Stop words are dropped from it too. Every word reaches FTS5 inside double quotes, letters
+and digits only, so FTS5's own syntax (`AND`, `NEAR(`, `*`, `:`, `^`) is never read from what
+the reader typed. Known differences, none of them in the demo's statements:
+
+- addresses, e-mail addresses, file paths and dotted names ("U.S.") are split into words on
+  SQLite, where PostgreSQL keeps each whole;
+- the two stemmers (porter on SQLite, Snowball's english on PostgreSQL) stem a few words
+  differently: porter takes "news" to "new" and "use" to "us", so on SQLite "use" also finds
+  "US";
+- a quoted phrase with a stop word inside ("abuse of children") wants a stop word in its
+  place on SQLite, where PostgreSQL accepts any word.
 """
 
 import re
@@ -38,18 +53,24 @@ from django.db.models.expressions import RawSQL
 
 TABLE = "positions_statement_fts"
 CONTENT_TABLE = "positions_statement"
-TOKENIZER = "porter unicode61 remove_diacritics 2"
+# A hyphen inside a word is part of it: the index holds "human-rights" beside "human" and
+# "rights", as PostgreSQL does (`indexed_words`).
+TOKENIZER = "porter unicode61 remove_diacritics 2 tokenchars '-'"
+WORDS_FUNCTION = "positions_search_words"
 
 CREATE_TABLE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
-    f"summary, quote, content='{CONTENT_TABLE}', content_rowid='id', tokenize='{TOKENIZER}')"
+    f'words, content=\'\', tokenize="{TOKENIZER}")'
 )
-# External content: the index holds no copy of the text, so a row leaves it by a 'delete'
-# command given the values it was indexed with (the old row's).
-_ADD = f"INSERT INTO {TABLE} (rowid, summary, quote) VALUES (new.id, new.summary, new.quote);"
+_ADD = (
+    f"INSERT INTO {TABLE} (rowid, words) "
+    f"VALUES (new.id, {WORDS_FUNCTION}(new.summary, new.quote));"
+)
+# Contentless: a row leaves the index by a 'delete' command given the words it was indexed
+# with, which the old row's text gives again.
 _REMOVE = (
-    f"INSERT INTO {TABLE} ({TABLE}, rowid, summary, quote) "
-    "VALUES ('delete', old.id, old.summary, old.quote);"
+    f"INSERT INTO {TABLE} ({TABLE}, rowid, words) "
+    f"VALUES ('delete', old.id, {WORDS_FUNCTION}(old.summary, old.quote));"
 )
 TRIGGERS = {
     f"{TABLE}_insert": f"AFTER INSERT ON {CONTENT_TABLE} BEGIN {_ADD} END",
@@ -61,8 +82,8 @@ TRIGGERS = {
 }
 
 # PostgreSQL's english stop words (share/tsearch_data/english.stop), which its `english`
-# configuration leaves out of documents and queries. FTS5 indexes every word, so the query
-# leaves them out here: "the treaty" finds what "treaty" finds, on both databases.
+# configuration leaves out of documents and queries: left out of both here too, so "the
+# treaty" finds what "treaty" finds, on both databases.
 ENGLISH_STOP_WORDS = frozenset(
     """
     i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
@@ -76,6 +97,63 @@ ENGLISH_STOP_WORDS = frozenset(
     """.split()
 )
 
+# Stands for a stop word in the index: a letter (unicode61 keeps it as a word) that neither
+# the stemmer nor unicode61's diacritics removal change, and nobody types.
+STOP_MARK = "ǂ"
+
+# Words as unicode61 sees them (letters and digits, not the underscore), joined by hyphens.
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def words_of(text):
+    """
+    The words of `text` in lower case, a hyphenated word followed by its parts, as
+    PostgreSQL's parser gives them: "Digital-rights groups" is "digital-rights", "digital",
+    "rights", "groups". So "human-rights" finds the hyphenated word and "human rights" finds
+    both, on both databases.
+    """
+    words = []
+    for match in _WORD.finditer(unicodedata.normalize("NFC", text or "")):
+        word = match.group().lower()
+        parts = word.split("-")
+        if len(parts) > 1:
+            words.append(word)
+        words.extend(parts)
+    return words
+
+
+def _fold(word):
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def is_stop_word(word):
+    return _fold(word) in ENGLISH_STOP_WORDS or STOP_MARK in word
+
+
+def indexed_words(*texts):
+    """What the index holds of a statement (`positions_search_words` in SQL): the words of
+    its texts, in order, each stop word replaced by `STOP_MARK`."""
+    return " ".join(
+        STOP_MARK if is_stop_word(word) else word for text in texts for word in words_of(text)
+    )
+
+
+def register_functions(sender, connection, **kwargs):
+    """On each new SQLite connection (`connection_created`): the function the triggers call."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            WORDS_FUNCTION, 2, indexed_words, deterministic=True
+        )
+
+
+def _rebuild(cursor):
+    cursor.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')")
+    cursor.execute(
+        f"INSERT INTO {TABLE} (rowid, words) "  # noqa: S608 -- names of our own
+        f"SELECT id, {WORDS_FUNCTION}(summary, quote) FROM {CONTENT_TABLE}"
+    )
+
 
 def install(connection):
     """Create the index, its triggers and its contents (SQLite only; idempotent)."""
@@ -83,7 +161,7 @@ def install(connection):
         cursor.execute(CREATE_TABLE)
         for name, body in TRIGGERS.items():
             cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
-        cursor.execute(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('rebuild')")
+        _rebuild(cursor)
 
 
 def uninstall(connection):
@@ -142,31 +220,17 @@ class Clause:
 
 # What PostgreSQL's websearch parser skips where it expects a word (tsquery operators).
 _SKIPPED = set("!&|()<:")
-# Token characters as unicode61 sees them: letters and digits (not the underscore).
-_WORD = re.compile(r"[^\W_]+")
-
-
-def words_of(text):
-    """The words of `text` as unicode61 splits them, in lower case."""
-    return [word.lower() for word in _WORD.findall(unicodedata.normalize("NFC", text))]
-
-
-def _is_stop(word):
-    return _fold(word) in ENGLISH_STOP_WORDS
-
-
-def _fold(word):
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def _trimmed(words):
-    """A phrase without its leading and trailing stop words (PostgreSQL drops them)."""
-    while words and _is_stop(words[0]):
+def _phrase(words):
+    """
+    Words to find in order, as PostgreSQL reads them: stop words at either end dropped, each
+    one inside standing for any stop word in its place ("abuse of children" finds "abuse of
+    children" and "abuse the children").
+    """
+    while words and is_stop_word(words[0]):
         words = words[1:]
-    while words and _is_stop(words[-1]):
+    while words and is_stop_word(words[-1]):
         words = words[:-1]
-    return words
+    return [STOP_MARK if is_stop_word(word) else word for word in words]
 
 
 def _is_or(text, at):
@@ -215,13 +279,13 @@ def parse(text):
             if closing == -1:
                 at += 1  # an unclosed quote is no phrase
                 continue
-            words = _trimmed(words_of(text[at + 1 : closing]))
+            words = _phrase(words_of(text[at + 1 : closing]))
             at = closing + 1
         else:
             end = at
             while end < length and not text[end].isspace() and text[end] not in _SKIPPED | {'"'}:
                 end += 1
-            words = _trimmed(words_of(text[at:end]))
+            words = _phrase(words_of(text[at:end]))
             at = end
         if words:
             clauses[-1].terms.append(Term(words, negated))

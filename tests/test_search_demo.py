@@ -6,13 +6,16 @@ The list is not ranked on either database: it keeps the statement list's order (
 then the later recorded), so one expected list per query holds for both databases.
 """
 
-import pytest
-from django.core.management import call_command
+import sqlite3
 
-from positions import writes
+import pytest
+from django.contrib.postgres.search import SearchQuery
+from django.core.management import call_command
+from django.db import connection
+
+from positions import search, sqlite_fts, writes
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import Statement
-from positions.search import search_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +101,7 @@ def demo():
 
 
 def found(text):
-    statements = search_statements(Statement.objects.order_by("-date", "-pk"), text)
+    statements = search.search_statements(Statement.objects.order_by("-date", "-pk"), text)
     return list(statements.values_list("import_ref", flat=True))
 
 
@@ -164,3 +167,58 @@ def test_after_a_restore_the_search_finds_the_backup_and_nothing_else(demo, tmp_
     assert found("fundamental") == [CISCO]
     for query, expected in QUERIES.items():
         assert found(query) == expected, query
+
+
+def sqlite_search_over(rows):
+    """
+    SQLite's search (its table, triggers and query reading, from positions.sqlite_fts) over
+    `rows` of (id, summary, quote), in an in-memory database of its own: a function from a
+    query to the ids found.
+    """
+    lite = sqlite3.connect(":memory:")
+    lite.create_function(sqlite_fts.WORDS_FUNCTION, 2, sqlite_fts.indexed_words)
+    lite.execute(f"CREATE TABLE {sqlite_fts.CONTENT_TABLE} (id INTEGER PRIMARY KEY, summary, quote)")
+    lite.execute(sqlite_fts.CREATE_TABLE)
+    for name, body in sqlite_fts.TRIGGERS.items():
+        lite.execute(f"CREATE TRIGGER {name} {body}")
+    lite.executemany(f"INSERT INTO {sqlite_fts.CONTENT_TABLE} VALUES (?, ?, ?)", rows)
+    every = {row[0] for row in rows}
+
+    def matching(expression):
+        sql = f"SELECT rowid FROM {sqlite_fts.TABLE} WHERE {sqlite_fts.TABLE} MATCH ?"
+        return {pk for (pk,) in lite.execute(sql, [expression])}
+
+    def search(query):
+        finding, excluding = sqlite_fts.match_expressions(query)
+        found = matching(finding) if finding else set()
+        for expression in excluding:
+            found |= every - matching(expression)
+        return found
+
+    return search
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares with PostgreSQL")
+def test_sqlite_finds_what_postgres_finds_for_every_word_and_pair_of_words_of_the_demo(demo):
+    """
+    Every word of the demo's statements, alone and with the next, and the table's queries:
+    PostgreSQL's text search and SQLite's (run here in memory) find the same statements.
+    """
+    rows = list(Statement.objects.values_list("pk", "summary", "quote"))
+    sqlite_search = sqlite_search_over(rows)
+    queries = set(QUERIES)
+    for _pk, summary, quote in rows:
+        for text in (summary, quote):
+            words = text.split()
+            queries.update(words)
+            queries.update(" ".join(pair) for pair in zip(words, words[1:], strict=False))
+    vector = search.statement_search_vector()
+    differ = {}
+    for query in sorted(queries):
+        in_text = SearchQuery(query, config=search.SEARCH_CONFIG, search_type="websearch")
+        found = Statement.objects.annotate(document=vector).filter(document=in_text)
+        postgres = set(found.values_list("pk", flat=True))
+        if postgres != sqlite_search(query):
+            differ[query] = (postgres, sqlite_search(query))
+    assert len(queries) > 400
+    assert differ == {}
