@@ -48,7 +48,8 @@ def uses_postgres_text_search():
 
 def search_statements(statements, text):
     """Narrow a Statement queryset to those matching `text` (summary, quote, actor names)."""
-    text = " ".join(text.split())
+    # The search form refuses NUL characters; PostgreSQL cannot take them from other callers.
+    text = " ".join(text.replace("\x00", " ").split())
     if not text:
         return statements
     folded = fold(text)
