@@ -76,6 +76,11 @@ def test_it_ignores_accents_in_the_text_and_in_the_query():
     assert found("VÉLAZQUEZ vote") == {"Nydia Velázquez asks for a vote."}
 
 
+def test_it_finds_the_statements_of_an_actor_named_with_accents():
+    StatementFactory(summary="Asks for a vote.", actors=[ActorFactory(name="Nydia Velázquez")])
+    assert found("velazquez") == {"Asks for a vote."}
+
+
 def test_stop_words_alone_find_no_text_but_still_find_actors(statements):
     assert found("the of") == set()
     assert found("systems") == {"Backs the vote."}  # "Cisco Systems"
