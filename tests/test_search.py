@@ -182,13 +182,17 @@ def test_the_index_migration_is_reversible():
         assert cursor.fetchone() is not None
 
 
+SEARCH_INDEX = SEARCH_INDEX_NAME
+SEARCH_MIGRATION = "0023_statement_search_on_both_databases"
+
+
 def search_objects():
     """What migration 0023 made, as (vendor-specific) names found in the database."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT cfgname FROM pg_ts_config WHERE cfgname = 'positions_english'")
             names = {name for (name,) in cursor.fetchall()}
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX_NAME])
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX])
             names |= {"index under positions_english" for (d,) in cursor if "positions_e" in d}
             return names
         cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'positions_statement_fts%'")
@@ -200,7 +204,7 @@ def search_objects():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_search_migration_is_reversible_on_both_databases():
     StatementFactory(summary="Written before the migration.")
-    migration = importlib.import_module("positions.migrations.0023_statement_search_on_both_databases")
+    migration = importlib.import_module(f"positions.migrations.{SEARCH_MIGRATION}")
     expected = (
         {"positions_english", "index under positions_english"}
         if connection.vendor == "postgresql"

@@ -177,15 +177,16 @@ def sqlite_search_over(rows):
     """
     lite = sqlite3.connect(":memory:")
     lite.create_function(sqlite_fts.WORDS_FUNCTION, 2, sqlite_fts.indexed_words)
-    lite.execute(f"CREATE TABLE {sqlite_fts.CONTENT_TABLE} (id INTEGER PRIMARY KEY, summary, quote)")
+    table = sqlite_fts.CONTENT_TABLE
+    lite.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, summary, quote)")
     lite.execute(sqlite_fts.CREATE_TABLE)
     for name, body in sqlite_fts.TRIGGERS.items():
         lite.execute(f"CREATE TRIGGER {name} {body}")
-    lite.executemany(f"INSERT INTO {sqlite_fts.CONTENT_TABLE} VALUES (?, ?, ?)", rows)
+    lite.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", rows)  # noqa: S608
     every = {row[0] for row in rows}
 
     def matching(expression):
-        sql = f"SELECT rowid FROM {sqlite_fts.TABLE} WHERE {sqlite_fts.TABLE} MATCH ?"
+        sql = f"SELECT rowid FROM {sqlite_fts.TABLE} WHERE {sqlite_fts.TABLE} MATCH ?"  # noqa: S608
         return {pk for (pk,) in lite.execute(sql, [expression])}
 
     def search(query):
