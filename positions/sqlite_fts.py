@@ -207,7 +207,8 @@ class Term:
     negated: bool = False
 
     def fts5(self):
-        # Letters and digits only (see `words_of`): nothing here is FTS5 syntax.
+        # Letters, digits, inner hyphens and the stop mark (`words_of`, `_phrase`): nothing
+        # here is FTS5 syntax, and there is no double quote to end the string early.
         return '"' + " ".join(self.words) + '"'
 
 
@@ -218,8 +219,10 @@ class Clause:
     terms: list = field(default_factory=list)
 
 
-# What PostgreSQL's websearch parser skips where it expects a word (tsquery operators).
-_SKIPPED = set("!&|()<:")
+# What PostgreSQL's websearch parser skips where it expects a word (tsquery operators), and
+# what ends a word besides a space.
+_SKIPPED = frozenset("!&|()<:")
+_ENDS_WORD = _SKIPPED | {'"'}
 
 
 def _phrase(words):
@@ -285,7 +288,7 @@ def parse(text):
             at = closing + 1
         else:
             end = at
-            while end < length and not text[end].isspace() and text[end] not in _SKIPPED | {'"'}:
+            while end < length and not text[end].isspace() and text[end] not in _ENDS_WORD:
                 end += 1
             words = _phrase(words_of(text[at:end]))
             at = end
