@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from .folding import fold
+
 TABLE = "positions_statement_fts"
 CONTENT_TABLE = "positions_statement"
 # A hyphen inside a word is part of it: the index holds "human-rights" beside "human" and
@@ -113,13 +115,19 @@ def words_of(text):
     "rights", "groups". So "human-rights" finds the hyphenated word and "human rights" finds
     both, on both databases.
     """
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
     words = []
-    for match in _WORD.finditer(unicodedata.normalize("NFC", text or "")):
-        word = match.group().lower()
-        parts = word.split("-")
-        if len(parts) > 1:
+    # Split, then lower: "İ" in lower case is "i" and a combining dot, no letter.
+    for word in _WORD.findall(text):
+        # Accents off as `unaccent` takes them off, letters such as "ß" and "ø" included.
+        word = word.lower() if word.isascii() else fold(word)
+        if "-" in word:
             words.append(word)
-        words.extend(parts)
+            words.extend(word.split("-"))
+        else:
+            words.append(word)
     return words
 
 
@@ -129,6 +137,9 @@ def _fold(word):
 
 
 def is_stop_word(word):
+    """`word` (in lower case) is a stop word, accents aside, or holds the stop mark."""
+    if word.isascii():  # nearly every word: no folding to do
+        return word in ENGLISH_STOP_WORDS
     return _fold(word) in ENGLISH_STOP_WORDS or STOP_MARK in word
 
 
@@ -136,7 +147,7 @@ def indexed_words(*texts):
     """What the index holds of a statement (`positions_search_words` in SQL): the words of
     its texts, in order, each stop word replaced by `STOP_MARK`."""
     return " ".join(
-        STOP_MARK if is_stop_word(word) else word for text in texts for word in words_of(text)
+        [STOP_MARK if is_stop_word(word) else word for text in texts for word in words_of(text)]
     )
 
 

@@ -74,6 +74,8 @@ def test_it_ignores_accents_in_the_text_and_in_the_query():
     StatementFactory(summary="Another statement.")
     assert found("Velazquez") == {"Nydia Velázquez asks for a vote."}
     assert found("VÉLAZQUEZ vote") == {"Nydia Velázquez asks for a vote."}
+    StatementFactory(summary="Talks in Øresund and on the Straße.")
+    assert found("oresund strasse") == {"Talks in Øresund and on the Straße."}
 
 
 def test_it_finds_the_statements_of_an_actor_named_with_accents():
