@@ -1,10 +1,21 @@
 """
 Full-text search over statements: the one place where the database vendor matters.
 
-On PostgreSQL a statement's summary and quote are matched with `to_tsvector` under an
-explicit text-search configuration, backed by the expression GIN index that migration
-0003 creates with exactly the expression below (so the planner can use it). SQLite has no
-such search: there a case-insensitive substring match over the same fields does the job.
+Words, not phrases, match, and the same way on both databases: the reader's query is read
+as web search syntax (all words must match, "a quoted phrase", `or`, `-word`), words are
+stemmed ("protect" finds "protected"), accents and case are ignored ("Velazquez" finds
+"Velázquez") and stop words ("the", "of") are left out.
+
+- On PostgreSQL, `websearch_to_tsquery` and `to_tsvector` under the `positions_english`
+  configuration (english with `unaccent` before the stemmer, migration 0023), backed by the
+  expression GIN index built from exactly the expression below (so the planner can use it).
+- On SQLite, the FTS5 table of `positions.sqlite_fts`, with the porter stemmer over unicode61
+  without diacritics, and the query read by the same rules (its docstring lists the few
+  places where the two differ).
+
+Results are not ranked on either database: the statement list keeps its own order (newest
+first, or the reader's sort), so both databases list the same statements in the same order.
+
 Actor names and aliases are matched by substring on both, without case or accents (the
 stored folded copies, `positions.folding`), so "Cisco" finds Cisco's statements even when
 the summary calls it "the company".
@@ -14,41 +25,48 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q
 
+from . import sqlite_fts
 from .folding import fold
 from .models import ActorIdentifier, Signatory, Statement
 
-SEARCH_CONFIG = "english"
+# english with unaccent (migration 0023); the GIN index is built under this name.
+SEARCH_CONFIG = "positions_english"
 SEARCH_INDEX_NAME = "statement_search_idx"
 # Longer input is refused by the search form: nobody types 200 characters into a search box.
 MAX_SEARCH_LENGTH = 200
 
 
 def statement_search_vector():
-    """The indexed expression; migration 0003 builds its GIN index from this function."""
+    """The indexed expression; migration 0023 builds its GIN index from a copy of it."""
     return SearchVector("summary", "quote", config=SEARCH_CONFIG)
 
 
-def uses_full_text_search():
+def uses_postgres_text_search():
+    """PostgreSQL's text search; otherwise SQLite's FTS5 (`positions.sqlite_fts`)."""
     return connection.vendor == "postgresql"
 
 
 def search_statements(statements, text):
     """Narrow a Statement queryset to those matching `text` (summary, quote, actor names)."""
-    text = " ".join(text.split())
+    # The search form refuses NUL characters; PostgreSQL cannot take them from other callers.
+    text = " ".join(text.replace("\x00", " ").split())
     if not text:
         return statements
     folded = fold(text)
     by_actor = Signatory.objects.filter(
         Q(actor__folded_name__contains=folded) | Q(actor__folded_aliases__contains=folded)
     ).values("statement_id")
-    if uses_full_text_search():
+    if uses_postgres_text_search():
         query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
         # A subquery of its own, so the planner answers it from the GIN index.
         in_text = Statement.objects.annotate(search_document=statement_search_vector()).filter(
             search_document=query
         )
     else:
-        in_text = Statement.objects.filter(Q(summary__icontains=text) | Q(quote__icontains=text))
+        matching = sqlite_fts.statements_matching(text)
+        if matching is None:  # only stop words or punctuation: no text matches, as on PostgreSQL
+            return statements.filter(pk__in=by_actor)
+        in_text = Statement.objects.filter(matching)
     return statements.filter(Q(pk__in=in_text.values("pk")) | Q(pk__in=by_actor))
 
 

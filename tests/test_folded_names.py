@@ -101,7 +101,9 @@ def test_the_public_actor_search_ignores_case_accents_and_finds_identifiers(
     assert [a.slug for a in response.context["page_obj"].object_list] == ["velazquez"]
 
 
-@pytest.mark.parametrize("query", ["velazquez", "V000081", "bioguide:V000081", "velazquez"])
+@pytest.mark.parametrize(
+    "query", ["velazquez", "VELÁZQUEZ", "nydia velaz", "V000081", "bioguide:V000081", "Q461370"]
+)
 def test_the_admin_actor_search_ignores_case_accents_and_finds_identifiers(
     client, velazquez, query
 ):

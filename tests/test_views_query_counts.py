@@ -46,6 +46,11 @@ PINNED = {
     "/actors/cisco/": 7,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
+    # the search is a subquery of the count's and the page's, whatever its words and
+    # operators (FTS5 on SQLite, text search on PostgreSQL): countries, questions, count,
+    # page, signatories
+    "/statements/?q=human+rights": 5,
+    '/statements/?q="human+rights"+-cisco+or+ransomware+the+-"of"+NEAR(*': 5,
     # + the question (validation)
     "/statements/?q=human&stance=opposes&kind=company&country=US&source_kind=news_report"
     "&date_from=2024-01-01&date_to=2024-12-31&sort=-date&question={ratification}": 6,
@@ -104,6 +109,18 @@ def test_it_runs_the_same_pinned_number_of_queries_on_twenty_times_the_data(clie
     large = {url: count_queries(client, fill(url, record)) for url in PINNED}
     assert small == PINNED
     assert large == PINNED
+
+
+def test_it_pins_the_statement_search_with_django_assert_num_queries(
+    client, django_assert_num_queries
+):
+    build_record()
+    url = "/statements/?q=human+rights"
+    # countries and questions for the filter, the count, the page (the search a subquery of
+    # both), the page's signatories
+    with django_assert_num_queries(PINNED[url]):
+        response = client.get(url)
+    assert response.context["page_obj"].paginator.count > 0
 
 
 def test_it_pins_the_board_with_django_assert_num_queries(client, django_assert_num_queries):
