@@ -187,11 +187,11 @@ def test_the_index_migration_is_reversible():
 
 
 SEARCH_INDEX = SEARCH_INDEX_NAME
-SEARCH_MIGRATION = "0023_statement_search_on_both_databases"
+SEARCH_MIGRATION = "0025_statement_search_on_both_databases"
 
 
 def search_objects():
-    """What migration 0023 made, as (vendor-specific) names found in the database."""
+    """What migration 0025 made, as (vendor-specific) names found in the database."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT cfgname FROM pg_ts_config WHERE cfgname = 'positions_english'")

@@ -58,6 +58,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("positions", "0022_import_job")]
+    dependencies = [("positions", "0024_import_batch")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
