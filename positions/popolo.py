@@ -21,10 +21,10 @@ the person or organization.
 
 import json
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from . import acts, bulkdata
+from . import acts, bulkdata, exports
 from .caching import cached_page
 from .exports import public_url
 from .models import Actor, ActorKind, Membership
@@ -154,5 +154,5 @@ def popolo_download(request, packed=False):
     if served is not None:
         return served
     if packed:
-        raise Http404("The compressed file is written by the background job: not yet.")
+        return exports.bulk_or_live(request, "popolo.json", popolo_content, "popolo.json.gz", True)
     return live_popolo(request)

@@ -4,6 +4,7 @@ payload, every public page of the site built from real objects, and an HTML chec
 finds anything a payload managed to inject.
 """
 
+import gzip
 import html
 import itertools
 import json
@@ -121,6 +122,10 @@ def build_hostile_record():
         short_label=tag("ql")[:80],
         slug="hostile-question",
         description=tag("question.description"),
+        # Decided by the hostile parent, of which the actor is a member: a whip count.
+        deciding_body=parent,
+        threshold_kind="majority",
+        seats=100,
     )
     source = SourceFactory(
         title=tag("source.title"),
@@ -479,7 +484,10 @@ def public_url(pattern, record, client):
 
 
 def body_of(response):
-    """The content of a response, streamed or not, as text."""
+    """The content of a response, streamed or not, as text (compressed: unpacked)."""
+    if response.get("Content-Type") == "application/gzip":
+        packed = b"".join(response.streaming_content) if response.streaming else response.content
+        return gzip.decompress(packed).decode()
     if response.streaming:
         return b"".join(response.streaming_content).decode()
     return response.content.decode()

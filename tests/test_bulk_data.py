@@ -142,10 +142,14 @@ def test_a_failed_write_leaves_the_previous_file_whole(client, record, monkeypat
     assert not [p for p in bulkdata.directory().iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_no_file_yet_means_a_live_stream_and_no_compressed_copy(client, record):
-    assert client.get("/data/statements.csv").streaming
-    assert client.get("/data/statements.csv.gz").status_code == 404
-    assert client.get("/data/popolo.json").status_code == 200
+def test_no_file_yet_means_a_live_stream_compressed_on_the_fly_for_gz(client, record):
+    plain = client.get("/data/statements.csv")
+    assert plain.streaming
+    packed = client.get("/data/statements.csv.gz")
+    assert packed["Content-Type"] == "application/gzip"
+    assert gzip.decompress(body(packed)) == body(plain)
+    popolo = json.loads(gzip.decompress(body(client.get("/data/popolo.json.gz"))))
+    assert popolo == client.get("/data/popolo.json").json()
     assert client.get("/data/nothing.csv").status_code == 404
 
 

@@ -142,15 +142,9 @@ def likely_duplicates_of(actor):
         nearby |= Q(parent_id=actor.parent_id)
     if actor.country:
         nearby |= Q(country=actor.country)
-    neighbours = (
-        Actor.objects.filter(nearby)
-        .exclude(pk=actor.pk)
-        .only("pk", "name", "slug", "aliases", "folded_name", "parent_id", "country")
-        .order_by("pk")[:MAX_NEIGHBOURS]
-    )
-    finder = DuplicateFinder(neighbours)
-    parent = Actor(pk=actor.parent_id) if actor.parent_id else None
+    neighbours = known_actors().filter(nearby).exclude(pk=actor.pk).order_by("pk")
+    finder = DuplicateFinder(neighbours[:MAX_NEIGHBOURS])
     found = []
     for name in names:
-        found += finder.of(name, parent=parent, country=actor.country.code or "")
-    return list(dict.fromkeys(found))[:MAX_CANDIDATES]
+        found += finder.of(name, parent_id=actor.parent_id, country=actor.country.code or "")
+    return [instance_of(row) for row in dict.fromkeys(found)][:MAX_CANDIDATES]
