@@ -68,8 +68,9 @@ def test_a_reader_ticks_actors_on_a_board_to_compare_them(site, page):
     page.get_by_label("Compare Ron Wyden").check()
     page.get_by_label("Compare Cisco").check()
     page.get_by_role("button", name="Compare the ticked actors").click()
-    # In the order of the board: both oppose, by name.
-    expect(page).to_have_url(site + "/compare/?actors=cisco,ron-wyden")
+    # In the order of the board: both oppose, and the senators' joint letter comes first,
+    # at its first signatory by name (Chris Van Hollen), with Wyden among its signatories.
+    expect(page).to_have_url(site + "/compare/?actors=ron-wyden,cisco")
 
 
 @pytest.fixture
