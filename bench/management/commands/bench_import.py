@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import report as report_module
 from bench.report import IMPORT_END as END
 from bench.report import IMPORT_START as START
 from positions.exchange import TYPES, ImportContext, read_table, run_import
@@ -445,30 +446,5 @@ def database_version():
 
 
 def write_between_markers(path, report):
-    """
-    Put `report` between the markers, replacing the previous figures of the same database
-    vendor and keeping the others (SQLite and PostgreSQL runs sit side by side). The rest
-    of the file stays as it is.
-    """
-    heading = report.splitlines()[0].split(":")[0]  # "### bench_import on <vendor>"
-    text = (
-        path.read_text()
-        if path.exists()
-        else (
-            "# Benchmarks\n\nFigures written by the benchmark commands; each command rewrites "
-            "only its own block.\n"
-        )
-    )
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        inside, after = rest.split(END, 1)
-    else:
-        before, inside, after = text.rstrip() + "\n\n", "", "\n"
-    sections = [
-        "### " + section
-        for section in inside.split("### ")[1:]
-        if not ("### " + section).startswith(heading + ":")
-    ]
-    sections.append(report)
-    body = "\n".join(section.rstrip() + "\n" for section in sorted(sections))
-    path.write_text(f"{before}{START}\n{body}{END}{after}")
+    """Put `report` between the `bench_import` markers (bench.report's shared rule)."""
+    report_module.write_between_markers(path, report, START, END)
