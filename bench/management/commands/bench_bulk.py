@@ -35,6 +35,7 @@ from django.db import connection
 from django.db.models import Count
 
 from bench.load import Server, http_get, server_env
+from bench.numbers import percentile
 from bench.report import write_between_markers
 from positions import bulkdata, caching
 from positions.models import (
@@ -95,11 +96,6 @@ def psql_copy(sql, target):
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)  # noqa: S603
     return time.perf_counter() - started, Path(target).stat().st_size
-
-
-def percentile(values, share):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(share * len(values)))] if values else 0.0
 
 
 def mbps(size, seconds):
