@@ -203,6 +203,21 @@ def test_the_duplicates_addresses_redirect_permanently_to_the_kept_actor(client,
     assert client.get("/actors/nobody-at-all/").status_code == 404
 
 
+def test_the_api_answers_the_duplicates_slug_with_the_kept_actors_address(client, publisher):
+    _senate, keep, duplicate = wyden_and_his_duplicate()
+    merging.merge_actors(keep, duplicate, publisher)
+
+    response = client.get("/api/v1/actors/wyden-ron/?format=json")
+    assert (response.status_code, response["Location"]) == (
+        301,
+        "/api/v1/actors/ron-wyden/?format=json",
+    )
+    assert client.get(response["Location"]).json()["slug"] == "ron-wyden"
+    missing = client.get("/api/v1/actors/nobody-at-all/")
+    assert missing.status_code == 404
+    assert "detail" in missing.json()
+
+
 def test_a_chain_of_merges_redirects_to_the_last_actor_kept(client, publisher):
     _senate, keep, duplicate = wyden_and_his_duplicate()
     merging.merge_actors(keep, duplicate, publisher)

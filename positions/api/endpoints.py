@@ -20,6 +20,7 @@ from ..exports import public_url
 from ..filters import ActorFilter, StatementFilter
 from ..forms import as_of_error
 from ..models import Actor, Condition, Membership, Question, Source, Statement, Topic
+from ..redirects import follows_merged_actors
 from ..views import listed_statements
 from ..views_board import BOARD_ROW_FIELDS
 from . import keyset
@@ -491,8 +492,10 @@ def actors(request, params: Query[ActorQuery]):
 
 
 @api.get("/actors/{slug}/", response=responses(ONE, ActorDetailOut), tags=["actors"])
+@follows_merged_actors
 def actor(request, slug: str = SLUG_PATH):
-    """A public actor, with identifiers and its current position on every question."""
+    """A public actor, with identifiers and its current position on every question. The slug of
+    an actor merged into another answers 301 to the kept actor's address."""
     actor = get_object_or_404(public_actors(), slug=slug)
     positions = [
         {
