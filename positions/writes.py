@@ -11,6 +11,8 @@ block wrote:
   only when something that decides a position changed (a statement's question, date,
   stance or status, or its signatures);
 - the positions' copies of renamed actors' names;
+- which of the actors concerned only drafts name, so readers may not see them
+  (`HiddenActor.refresh`);
 - the current status of conditions whose status changes were written (the latest change's);
 - the page cache's versions, now and again after commit, so no process serves a page
   computed before the write: for writes of statements and their signatures only, the
@@ -50,6 +52,7 @@ from .models import (
     Condition,
     ConditionStatus,
     ConditionStatusChange,
+    HiddenActor,
     Membership,
     Position,
     Question,
@@ -136,6 +139,7 @@ class Changes:
         moved = Moved() if listeners else None
         if self.rebuild:
             stances.refresh_positions()
+            HiddenActor.refresh()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
             if self.records and not self.everything:
@@ -146,6 +150,11 @@ class Changes:
                 )
             if self.renamed_actor_ids - actor_ids:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
+            # Whether readers may see an actor follows its signatures and their statements'
+            # status: those of the actors whose positions were refreshed, and of those that
+            # lost a signature (noted where they were shown).
+            if actor_ids | self.shown_actor_ids:
+                HiddenActor.refresh(actor_ids | self.shown_actor_ids)
         if self.condition_ids:
             refresh_condition_statuses(
                 self.condition_ids, moves=None if moved is None else moved.conditions
@@ -492,6 +501,10 @@ def _guard_m2m(sender, instance, action, **kwargs):
             records_changed()
 
 
+# Rewritten by `Changes.apply` from the record, never written on their own.
+DERIVED_MODELS = ("Position", "HiddenActor")
+
+
 def connect(app_config):
     """
     Called from `PositionsConfig.ready()`: positions after `migrate`, and the guard on every
@@ -501,7 +514,7 @@ def connect(app_config):
     from django.apps import apps
 
     for model in apps.get_app_config("positions").get_models():
-        if model.__name__.startswith("Historical") or model.__name__ == "Position":
+        if model.__name__.startswith("Historical") or model.__name__ in DERIVED_MODELS:
             continue  # Written alongside a real write, or derived.
         if model.__name__ in ("ImportJob", "ImportBatch", "ImportBatchChange"):
             continue  # The imports' bookkeeping, not the record.

@@ -16,7 +16,15 @@ from django.db import connection, transaction
 
 from positions import stances
 from positions.exchange import TYPES, ImportContext, import_bytes
-from positions.models import Position, Signatory, Stance, Statement, StatementStatus
+from positions.models import (
+    Actor,
+    HiddenActor,
+    Position,
+    Signatory,
+    Stance,
+    Statement,
+    StatementStatus,
+)
 from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +54,14 @@ def ranked_from_record(questions):
     }
 
 
+def hidden_actors():
+    return set(HiddenActor.objects.values_list("actor_id", flat=True))
+
+
 def assert_table_matches_record(questions):
     assert table() == ranked_from_record(questions)
+    # The actors only drafts name, kept alongside by the same write sessions.
+    assert hidden_actors() == set(Actor.objects.named_only_in_drafts().values_list("pk", flat=True))
 
 
 @pytest.fixture
@@ -196,15 +210,21 @@ def test_restore_and_the_refresh_command_rebuild_the_table(world, tmp_path):
     questions, actors = world
     for index, actor in enumerate(actors):
         StatementFactory(question=questions[index % 2], actors=[actor], date=D(2024, 1, index + 1))
+    only_in_a_draft = ActorFactory()
+    StatementFactory(question=questions[0], actors=[only_in_a_draft], status=StatementStatus.DRAFT)
     expected = table()
+    assert hidden_actors() == {only_in_a_draft.pk}
     backup = tmp_path / "backup.jsonl"
     call_command("backup", str(backup), verbosity=0)
     call_command("restore", str(backup), "--force", verbosity=0)
     assert table() == expected
+    assert hidden_actors() == {only_in_a_draft.pk}
 
     Position.objects.all().delete()
+    HiddenActor.objects.all().delete()
     call_command("refresh_positions", verbosity=0)
     assert table() == expected
+    assert hidden_actors() == {only_in_a_draft.pk}
     assert_table_matches_record(questions)
 
 

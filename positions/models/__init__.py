@@ -34,6 +34,7 @@ from .base import (  # noqa: F401
     http_url_validator,
 )
 from .derived import (  # noqa: F401
+    HiddenActor,
     Position,
 )
 from .evidence import (  # noqa: F401

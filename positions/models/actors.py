@@ -60,19 +60,25 @@ class ActorQuerySet(models.QuerySet):
         at all (a chamber, a party, a government: bodies whose members speak). An actor named
         only by drafts stays hidden, like a source or a condition only drafts use, until a
         statement naming it is published: its name alone could reveal the draft.
+
+        The hidden ones are kept in `HiddenActor` by the write path (`named_only_in_drafts`
+        is the rule): asking the record on every page meant an anti-join over every
+        signature, seconds on a million statements.
         """
+        from .derived import HiddenActor
+
+        return self.exclude(pk__in=HiddenActor.objects.values("actor_id"))
+
+    def named_only_in_drafts(self):
+        """These actors that drafts name and no public statement does: the rule `public()`
+        reads from `HiddenActor`. Each actor is looked up by its signatures (an index)."""
         # Statements come after actors in the record (they name them).
         from .evidence import PUBLIC_STATUSES, Signatory, StatementStatus
 
-        # The hidden ones, from the few draft signatures (an index on status finds them) rather
-        # than a look at every actor's statements.
-        named_in_public = Signatory.objects.filter(
-            actor=OuterRef("actor_id"), statement__status__in=PUBLIC_STATUSES
-        )
-        hidden = Signatory.objects.filter(statement__status=StatementStatus.DRAFT).exclude(
-            Exists(named_in_public)
-        )
-        return self.exclude(pk__in=hidden.values("actor_id"))
+        signatures = Signatory.objects.filter(actor=OuterRef("pk"))
+        return self.filter(
+            Exists(signatures.filter(statement__status=StatementStatus.DRAFT))
+        ).exclude(Exists(signatures.filter(statement__status__in=PUBLIC_STATUSES)))
 
     def with_public_parent(self):
         """`has_public_parent` on each actor: whether it has a parent and readers may see it

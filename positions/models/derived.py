@@ -1,5 +1,6 @@
 """
-The derived current positions (see positions/stances.py).
+Derived data the write path keeps: the current positions (see positions/stances.py) and the
+actors hidden from readers (`Actor.objects.public()`).
 """
 
 from django.db import models
@@ -50,3 +51,33 @@ class Position(models.Model):
 
     def __str__(self):
         return f"{self.actor_id} on {self.question_id}: {self.stance}"
+
+
+class HiddenActor(models.Model):
+    """
+    An actor that only drafts name, so readers may not see it (`ActorQuerySet.public`): a
+    row per hidden actor, few, which a page excludes by a hashed lookup.
+
+    Derived data, like `Position`: `refresh` rewrites it for the actors a write session
+    touched (`positions/writes.py`), and for every actor on a rebuild; nobody edits it, and
+    backups leave it out.
+    """
+
+    actor = models.OneToOneField(
+        Actor, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    def __str__(self):
+        return f"actor {self.actor_id} (hidden)"
+
+    @classmethod
+    def refresh(cls, actor_ids=None):
+        """Recompute these actors' rows (every actor's when `actor_ids` is None), in the
+        caller's transaction (the write session's): two queries, three if any is hidden."""
+        actors = (
+            Actor.objects.all() if actor_ids is None else Actor.objects.filter(pk__in=actor_ids)
+        )
+        stored = cls.objects.all() if actor_ids is None else cls.objects.filter(pk__in=actor_ids)
+        stored.delete()
+        hidden = actors.named_only_in_drafts().order_by().values_list("pk", flat=True)
+        cls.objects.bulk_create(cls(actor_id=pk) for pk in hidden.iterator())
