@@ -67,22 +67,46 @@ class IsoDate(Func):
         return f"COALESCE(to_char({sql}, 'YYYY-MM-DD'), '')", params
 
 
-class Sanitized(Func):
+# A cell `sanitize_cell` changes: a formula trigger first, after any apostrophes. Written in
+# an E'' string (where \t and \r become the characters); `-` last in the bracket: literal.
+FORMULA_PATTERN = (
+    "E'^''*["
+    + "".join({"\t": "\\t", "\r": "\\r"}.get(t, t) for t in FORMULA_TRIGGERS if t != "-")
+    + "-]'"
+)
+
+
+def sanitized_sql(sql):
     """
-    `sanitize_cell` in SQL (PostgreSQL): a cell starting with a formula trigger, after any
-    apostrophes, gets one more apostrophe in front. An empty cell is NULL, which COPY writes
-    as nothing, as Python's csv module writes an empty string.
+    `sanitize_cell` in PostgreSQL of a text expression `sql`, which it repeats (so give it
+    a column, not a subquery). An empty cell is NULL, which COPY writes as nothing, as
+    Python's csv module writes an empty string.
+    """
+    return f"NULLIF(CASE WHEN {sql} ~ {FORMULA_PATTERN} THEN '''' || {sql} ELSE {sql} END, '')"
+
+
+class Sanitized(Func):
+    """`sanitized_sql` of an expression (PostgreSQL)."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return sanitized_sql(sql), [*params, *params, *params]
+
+
+class SanitizedOnce(Func):
+    """
+    `sanitize_cell` of a subquery's text (PostgreSQL), which appears once: the match and
+    the apostrophe in one `regexp_replace` (PostgreSQL would run a repeated subquery again).
     """
 
     output_field = CharField()
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        triggers = "".join(t for t in FORMULA_TRIGGERS if t != "-") + "-"  # `-` last: literal
-        return (
-            f"NULLIF(regexp_replace({sql}, %s, %s), '')",
-            [*params, f"^('*[{triggers}])", "'\\1"],
-        )
+        pattern = FORMULA_PATTERN.replace("E'^", "E'^(").removesuffix("'") + ")'"
+        return f"NULLIF(regexp_replace({sql}, {pattern}, E'\\'\\\\1'), '')", params
 
 
 def text(name):
@@ -176,13 +200,13 @@ def _identifiers(ids):
 
 # Table names from the models, the row's table from `copy_sql`: nothing from outside.
 SIGNATORIES_SQL = (
-    # The lead is marked only when it is not the first (`columns.statement_signatories`).
-    '(SELECT CASE WHEN (array_agg(g.is_lead ORDER BY g."order", g.id))[1] '  # noqa: S608
-    "OR NOT bool_or(g.is_lead) THEN string_agg(a.slug, '|' ORDER BY g.\"order\", g.id) "
-    "ELSE string_agg(a.slug || CASE WHEN g.is_lead THEN '*' ELSE '' END, '|' "
-    'ORDER BY g."order", g.id) END '
+    # The lead is marked only when it is not the first (`columns.signatory_cells`): at most
+    # one signatory is the lead (a constraint), so a lead after the first is marked.
+    "(SELECT string_agg(slug || CASE WHEN is_lead AND n > 1 THEN '*' ELSE '' END, '|' "  # noqa: S608
+    "ORDER BY n) FROM (SELECT a.slug, g.is_lead, "
+    'row_number() OVER (ORDER BY g."order", g.id) AS n '
     f"FROM {Signatory._meta.db_table} g JOIN {Actor._meta.db_table} a ON a.id = g.actor_id "
-    "WHERE g.statement_id = {outer}.id)"
+    "WHERE g.statement_id = {outer}.id) AS signed)"
 )
 CONDITIONS_SQL = (
     "(SELECT string_agg(c.slug, '|' ORDER BY c.slug) "  # noqa: S608
@@ -424,10 +448,14 @@ def copy_sql(kind, queryset=None):
     annotations = {}
     for i, cell in enumerate(table.cells.values()):
         if isinstance(cell, ItemList):
-            cell = RawSQL(cell.aggregate.format(outer=outer), (), output_field=CharField())  # noqa: S611
+            raw = RawSQL(cell.aggregate.format(outer=outer), (), output_field=CharField())  # noqa: S611
+            annotations[_alias(i)] = SanitizedOnce(raw)
         elif isinstance(cell, SplitText):
-            cell = cell.aggregate(outer)
-        annotations[_alias(i)] = Sanitized(Coalesce(cell, Value(""), output_field=CharField()))
+            annotations[_alias(i)] = SanitizedOnce(cell.aggregate(outer))
+        elif isinstance(cell, IsoDate):  # digits and dashes, never a formula
+            annotations[_alias(i)] = NullIf(cell, Value(""))
+        else:
+            annotations[_alias(i)] = Sanitized(cell)
     rows = table.ordered(queryset).annotate(**annotations).values_list(*annotations)
     sql, params = rows.query.sql_with_params()
     return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params
