@@ -441,8 +441,8 @@ def sanitized_rows(kind, queryset=None):
 # --- The PostgreSQL path: COPY ---------------------------------------------------------------
 
 
-def copy_sql(kind, queryset=None):
-    """The COPY statement of a table (PostgreSQL) and its parameters."""
+def select_sql(kind, queryset=None):
+    """The SELECT that COPY runs for a table (PostgreSQL), and its parameters."""
     table = TABLES[kind]
     outer = connection.ops.quote_name(table.file_type.model._meta.db_table)
     annotations = {}
@@ -457,7 +457,12 @@ def copy_sql(kind, queryset=None):
         else:
             annotations[_alias(i)] = Sanitized(cell)
     rows = table.ordered(queryset).annotate(**annotations).values_list(*annotations)
-    sql, params = rows.query.sql_with_params()
+    return rows.query.sql_with_params()
+
+
+def copy_sql(kind, queryset=None):
+    """The COPY statement of a table (PostgreSQL) and its parameters."""
+    sql, params = select_sql(kind, queryset)
     return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params
 
 
