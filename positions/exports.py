@@ -121,7 +121,12 @@ def file_lines(fmt, columns, rows):
     return csv_lines(columns, rows) if fmt == "csv" else json_lines(rows)
 
 
-def download(file_name, fmt, chunks):
+def download(file_name, fmt, columns, rows):
+    """A streamed file of row dicts (a board, a topic's status)."""
+    return download_chunks(file_name, fmt, file_lines(fmt, columns, rows))
+
+
+def download_chunks(file_name, fmt, chunks):
     response = StreamingHttpResponse(
         in_one_transaction(chunks), content_type=bulkdata.CONTENT_TYPES[fmt]
     )
@@ -216,7 +221,7 @@ def question_statements_download(request, topic_slug, slug, fmt):
     check_format(fmt)
     question = question_or_404(topic_slug, slug)
     queryset = Statement.objects.public().on(question)
-    return download(
+    return download_chunks(
         f"{topic_slug}-{slug}-statements", fmt, table_content("statements", fmt, queryset)
     )
 
@@ -258,5 +263,4 @@ def question_board_download(request, topic_slug, slug, fmt):
                 "statement_url": public_url(statement.get_absolute_url()),
             }
 
-    name = f"{topic_slug}-{slug}-board-{as_of.isoformat()}"
-    return download(name, fmt, file_lines(fmt, BOARD_COLUMNS, rows()))
+    return download(f"{topic_slug}-{slug}-board-{as_of.isoformat()}", fmt, BOARD_COLUMNS, rows())
