@@ -71,10 +71,10 @@ def snapshot():
 
 
 def _blocks(chunks):
-    """The text chunks as encoded blocks of about READ_BLOCK bytes (fewer, larger writes)."""
+    """Text or bytes chunks as blocks of about READ_BLOCK bytes (fewer, larger writes)."""
     buffer, buffered = [], 0
     for chunk in chunks:
-        data = chunk.encode()
+        data = chunk if isinstance(chunk, bytes) else chunk.encode()
         buffer.append(data)
         buffered += len(data)
         if buffered >= READ_BLOCK:

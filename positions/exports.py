@@ -11,42 +11,39 @@ docs/import-format.md (the same columns the import reads, so a download imports 
 
 The whole-data-set files (`data/...`) are served from disk once the background job has
 written them (`bulkdata.py`), and streamed live until then; a question's files are always
-streamed. A live stream reads inside one transaction: on PostgreSQL, Django declares the
-server-side cursor of `.iterator()` WITH HOLD when no transaction is open, which makes the
-server materialise the whole result before the first byte (11 s for a million statements).
+streamed. The rows of every type come from `exchange.tables`: on PostgreSQL, a CSV file is
+written by the database itself (`COPY ... TO STDOUT`), passed on block by block; elsewhere,
+and for JSON, from plain tuples. A live stream reads inside one transaction: on PostgreSQL,
+Django declares the server-side cursor of `.iterator()` WITH HOLD when no transaction is
+open, which makes the server materialise the whole result before the first byte (11 s for a
+million statements); COPY inside the transaction sends rows as it reads them.
 
-Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection); the admin's
-CSV and XLSX exports use the same function (`exchange.admin.SafeCSV`/`SafeXLSX`). Links
-to the site are on its public address (`public_url()`).
+Every CSV cell goes through `sanitize_cell()` (spreadsheet formula injection), or its SQL
+twin in COPY (`tables.Sanitized`); the admin's CSV and XLSX exports use the same function
+(`exchange.admin.SafeCSV`/`SafeXLSX`). Links to the site are on its public address
+(`public_url()`).
 """
 
 import csv
 import datetime
 import functools
+import itertools
 import json
 import zlib
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import bulkdata, stances
-from .exchange import (
-    TYPES,
-    export_queryset,
-    export_row,
-    export_values,
-    sanitize_cell,
-    statement_key,
-)
+from .exchange import TYPES, sanitize_cell, statement_key, tables
 from .forms import as_of_error
-from .models import Actor, Condition, FormalAct, Membership, Question, Source, Statement
+from .models import Question, Statement
 
-# Rows fetched per query while streaming; prefetches run once per chunk.
+# Board rows fetched per query while streaming.
 CHUNK_SIZE = 2000
 FORMATS = ("csv", "json")
 
@@ -91,6 +88,21 @@ def csv_lines(columns, rows):
         yield writer.writerow([sanitize_cell(row[column]) for column in columns])
 
 
+def table_csv(kind, queryset=None):
+    """A file type's CSV: written by PostgreSQL's COPY, else from tuples in Python."""
+    if tables.uses_copy():
+        return tables.copy_csv(kind, queryset)
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    rows = tables.sanitized_rows(kind, queryset)
+    return itertools.chain([writer.writerow(TYPES[kind].names)], map(writer.writerow, rows))
+
+
+def table_content(kind, fmt, queryset=None):
+    if fmt == "csv":
+        return table_csv(kind, queryset)
+    return json_lines(tables.python_records(kind, queryset))
+
+
 def json_lines(rows):
     """Yield a JSON array of objects, one object per line, without holding them all."""
     yield "["
@@ -110,44 +122,16 @@ def file_lines(fmt, columns, rows):
 
 
 def download(file_name, fmt, columns, rows):
+    """A streamed file of row dicts (a board, a topic's status)."""
+    return download_chunks(file_name, fmt, file_lines(fmt, columns, rows))
+
+
+def download_chunks(file_name, fmt, chunks):
     response = StreamingHttpResponse(
-        in_one_transaction(file_lines(fmt, columns, rows)), content_type=bulkdata.CONTENT_TYPES[fmt]
+        in_one_transaction(chunks), content_type=bulkdata.CONTENT_TYPES[fmt]
     )
     response["Content-Disposition"] = f'attachment; filename="{file_name}.{fmt}"'
     return response
-
-
-def public_queryset(kind):
-    """What readers may download of a file type: drafts never leave the tracker."""
-    public = {
-        "statements": Statement.objects.public,
-        "actors": lambda: Actor.objects.public().with_public_parent(),
-        "sources": Source.objects.public,
-        "conditions": Condition.objects.public,
-        "memberships": public_memberships,
-        "acts": FormalAct.objects.public,
-    }
-    return export_queryset(TYPES[kind], public[kind]() if kind in public else None)
-
-
-def public_memberships():
-    """Memberships between actors readers may see, as the Popolo export has them; a party
-    that only drafts name is left out of `on_behalf_of` (`resource_rows`)."""
-    public = Actor.objects.public()
-    return Membership.objects.filter(member__in=public, organization__in=public).annotate(
-        has_public_party=Exists(public.filter(pk=OuterRef("on_behalf_of_id")))
-    )
-
-
-def resource_rows(file_type, queryset, fmt):
-    """Rows of `file_type` for `queryset`; JSON keeps list columns as arrays."""
-    convert = export_values if fmt == "json" else export_row
-    for obj in queryset.iterator(chunk_size=CHUNK_SIZE):
-        if not getattr(obj, "has_public_parent", True):
-            obj.parent = None  # an actor's parent that only drafts name: not public yet
-        if not getattr(obj, "has_public_party", True):
-            obj.on_behalf_of = None  # likewise a member's party
-        yield convert(file_type, obj)
 
 
 def check_format(fmt):
@@ -160,8 +144,7 @@ def check_format(fmt):
 
 def type_content(kind, fmt):
     """`data/<type>.<fmt>`: one file type of the whole public data set."""
-    file_type = TYPES[kind]
-    return file_lines(fmt, file_type.names, resource_rows(file_type, public_queryset(kind), fmt))
+    return table_content(kind, fmt)
 
 
 def all_content():
@@ -169,7 +152,7 @@ def all_content():
     yield "{"
     for index, kind in enumerate(TYPES):
         yield ("," if index else "") + f"\n{json.dumps(kind)}: "
-        yield from json_lines(resource_rows(TYPES[kind], public_queryset(kind), "json"))
+        yield from json_lines(tables.python_records(kind))
     yield "}\n"
 
 
@@ -190,7 +173,7 @@ def gzipped(chunks):
     """Text chunks as a gzip stream (the `.gz` addresses before the files are written)."""
     packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: with the gzip header
     for chunk in chunks:
-        if block := packer.compress(chunk.encode()):
+        if block := packer.compress(chunk if isinstance(chunk, bytes) else chunk.encode()):
             yield block
     yield packer.flush()
 
@@ -237,13 +220,9 @@ def question_or_404(topic_slug, slug):
 def question_statements_download(request, topic_slug, slug, fmt):
     check_format(fmt)
     question = question_or_404(topic_slug, slug)
-    statements = TYPES["statements"]
-    queryset = export_queryset(statements, Statement.objects.public().on(question))
-    return download(
-        f"{topic_slug}-{slug}-statements",
-        fmt,
-        statements.names,
-        resource_rows(statements, queryset, fmt),
+    queryset = Statement.objects.public().on(question)
+    return download_chunks(
+        f"{topic_slug}-{slug}-statements", fmt, table_content("statements", fmt, queryset)
     )
 
 

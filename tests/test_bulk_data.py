@@ -14,6 +14,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from positions import bulkdata, exports, writes
+from positions.exchange import tables
 from positions.models import Stance, StatementStatus
 from positions.popolo import public_document
 from tests.builders import build_record
@@ -199,9 +200,10 @@ def test_the_command_reports_each_file(record):
 # transactional tests that restore the serialized database expect (tests/test_caching.py).
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_live_stream_reads_through_a_cursor_without_hold(client, monkeypatch):
+    # The JSON files read tuples through a cursor (the CSV files are PostgreSQL's COPY).
     build_record()
-    monkeypatch.setattr(exports, "CHUNK_SIZE", 2)  # the cursor stays open after the first rows
-    response = client.get("/data/statements.csv")
+    monkeypatch.setattr(tables, "CHUNK_SIZE", 2)  # the cursor stays open after the first rows
+    response = client.get("/data/statements.json")
     chunks = iter(response.streaming_content)
     next(chunks)  # the header: the cursor is open now
     next(chunks)

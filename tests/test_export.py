@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from positions.exchange import TYPES, sanitize_cell, unsanitize_cell
@@ -175,11 +176,14 @@ STREAM_TRANSACTION = 2
 
 def test_download_queries_do_not_grow_with_the_data(client, question, django_assert_num_queries):
     url = reverse("positions:question_statements_download", args=["uncc", "ratification", "csv"])
+    # question, statements (with question, topic and source joined), signatories with
+    # their actors, conditions; and the stream's transaction, a savepoint in the test's.
+    # On PostgreSQL the rows are one COPY, on psycopg's own cursor, which Django does not
+    # count (tests/test_export_tables.py holds its output).
+    queries = 1 if connection.vendor == "postgresql" else 4
     for count in (2, 20):
         StatementFactory.create_batch(count, question=question, conditions=[ConditionFactory()])
-        # question, statements (with question, topic and source joined), signatories with
-        # their actors, conditions; and the stream's transaction, a savepoint in the test's
-        with django_assert_num_queries(4 + STREAM_TRANSACTION):
+        with django_assert_num_queries(queries + STREAM_TRANSACTION):
             body(client.get(url))
 
 

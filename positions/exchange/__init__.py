@@ -12,7 +12,8 @@ Import and export of the eight file types (docs/import-format.md), one job per m
 - `importing`: running an import, read, plan, write, all or nothing;
 - `batches`: every confirmed import recorded with what it wrote, and its undo
   (`batch_admin`: the admin's imports and the undo's confirmation page);
-- `exporting`: records to cells, for the public downloads and the admin export;
+- `exporting`: records to cells, for the admin export (and the rule `tables` is held to);
+- `tables`: the public downloads' rows as plain tuples, and on PostgreSQL by `COPY`;
 - `admin`: the bridge to django-import-export, the only module that imports it.
 
 To add a column: declare it in its type's list in `columns.py` (getter, parser, the docs'

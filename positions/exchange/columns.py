@@ -56,15 +56,16 @@ def statement_key(statement):
     return statement.import_ref or f"pt-{statement.pk}"
 
 
+def signatory_cells(signatures):
+    """(slug, is_lead) in order -> the cells' slugs; the lead is marked only when it is not
+    the first (the SQL of `tables.SIGNATORIES_SQL` says the same)."""
+    first_is_lead = not signatures or signatures[0][1] or not any(lead for _, lead in signatures)
+    return [slug + (LEAD_MARK if lead and not first_is_lead else "") for slug, lead in signatures]
+
+
 def statement_signatories(statement):
     """Actor slugs in order; the lead is marked only when it is not the first."""
-    signatures = list(statement.signatures.all())
-    first_is_lead = (
-        not signatures or signatures[0].is_lead or not any(s.is_lead for s in signatures)
-    )
-    return [
-        s.actor.slug + (LEAD_MARK if s.is_lead and not first_is_lead else "") for s in signatures
-    ]
+    return signatory_cells([(s.actor.slug, s.is_lead) for s in statement.signatures.all()])
 
 
 TOPICS = FileType(
