@@ -26,7 +26,7 @@ body reads:
   topic, source and signatories with their actors;
 - the other values passed: what the view computed for the piece (a row's conditions, its
   formal status, a joint statement's signatories shown, the link back to the stance), as
-  values; a dataclass by its fields, a list by its items;
+  values; a dataclass by its fields, a list by its items, a set by its items sorted;
 - the page's setting: the language, the time zone (dates are printed in it), the script
   prefix (every address starts with it), and the code version, a digest of the templates
   and of the positions package, so a deploy that changes how a piece renders never serves a
