@@ -268,6 +268,7 @@ def cached_page(view):
             response = _stored_response(stored)
         else:
             how = "computed"
+            fragments.begin(request, _page_key(request))
             try:
                 response = view(request, *args, **kwargs)
                 if hasattr(response, "render") and callable(response.render):
@@ -280,7 +281,7 @@ def cached_page(view):
             finally:
                 if owner:
                     cache.delete(lock)
-            pieces = fragments.counts(request)
+            pieces = fragments.finish(request)
             if pieces:
                 response["X-Fragment-Cache"] = f"{pieces[0]}/{pieces[1]}"
         response["X-Page-Cache"] = how

@@ -40,8 +40,9 @@ Pieces are used only for requests the page cache would store (`caching.is_cachea
 editors with a session render every piece afresh, as they render every page afresh, so a
 render with a session is the cache-off render the oracle test compares with
 (tests/test_cache_oracle.py renders each page with the pieces warm after every kind of
-write and asserts the same HTML). `X-Fragment-Cache: <hits>/<pieces>` on a computed page
-says how many pieces it reused.
+write and asserts the same HTML). A computed page reads the pieces it showed last time in
+one round trip and stores its new ones in another (`begin`, `finish`);
+`X-Fragment-Cache: <reused>/<pieces>` on a computed page says how many it reused.
 """
 
 import dataclasses
@@ -87,22 +88,55 @@ def bump_generation():
     cache.set(GENERATION_KEY, str(time.time_ns()), timeout=None)
 
 
+def begin(request, page_key):
+    """
+    The page cache is about to compute the page `page_key` for `request`: its pieces are
+    looked up together, those it used last time in one round trip at the first piece (the
+    page's manifest, kept under its key), and the pieces rendered anew are stored together
+    when it is done (`finish`). A round trip per piece costs more than rendering most.
+    """
+    request._positions_fragments = {"manifest_key": f"positions:fragment-manifest:{page_key}"}
+
+
 def _state(request):
-    """The request's generation (read once) and its counts of pieces reused and rendered."""
+    """The request's generation and pieces looked up (read at its first piece), and counts."""
     state = getattr(request, "_positions_fragments", None)
     if state is None:
-        generation = cache.get(GENERATION_KEY)
+        state = request._positions_fragments = {"manifest_key": None}
+    if "generation" not in state:
+        manifest_key = state["manifest_key"]
+        found = cache.get_many([GENERATION_KEY, *([manifest_key] if manifest_key else [])])
+        generation = found.get(GENERATION_KEY)
         if generation is None:
             cache.add(GENERATION_KEY, str(time.time_ns()), timeout=None)
             generation = cache.get(GENERATION_KEY)
-        state = request._positions_fragments = {"generation": generation, "hits": 0, "all": 0}
+        manifest = found.get(manifest_key) or []
+        state.update(
+            generation=generation,
+            manifest=manifest,
+            looked_up=set(manifest),
+            stored=cache.get_many(manifest) if manifest else {},
+            keys=[],
+            new={},
+            hits=0,
+        )
     return state
 
 
-def counts(request):
-    """`(pieces reused, pieces asked for)` by this request, or None if it used none."""
+def finish(request):
+    """
+    Store the pieces the page rendered anew, and its manifest if it changed, in one round
+    trip; `(pieces reused, pieces)` for the page's `X-Fragment-Cache`, or None if it had none.
+    """
     state = getattr(request, "_positions_fragments", None)
-    return (state["hits"], state["all"]) if state and state["all"] else None
+    if not state or not state.get("keys"):
+        return None
+    writes = dict(state["new"])
+    if state["manifest_key"] and state["keys"] != state["manifest"]:
+        writes[state["manifest_key"]] = state["keys"]
+    if writes:
+        cache.set_many(writes, FRAGMENT_TIMEOUT)
+    return state["hits"], len(state["keys"])
 
 
 def fragment_key(name, values, generation):
@@ -146,7 +180,7 @@ def _record(record, seen):
     seen.add(identity)
     deferred = record.get_deferred_fields()
     fields = record._meta.concrete_fields
-    if any(f.attname == "updated_at" for f in fields) and "updated_at" not in deferred:
+    if _is_stamped(type(record)) and "updated_at" not in deferred:
         own = record.updated_at.isoformat()
     else:
         own = [_field_value(record, f) for f in fields if f.attname not in deferred]
@@ -158,6 +192,11 @@ def _record(record, seen):
     prefetched = getattr(record, "_prefetched_objects_cache", {})
     loaded = [(name, key_part(list(rows), seen)) for name, rows in sorted(prefetched.items())]
     return (*identity, own, related, loaded)
+
+
+@functools.cache
+def _is_stamped(model):
+    return any(f.attname == "updated_at" for f in model._meta.concrete_fields)
 
 
 def _field_value(record, field):
@@ -174,13 +213,18 @@ def render(request, name, values, render_body):
         return render_body()
     state = _state(request)
     key = fragment_key(name, values, state["generation"])
-    state["all"] += 1
-    stored = cache.get(key)
+    state["keys"].append(key)
+    stored = state["new"].get(key) or state["stored"].get(key)
+    if stored is None and key not in state["looked_up"]:
+        stored = cache.get(key)  # A piece the page did not show last time.
     if stored is not None:
         state["hits"] += 1
         return mark_safe(stored)  # noqa: S308 - HTML this code rendered and escaped
     html = render_body()
-    cache.set(key, str(html), FRAGMENT_TIMEOUT)
+    if state["manifest_key"]:
+        state["new"][key] = str(html)  # Stored with the page's other new pieces (`finish`).
+    else:
+        cache.set(key, str(html), FRAGMENT_TIMEOUT)
     return html
 
 
@@ -191,6 +235,12 @@ def board_row_values(position):
         [(signer, getattr(signer, "formal", None)) for signer in signers],
         getattr(position, "signers_further", 0),
         getattr(position, "statement_signers", None),
-        getattr(position, "conditions", None) or [],
+        # Of each condition, what the row shows (its text, address and status): not the
+        # actors naming it elsewhere on the board, which would re-render every row naming it
+        # whenever one of them changes.
+        [
+            (c.pk, c.text, c.slug, c.status, c.status_date)
+            for c in getattr(position, "conditions", None) or []
+        ],
         getattr(position, "formal", None),
     )
