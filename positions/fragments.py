@@ -5,9 +5,9 @@ A page goes stale when anything it shows changes (caching.py's scoped versions),
 of it did not: after one statement is edited a board of a hundred rows has one row that
 differs. So the pieces of a page that are a function of a few records (a board row: its
 actor, deciding statement and source, with the conditions and formal status it names; an
-actor page's position and timeline entries; a statement block in the lists) are stored
-rendered, under a key built from those records, and a recomputed page renders only the
-pieces whose records changed. The page is still computed from the database as it is now:
+actor page's position and timeline entries; a statement block in the lists; a question with
+its tally on the home page) are stored rendered, under a key built from those records, and
+a recomputed page renders only the pieces whose records changed. The page is still computed from the database as it is now:
 its queries run, and each piece is looked up by what they returned.
 
 What a key contains, and why that is enough: `{% fragment "name" value ... %}` in a
@@ -26,7 +26,8 @@ body reads:
   topic, source and signatories with their actors;
 - the other values passed: what the view computed for the piece (a row's conditions, its
   formal status, a joint statement's signatories shown, the link back to the stance), as
-  values; a dataclass by its fields, a list by its items, a set by its items sorted;
+  values; a dataclass by its fields, a list by its items, a set or a dict by its items
+  sorted;
 - the page's setting: the language, the time zone (dates are printed in it), the script
   prefix (every address starts with it), and the code version, a digest of the templates
   and of the positions package, so a deploy that changes how a piece renders never serves a
@@ -165,6 +166,8 @@ def key_part(value, seen=None):
         return (type(value).__qualname__, *(key_part(getattr(value, f.name), seen) for f in fields))
     if isinstance(value, list | tuple | models.QuerySet):
         return [key_part(item, seen) for item in value]
+    if isinstance(value, dict):
+        return sorted(((key_part(k, seen), key_part(v, seen)) for k, v in value.items()), key=repr)
     if isinstance(value, set | frozenset):
         return sorted((key_part(item, seen) for item in value), key=repr)
     raise TypeError(
