@@ -7,8 +7,9 @@ differs. So the pieces of a page that are a function of a few records (a board r
 actor, deciding statement and source, with the conditions and formal status it names; an
 actor page's position and timeline entries; a statement block in the lists; a question with
 its tally on the home page) are stored rendered, under a key built from those records, and
-a recomputed page renders only the pieces whose records changed. The page is still computed from the database as it is now:
-its queries run, and each piece is looked up by what they returned.
+a recomputed page renders only the pieces whose records changed. The page is still
+computed from the database as it is now: its queries run, and each piece is looked up by
+what they returned.
 
 What a key contains, and why that is enough: `{% fragment "name" value ... %}` in a
 template (positions_tags.py) renders its body once per key, and the key holds everything the
@@ -19,7 +20,7 @@ body reads:
   read through `.only()`): a field the query did not load could not be read by the body
   without a query of its own, which the pinned query counts forbid. The stamp moves with
   every save (`auto_now`); the writes that put rows back wholesale (a restore, a rebuild)
-  bring the stamps back with the values they had, and bump `GENERATION` too, so a stored
+  bring the stamps back with the values they had, and bump the generation too, so a stored
   piece never outlives them;
 - with each record, the related records its query loaded (`select_related`) and the rows
   prefetched onto it (`prefetch_related`), by the same rule: a statement block's question,
@@ -108,12 +109,14 @@ def _state(request):
         manifest_key = state["manifest_key"]
         found = cache.get_many([GENERATION_KEY, *([manifest_key] if manifest_key else [])])
         generation = found.get(GENERATION_KEY)
-        if generation is None:
+        new_generation = generation is None
+        if new_generation:  # The cache lost everything (or is new): no piece to look up.
             cache.add(GENERATION_KEY, str(time.time_ns()), timeout=None)
             generation = cache.get(GENERATION_KEY)
         manifest = found.get(manifest_key) or []
         state.update(
             generation=generation,
+            new_generation=new_generation,
             manifest=manifest,
             looked_up=set(manifest),
             stored=cache.get_many(manifest) if manifest else {},
@@ -218,7 +221,7 @@ def render(request, name, values, render_body):
     key = fragment_key(name, values, state["generation"])
     state["keys"].append(key)
     stored = state["new"].get(key) or state["stored"].get(key)
-    if stored is None and key not in state["looked_up"]:
+    if stored is None and key not in state["looked_up"] and not state["new_generation"]:
         stored = cache.get(key)  # A piece the page did not show last time.
     if stored is not None:
         state["hits"] += 1
