@@ -18,7 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from positions.caching import bump_data_version
 from positions.models import Actor, Question, Statement
@@ -26,6 +28,9 @@ from positions.models import Actor, Question, Statement
 from .numbers import ms, percentile
 
 BASELINE_PATH = "/healthz"
+# The second baseline (issue 16): a rendered page that runs no query, computed each time.
+# `/healthz` swells more than rendered pages when the machine is loaded.
+RENDERED_BASELINE_NAME = "positions:methodology"
 # Baseline requests measured right before each page, for that page's ratios.
 LOCAL_BASELINE = 15
 # Downloads stream: only their first megabyte is read, and timed.
@@ -149,14 +154,21 @@ def load(port, paths, threads, max_requests, max_seconds, loop):
     return state["next"], state["errors"], time.perf_counter() - started, state["latencies"]
 
 
-def timed(port, path, count, *, cold, max_seconds, cookie=None, max_bytes=None):
-    """p50, p95 and number of `count` GETs of `path` (fewer past `max_seconds`)."""
+def timed(port, path, count, *, cold, max_seconds, cookie=None, max_bytes=None, flush=False):
+    """
+    p50, p95 and number of `count` GETs of `path` (fewer past `max_seconds`). `cold`: the
+    data version is bumped before each, so the page is computed, from the fragments still
+    current (as after an edit elsewhere); `flush`: the whole cache is emptied before each,
+    so the page and every fragment of it are computed.
+    """
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"} if cookie else {}
     times, deadline = [], time.monotonic() + max_seconds
     # Untimed: templates and code get loaded, and the server finishes what it was doing.
     http_get(port, path, headers, max_bytes=max_bytes)
     for _ in range(count):
-        if cold:
+        if flush:
+            cache.clear()  # The cache is the server's: nothing of the page is left.
+        elif cold:
             bump_data_version()  # The cache is the server's: the page gets computed.
         status, _, _, elapsed = http_get(port, path, headers, max_bytes=max_bytes)
         if status != 200:
@@ -169,20 +181,25 @@ def timed(port, path, count, *, cold, max_seconds, cookie=None, max_bytes=None):
 
 def measure_latency(pages, options, session_cookie, log):
     """
-    Each page's latency under gunicorn (1 worker), cold and warm, each with a baseline
-    measured right before it. Returns the baseline measured at the start.
+    Each page's latency under gunicorn (1 worker), cold after an edit elsewhere, cold with
+    an empty cache where it has a target for it, and warm, with the two baselines measured
+    right before it. Returns the `/healthz` baseline measured at the start.
     """
     port, count = options["port"], options["requests"]
     max_seconds = options["page_seconds"]
+    rendered = reverse(RENDERED_BASELINE_NAME)
     log(f"Latency under gunicorn (1 worker) on 127.0.0.1:{port}")
     with Server(port, 1, server_env()):
         baseline = timed(port, BASELINE_PATH, count * 4, cold=False, max_seconds=max_seconds)
         log(f"  baseline /healthz p50 {ms(baseline['p50'])}")
         for page in pages:
-            # The page's ratios are to a baseline measured right before it: the machine's
+            # The page's ratios are to baselines measured right before it: the machine's
             # speed drifts during a run (other tenants of the host).
             page.baseline = timed(
                 port, BASELINE_PATH, LOCAL_BASELINE, cold=False, max_seconds=max_seconds
+            )
+            page.rendered_baseline = timed(
+                port, rendered, LOCAL_BASELINE, cold=True, max_seconds=max_seconds
             )
             if page.streaming:
                 # Never cached: one measure, of the first megabyte.
@@ -195,6 +212,10 @@ def measure_latency(pages, options, session_cookie, log):
             page.latency["cold"] = timed(
                 port, page.path, n, cold=True, max_seconds=max_seconds, cookie=cookie
             )
+            if page.empty_target:
+                page.latency["empty"] = timed(
+                    port, page.path, n, cold=True, flush=True, max_seconds=max_seconds
+                )
             if not page.admin:
                 page.latency["warm"] = timed(
                     port, page.path, n, cold=False, max_seconds=max_seconds

@@ -33,6 +33,9 @@ STAMPEDE_WAIT seconds) instead of each computing it too. A waiter serves only a 
 under the version it asked with, so it never gets a page older than the last write; if the
 lock holder dies or is slow, the waiter computes the page itself. `X-Page-Cache` says which
 (`hit`, `computed`, `waited`); the benchmark counts them.
+
+A computed page reuses the rendered fragments whose records did not change
+(positions/fragments.py); `X-Fragment-Cache: <reused>/<pieces>` says how many.
 """
 
 import datetime
@@ -46,6 +49,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import condition
+
+from . import fragments
 
 DATA_VERSION_KEY = "positions:data-version"
 # Pages are recomputed at least this often, even with no write (seconds).
@@ -152,7 +157,7 @@ def _versions(found, scope):
 # --- Pages ----------------------------------------------------------------------------
 
 
-def _is_cacheable_request(request):
+def is_cacheable_request(request):
     # Signed-in editors may see drafts and messages: they always get a fresh page, and
     # looking at their session would cost a query on every request.
     return (
@@ -184,14 +189,14 @@ def _request_version(request):
 
 
 def _etag(request, *args, **kwargs):
-    if not _is_cacheable_request(request):
+    if not is_cacheable_request(request):
         return None
     tag = f"{_request_version(request)}:{_page_key(request)}"
     return hashlib.sha256(tag.encode()).hexdigest()[:32]
 
 
 def _last_modified(request, *args, **kwargs):
-    if not _is_cacheable_request(request):
+    if not is_cacheable_request(request):
         return None
     changed = max(int(part) for part in _request_version(request).split(".")) / 1e9
     # "Today" moves with the date: statements dated today start counting at midnight.
@@ -250,7 +255,7 @@ def cached_page(view):
 
     @functools.wraps(view)
     def cached_view(request, *args, **kwargs):
-        if not _is_cacheable_request(request):
+        if not is_cacheable_request(request):
             return view(request, *args, **kwargs)
         version = _request_version(request)
         stored, how = request._positions_stored_page, "hit"
@@ -263,6 +268,7 @@ def cached_page(view):
             response = _stored_response(stored)
         else:
             how = "computed"
+            fragments.begin(request, _page_key(request))
             try:
                 response = view(request, *args, **kwargs)
                 if hasattr(response, "render") and callable(response.render):
@@ -275,13 +281,16 @@ def cached_page(view):
             finally:
                 if owner:
                     cache.delete(lock)
+            pieces = fragments.finish(request)
+            if pieces:
+                response["X-Fragment-Cache"] = f"{pieces[0]}/{pieces[1]}"
         response["X-Page-Cache"] = how
         return response
 
     @functools.wraps(view)
     def page(request, *args, **kwargs):
         response = conditional(request, *args, **kwargs)
-        if _is_cacheable_request(request) and response.status_code in (200, 304):
+        if is_cacheable_request(request) and response.status_code in (200, 304):
             # Browsers and proxies may keep the page but must ask again (cheaply, by ETag).
             patch_cache_control(response, no_cache=True)
             patch_vary_headers(response, ["Cookie"])

@@ -19,6 +19,8 @@ block wrote:
   scopes of the pages that show them (`page_scopes`, `caching.bump_scopes`); for any other
   write, the global version (`caching.bump_data_version`); after commit, the bulk download
   files are scheduled to be written again (`bulkdata.schedule`, debounced);
+- after a rebuild (a restore, generated data), the rendered fragments' generation
+  (`fragments.bump_generation`): fragments of the rows put back are rendered anew;
 - what the session moved (`Moved`: positions whose stance or deciding statement changed,
   statements published for the first time, conditions whose status changed) is handed to
   the `WRITE_OBSERVERS` named in the settings, still inside the transaction: the alerts'
@@ -45,7 +47,7 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_delete
 from django.utils import timezone
 
-from . import bulkdata, caching, stances
+from . import bulkdata, caching, fragments, stances
 from .folding import fold_actor
 from .models import (
     Actor,
@@ -172,6 +174,10 @@ class Changes:
         elif self.records:
             caching.bump_data_version()
             transaction.on_commit(caching.bump_data_version)
+        if self.rebuild:
+            # Rows put back wholesale: the stored fragments are forgotten, not trusted.
+            fragments.bump_generation()
+            transaction.on_commit(fragments.bump_generation)
         if self.records:
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
 

@@ -4,6 +4,12 @@ write, every public page is rendered with the cache off before and after the wri
 each page whose HTML changed must answer, from the cache's side, with a new ETag and the new
 HTML (a missed bump would show readers a stale page). For the scoping to pay, writes of
 statements leave the pages of other questions, topics and actors with their ETags.
+
+The pages are assembled from rendered fragments kept across versions (positions/fragments.py):
+the snapshot before the write fills them, so every page recomputed after it reuses those
+whose records did not change; and once more after every page version is bumped (a cold
+page after an edit elsewhere), every page must still be exactly the cache-off render: no
+fragment is stale.
 """
 
 import datetime
@@ -14,7 +20,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from positions import writes
+from positions import caching, fragments, writes
 from positions.models import ConditionStatus, Stance, Statement, StatementStatus
 from tests.admin_builders import admin_url, statement_form_data
 from tests.builders import build_record
@@ -121,6 +127,27 @@ def check(reader, before, label):
         elif cached.get("ETag") == etag:
             kept.add(url)
     return kept
+
+
+def check_fragments(reader, urls, label):
+    """
+    Every page recomputed with the fragments warm (its version bumped, as after an edit
+    elsewhere) is the cache-off render; returns `{url: (fragments reused, fragments)}`.
+    """
+    caching.bump_data_version()
+    reused = {}
+    for url in urls:
+        status, html = fresh(url)
+        cached = reader.get(url)
+        if status == 200:
+            assert cached["X-Page-Cache"] == "computed", url
+        assert (cached.status_code, normal(cached.content)) == (status, html), (
+            f"{label}: {url} assembled from a stale fragment"
+        )
+        if "X-Fragment-Cache" in cached:
+            hits, pieces = map(int, cached["X-Fragment-Cache"].split("/"))
+            reused[url] = (hits, pieces)
+    return reused
 
 
 def publisher_client():
@@ -304,6 +331,12 @@ def test_every_page_whose_html_changed_has_a_new_etag(record, write, tmp_path):
     else:
         write(record, editor)
     kept = check(reader, before, write.__name__)
+    reused = check_fragments(reader, urls, write.__name__)
+    # The fragments pay: the boards, actor pages and lists reuse what they rendered before.
+    board = f"/topics/{record.topic.slug}/{record.adoption.slug}/"
+    for url in (board, f"/actors/{record.bystander.slug}/", "/"):
+        hits, pieces = reused[url]
+        assert hits == pieces > 0, (url, reused[url])
     elsewhere = {
         f"/topics/{record.other_topic.slug}/{record.other_question.slug}/",
         f"/topics/{record.other_topic.slug}/",
@@ -325,3 +358,25 @@ def test_the_oracle_catches_a_missed_bump(record, monkeypatch):
     edit_summary(record, publisher_client())
     with pytest.raises(AssertionError, match="kept its ETag|served stale"):
         check(reader, before, "no bump")
+
+
+def test_the_oracle_catches_a_stale_fragment(record, monkeypatch):
+    """The oracle itself can fail: with records keyed by id alone, an edit shows stale."""
+    monkeypatch.setattr(fragments, "_record", lambda r, seen: (r._meta.label_lower, r.pk))
+    urls = public_pages(record)
+    reader = Client()
+    before = snapshot(reader, urls)
+    edit_summary(record, publisher_client())
+    with pytest.raises(AssertionError, match="served stale|stale fragment"):
+        check(reader, before, "keyed by id")
+        check_fragments(reader, urls, "keyed by id")
+
+
+def test_fragments_are_rendered_afresh_for_editors(record):
+    """An editor's page (a session) uses no stored fragment: the cache-off render."""
+    reader = Client()
+    board = f"/topics/{record.topic.slug}/{record.adoption.slug}/"
+    assert "X-Fragment-Cache" in reader.get(board)
+    editor = publisher_client().get(board)
+    assert editor.status_code == 200
+    assert "X-Fragment-Cache" not in editor

@@ -1,4 +1,4 @@
-"""Reusable page pieces: stance badge, tally bar, source citation, pagination."""
+"""Reusable page pieces: stance badge, tally bar, source citation, pagination, fragments."""
 
 from django import template
 from django.template.defaultfilters import filesizeformat
@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from .. import bulkdata
+from .. import bulkdata, fragments
 from ..models import ActorKind, Stance
 from ..stances import STANCE_ORDER
 
@@ -165,3 +165,37 @@ def packed_url(name):
         return reverse(special[name])
     kind, fmt = name.rsplit(".", 1)
     return reverse("positions:data_download_gz", args=[kind, fmt])
+
+
+class FragmentNode(template.Node):
+    def __init__(self, name, values, nodelist):
+        self.name, self.values, self.nodelist = name, values, nodelist
+
+    def render(self, context):
+        values = [value.resolve(context) for value in self.values]
+        request = context.get("request")
+        return fragments.render(request, self.name, values, lambda: self.nodelist.render(context))
+
+
+@register.tag("fragment")
+def fragment(parser, token):
+    """
+    `{% fragment "name" record value ... %}...{% endfragment %}`: the body rendered once per
+    key made of the records and values given (positions/fragments.py says what a key holds:
+    pass everything the body reads).
+    """
+    bits = token.split_contents()
+    if len(bits) < 3 or bits[1][0] not in "\"'" or bits[1][0] != bits[1][-1]:
+        raise template.TemplateSyntaxError(
+            '{% fragment "name" value ... %} takes a quoted name and what the body shows.'
+        )
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    values = [parser.compile_filter(bit) for bit in bits[2:]]
+    return FragmentNode(bits[1][1:-1], values, nodelist)
+
+
+@register.filter
+def board_row_values(position):
+    """What the board's view set on a row, for the row's fragment key."""
+    return fragments.board_row_values(position)
