@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from positions import writes
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.exchange.bulk import create_with_history
+from positions.exchange.planners import ActorPlanner
 from positions.models import Actor, ActorIdentifier, ActorKind
 from tests.factories import ActorFactory, UserFactory
 
@@ -115,15 +116,26 @@ def run(lines, dry_run=False):
     return import_bytes(TYPES["actors"], data, "a.csv", context=context, dry_run=dry_run)
 
 
-@pytest.mark.parametrize("rows", [10, 300])
-def test_a_re_import_reads_the_database_in_two_queries(django_assert_num_queries, rows):
+@pytest.mark.parametrize(
+    ("rows", "batch_size", "batches"), [(10, 900, 1), (300, 900, 1), (300, 100, 4)]
+)
+def test_a_re_import_reads_only_the_files_actors_in_two_queries_a_batch(
+    django_assert_num_queries, monkeypatch, rows, batch_size, batches
+):
     ActorFactory(slug="senate", kind=ActorKind.LEGISLATIVE_GROUP)
     assert run(actor_lines(rows)).created == rows
-    # 1. every actor, as plain rows; 2. every identifier, as plain rows. Matching, parents,
-    # loops and the comparison work on those: nothing more for any number of rows.
-    with django_assert_num_queries(2):
+    others = ActorFactory.create_batch(5)  # actors the file does not name are not read
+    monkeypatch.setattr(ActorPlanner, "batch_size", batch_size)
+    # A batch of the file's slugs (its rows' and parents': 301 slugs make 4 batches of 100),
+    # then a batch of those actors' identifiers (300 actors: 3 batches). Every identifier
+    # the file names is its own actor's: no query looks for other owners, and no row
+    # matches nothing, so the duplicate check reads nothing.
+    identifier_batches = -(-rows // batch_size)
+    with django_assert_num_queries(batches + identifier_batches) as queries:
         report = run(actor_lines(rows), dry_run=True)
     assert report.ok and report.skipped == rows
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert all(other.slug not in sql for other in others)
 
 
 def test_a_row_that_writes_nothing_is_not_validated_again_and_a_changed_one_is():
