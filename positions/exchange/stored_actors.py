@@ -18,31 +18,13 @@ compares cells with them and makes an instance (`matching.instance_of`) only of 
 writes something.
 """
 
-from django.db.models import F
-from django.db.models.lookups import In
-
 from ..models import ActorIdentifier
 from ..stances import chunked
+from .lookups import any_of
 from .matching import StoredIdentifier, known_actors
 
 # The values a lookup query names: under SQLite's parameter limit.
 BATCH_SIZE = 900
-
-
-class AnyOf(In):
-    """
-    `field IN (...)`, written `field = ANY(%s)` on PostgreSQL: one array parameter. With an
-    IN list, psycopg splits the text of every query at each of its 900 placeholders (long
-    queries are not cached): that split cost more than the rows the queries read.
-    """
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-def any_of(field, values):
-    return AnyOf(F(field), values)
 
 
 class StoredActors:
