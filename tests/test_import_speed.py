@@ -2,8 +2,9 @@
 What makes a large actor import fast must not change what it writes or checks: new records
 and their history rows in bulk (COPY on PostgreSQL) are the records and history records
 simple-history's own bulk helper writes; a database refusal is still Django's
-IntegrityError; a re-import reads the database in the same few queries for any number of
-rows; a row that writes nothing is not validated again, a row that writes is.
+IntegrityError; a re-import reads only the file's actors and identifiers, two queries a
+batch of rows, whatever else the database holds; a row that writes nothing is not
+validated again, a row that writes is.
 """
 
 import pytest
@@ -159,3 +160,27 @@ def test_a_website_longer_than_the_field_is_refused_with_its_row():
     report = run([f"a,A,ngo,,,,,{long_site},"])
     assert [(e.row, e.column) for e in report.errors] == [(2, "website")]
     assert "at most 500 characters" in report.errors[0].message
+
+
+def test_what_the_file_does_not_name_is_read_where_the_rows_need_it():
+    """Only the file's actors are read, and their ancestors: a loop through stored actors
+    the file does not name is refused, an old parent is shown by its slug, and an
+    identifier of an actor outside the file is still named as its, or matches it."""
+    with writes.writing():
+        top = Actor.objects.create(slug="top", name="Top", kind=ActorKind.NGO)
+        middle = Actor.objects.create(slug="middle", name="Middle", kind=ActorKind.NGO, parent=top)
+        Actor.objects.create(slug="bottom", name="Bottom", kind=ActorKind.NGO, parent=middle)
+        holder = Actor.objects.create(slug="holder", name="Holder", kind=ActorKind.NGO)
+        ActorIdentifier.objects.create(actor=holder, scheme="wikidata", identifier="Q7")
+    loop = run(["top,Top,ngo,,bottom,,,,"])
+    assert [(e.row, e.column, e.message) for e in loop.errors] == [
+        (2, "parent", "The parent chain loops back to this actor.")
+    ]
+    moved = run(["bottom,Bottom,ngo,,top,,,,"], dry_run=True)
+    assert moved.ok and moved.plans[0].changes["parent"] == ("middle", "top")
+    taken = run(["top,Top,ngo,,,,,,wikidata:Q7"])
+    assert [e.message for e in taken.errors] == ["wikidata:Q7 already belongs to actor 'holder'."]
+    matched = run(["new-one,Holder,ngo,,,,,,wikidata:Q7"], dry_run=True)
+    assert [(p.key, p.action, p.matched_by) for p in matched.plans] == [
+        ("holder", "skip", "matched by wikidata:Q7")
+    ]

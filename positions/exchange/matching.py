@@ -43,9 +43,10 @@ def _actor_columns():
 
 def known_actors():
     """
-    Every stored actor as a plain row (a named tuple of its columns, `pk` first), in one
-    query: what matching, parents and the duplicate check read. `instance_of(row)` makes
-    the model instance of the few rows an import updates.
+    Stored actors as plain rows (a named tuple of its columns, `pk` first): what the
+    duplicate check reads of every actor, and the import of the actors a file reaches
+    (`stored_actors`). `instance_of(row)` makes the model instance of a row an import
+    updates.
     """
     columns = ["pk" if c == Actor._meta.pk.attname else c for c in _actor_columns()]
     return Actor.objects.order_by().values_list(*columns, named=True)
