@@ -263,7 +263,7 @@ class Planner:
     def compare(self, instance, values):
         """The diff of an existing record's fields with the row's; drops kept blanks."""
         fields = fields_by_name(self.file_type.model)
-        column_of = {c.attribute: c.name for c in self.file_type.columns}
+        column_of = self.column_of_attribute
         kept = {}
         for name, value in values.items():
             model_field = fields[name]
@@ -332,6 +332,10 @@ class Planner:
         if action == "new":
             row_plan.candidates = self.duplicates_of(number, key, instance)
         return row_plan, []
+
+    @functools.cached_property
+    def column_of_attribute(self):
+        return {c.attribute: c.name for c in self.file_type.columns}
 
     @functools.cached_property
     def cell_parsers(self):
