@@ -2,8 +2,9 @@
 What makes a large actor import fast must not change what it writes or checks: new records
 and their history rows in bulk (COPY on PostgreSQL) are the records and history records
 simple-history's own bulk helper writes; a database refusal is still Django's
-IntegrityError; a re-import reads the database in the same few queries for any number of
-rows; a row that writes nothing is not validated again, a row that writes is.
+IntegrityError; a re-import reads only the file's actors and identifiers, two queries a
+batch of rows, whatever else the database holds; a row that writes nothing is not
+validated again, a row that writes is.
 """
 
 import pytest
@@ -13,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 from positions import writes
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.exchange.bulk import create_with_history
+from positions.exchange.planners import ActorPlanner
 from positions.models import Actor, ActorIdentifier, ActorKind
 from tests.factories import ActorFactory, UserFactory
 
@@ -115,15 +117,26 @@ def run(lines, dry_run=False):
     return import_bytes(TYPES["actors"], data, "a.csv", context=context, dry_run=dry_run)
 
 
-@pytest.mark.parametrize("rows", [10, 300])
-def test_a_re_import_reads_the_database_in_two_queries(django_assert_num_queries, rows):
+@pytest.mark.parametrize(
+    ("rows", "batch_size", "batches"), [(10, 900, 1), (300, 900, 1), (300, 100, 4)]
+)
+def test_a_re_import_reads_only_the_files_actors_in_two_queries_a_batch(
+    django_assert_num_queries, monkeypatch, rows, batch_size, batches
+):
     ActorFactory(slug="senate", kind=ActorKind.LEGISLATIVE_GROUP)
     assert run(actor_lines(rows)).created == rows
-    # 1. every actor, as plain rows; 2. every identifier, as plain rows. Matching, parents,
-    # loops and the comparison work on those: nothing more for any number of rows.
-    with django_assert_num_queries(2):
+    others = ActorFactory.create_batch(5)  # actors the file does not name are not read
+    monkeypatch.setattr(ActorPlanner, "batch_size", batch_size)
+    # A batch of the file's slugs (its rows' and parents': 301 slugs make 4 batches of 100),
+    # then a batch of those actors' identifiers (300 actors: 3 batches). Every identifier
+    # the file names is its own actor's: no query looks for other owners, and no row
+    # matches nothing, so the duplicate check reads nothing.
+    identifier_batches = -(-rows // batch_size)
+    with django_assert_num_queries(batches + identifier_batches) as queries:
         report = run(actor_lines(rows), dry_run=True)
     assert report.ok and report.skipped == rows
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert all(other.slug not in sql for other in others)
 
 
 def test_a_row_that_writes_nothing_is_not_validated_again_and_a_changed_one_is():
@@ -147,3 +160,27 @@ def test_a_website_longer_than_the_field_is_refused_with_its_row():
     report = run([f"a,A,ngo,,,,,{long_site},"])
     assert [(e.row, e.column) for e in report.errors] == [(2, "website")]
     assert "at most 500 characters" in report.errors[0].message
+
+
+def test_what_the_file_does_not_name_is_read_where_the_rows_need_it():
+    """Only the file's actors are read, and their ancestors: a loop through stored actors
+    the file does not name is refused, an old parent is shown by its slug, and an
+    identifier of an actor outside the file is still named as its, or matches it."""
+    with writes.writing():
+        top = Actor.objects.create(slug="top", name="Top", kind=ActorKind.NGO)
+        middle = Actor.objects.create(slug="middle", name="Middle", kind=ActorKind.NGO, parent=top)
+        Actor.objects.create(slug="bottom", name="Bottom", kind=ActorKind.NGO, parent=middle)
+        holder = Actor.objects.create(slug="holder", name="Holder", kind=ActorKind.NGO)
+        ActorIdentifier.objects.create(actor=holder, scheme="wikidata", identifier="Q7")
+    loop = run(["top,Top,ngo,,bottom,,,,"])
+    assert [(e.row, e.column, e.message) for e in loop.errors] == [
+        (2, "parent", "The parent chain loops back to this actor.")
+    ]
+    moved = run(["bottom,Bottom,ngo,,top,,,,"], dry_run=True)
+    assert moved.ok and moved.plans[0].changes["parent"] == ("middle", "top")
+    taken = run(["top,Top,ngo,,,,,,wikidata:Q7"])
+    assert [e.message for e in taken.errors] == ["wikidata:Q7 already belongs to actor 'holder'."]
+    matched = run(["new-one,Holder,ngo,,,,,,wikidata:Q7"], dry_run=True)
+    assert [(p.key, p.action, p.matched_by) for p in matched.plans] == [
+        ("holder", "skip", "matched by wikidata:Q7")
+    ]

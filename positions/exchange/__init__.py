@@ -7,7 +7,8 @@ Import and export of the eight file types (docs/import-format.md), one job per m
 - `cells`: one cell to a field's value;
 - `planning`: the one planner (new, update, skip, or errors), with per-type hooks in
   `planners` and `planners_linked` (memberships, acts), and the lookups of actors by slug
-  or identifier and of sources they share in `lookups`;
+  or identifier and of sources they share in `lookups`; the stored actors an actor file
+  reaches, read a batch at a time, in `stored_actors`;
 - `writing`: bulk writes with history, through the write path (`positions.writes`);
 - `importing`: running an import, read, plan, write, all or nothing;
 - `batches`: every confirmed import recorded with what it wrote, and its undo

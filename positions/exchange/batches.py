@@ -55,6 +55,8 @@ from ..models import (
     Statement,
 )
 from ..stances import chunked
+from . import bulk
+from .lookups import any_of
 
 BATCH_SIZE = 500
 MAX_CONFLICTS_NAMED = 50
@@ -102,7 +104,7 @@ class Recording:
         changes = []
         for model, field in self.scopes():
             changes += diff(self.batch, model, self.before[model], read(model, field, written))
-        ImportBatchChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
+        bulk.create(changes, ImportBatchChange)  # COPY on PostgreSQL: a row per record
 
 
 class recording:  # noqa: N801 -- used as a context manager, like `writes.writing`
@@ -142,7 +144,7 @@ def read(model, field, ids):
     pk_index = names.index(model._meta.pk.attname)
     rows = {}
     for chunk in chunked(sorted(set(ids) - {None})):
-        for values in model.objects.filter(**{f"{field}__in": chunk}).values_list(*names):
+        for values in model.objects.filter(any_of(field, chunk)).values_list(*names):
             if encoded:
                 values = list(values)
                 for i in encoded:

@@ -42,6 +42,26 @@ def create_with_history(objs, model, *, user=None, reason=""):
             default_user=user,
             default_change_reason=reason,
         )
+    rows = copy_records(connection, objs, model)
+    write_history(connection, model, model._meta.concrete_fields, rows, user=user, reason=reason)
+    return objs
+
+
+def create(objs, model):
+    """Insert `objs` as `bulk_create` does (no history: the import's own bookkeeping, such
+    as a batch's changes), through COPY on PostgreSQL. Returns `objs`."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not objs:
+        return objs
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+    copy_records(connection, objs, model)
+    return objs
+
+
+def copy_records(connection, objs, model):
+    """COPY `objs` into `model`'s table with ids from its sequence; return the rows as
+    written (each field's value, in the model's field order)."""
     fields = model._meta.concrete_fields
     for obj, pk in zip(objs, reserve_ids(connection, model, len(objs)), strict=True):
         obj.pk = pk
@@ -50,8 +70,7 @@ def create_with_history(objs, model, *, user=None, reason=""):
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
-    write_history(connection, model, fields, rows, user=user, reason=reason)
-    return objs
+    return rows
 
 
 def write_history(connection, model, fields, rows, *, user, reason):

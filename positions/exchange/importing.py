@@ -9,6 +9,8 @@ Running an import: one path for the admin, the management commands and the bench
    the plan in one transaction (all or nothing), with history.
 """
 
+import contextlib
+import gc
 import sys
 from dataclasses import dataclass, field
 
@@ -222,6 +224,29 @@ def run_import(file_type, table, *, context, dry_run=False, progress=None):
     if report.errors:
         return report
     planner = PLANNERS[file_type.kind](file_type, context)
+    with collector_paused():
+        return plan_and_write(planner, table, report, context, dry_run, progress)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """
+    Pause Python's cyclic garbage collector while a file is planned and written. A file of
+    20,000 rows makes a few hundred thousand objects (cells, plans, stored rows) that all
+    live until the end; each of the collector's passes walks them all and finds nothing
+    to free: a quarter of a re-import's time. Reference counting still frees what can be
+    freed; what is left is collected when the collector runs again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def plan_and_write(planner, table, report, context, dry_run, progress):
     plan(planner, table, report, progress)
     if report.errors or dry_run:
         return report

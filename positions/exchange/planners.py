@@ -22,11 +22,12 @@ from ..models import (
 from ..stances import chunked
 from .cells import CellError, parse_http_url, split_list
 from .columns import FALLBACK_KEY, LEAD_MARK, question_key
-from .lookups import SourceLookup
-from .matching import DuplicateFinder, StoredIdentifier, instance_of, known_actors
+from .lookups import SourceLookup, identifier_pair
+from .matching import DuplicateFinder, instance_of, known_actors
 from .planners_linked import ActPlanner, MembershipPlanner
 from .planning import Planner, RowError
 from .reading import FIRST_DATA_ROW
+from .stored_actors import BATCH_SIZE, StoredActors
 
 
 def field_problems(model, name, value):
@@ -104,20 +105,35 @@ class ActorPlanner(Planner):
     is the same actor (the row updates it) or a new one; nothing is merged silently.
     """
 
+    batch_size = BATCH_SIZE  # slugs or identifiers a lookup query names
     run_clean = False  # Actor.clean() walks the parent chain a query a step: see `loops()`
     # The parsers check these as strictly as the model: the kind and country among their
     # choices, the website as an http(s) address no longer than the field (`parse_website`).
     parsed_fields = frozenset({"kind", "country", "website"})
 
     def prepare(self, rows):
-        # Every actor in one query, as plain rows (`matching.Known`): parents are resolved,
-        # parent chains checked for loops and duplicates looked for without a query per row.
-        # Model instances, which cost far more than the rows, are made only for the actors
-        # the file names (`existing`).
-        self.known = {k.slug: k for k in known_actors()}
-        self.slug_of = {k.pk: k.slug for k in self.known.values()}
+        # The actors and identifiers the file reaches, a query per batch of its slugs or
+        # identifiers, as plain rows (`stored_actors`), never every actor: parents are
+        # resolved, parent chains checked for loops and rows compared without a query per
+        # row. Model instances are made only of the stored actors the file names.
+        self.stored = StoredActors(self.batch_size)
         self.file_slugs = {self.row_key(r) for r in rows}
-        self.prepare_identifiers()
+        self.stored.read_slugs(self.file_slugs | {r.get("parent", "").strip() for r in rows})
+        self.stored.read_identifiers_of(self.file_slugs)
+        # The file's identifiers its own actors do not hold (all of them, for new actors):
+        # matching by identifier and "already belongs to" look for their owners.
+        pairs = {
+            pair
+            for r in rows
+            for item in split_list(r.get("identifiers", ""))
+            if (pair := identifier_pair(item))
+        }
+        self.stored.read_identifiers_named(pairs - set(self.stored.identifier_owner))
+        self.known, self.slug_of = self.stored.known, self.stored.slug_of
+        self.identifier_owner = self.stored.identifier_owner
+        self.identifiers_by_actor = self.stored.identifiers_by_actor
+        self.claimed = {}
+        self.valid_schemes = {}  # scheme -> its error messages ([] when valid)
         numbers = self.row_numbers or range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(rows))
         self.resolved, self.merged_keys, self.flagged, self.matched_by = {}, set(), {}, {}
         self._duplicates = None
@@ -125,9 +141,10 @@ class ActorPlanner(Planner):
             self.match_row(number, row)
         # A matched row's slug names the stored actor in the file's other rows (parents).
         self.file_slugs |= set(self.resolved.values())
-        self.existing = {
-            slug: instance_of(self.known[slug]) for slug in self.file_slugs if slug in self.known
-        }
+        self.stored.read_ancestors()
+        self.stored.read_identifiers_of(self.file_slugs)
+        # As plain rows: `record_of` makes the instance of a row that writes.
+        self.existing = {slug: self.known[slug] for slug in self.file_slugs if slug in self.known}
         self.parent_of = {k.slug: self.slug_of.get(k.parent_id) for k in self.known.values()}
         for row in rows:
             key = self.resolve(self.row_key(row))
@@ -139,7 +156,7 @@ class ActorPlanner(Planner):
     def duplicates(self):
         # Only a row that matches nothing needs it: a re-import never builds it.
         if self._duplicates is None:
-            self._duplicates = DuplicateFinder(self.known.values())
+            self._duplicates = DuplicateFinder(known_actors())
         return self._duplicates
 
     def resolve(self, slug):
@@ -169,11 +186,15 @@ class ActorPlanner(Planner):
             return
         choice = self.context.duplicate_choice(number)
         if choice == "same":
+            self.stored.add(candidates[:1])
             self.resolved[slug] = candidates[0].slug
             self.merged_keys.add(candidates[0].slug)
             self.matched_by[slug] = f"same actor as '{candidates[0].slug}' (chosen)"
         elif choice != "new":
             self.flagged[number] = [instance_of(c) for c in candidates]
+
+    def record_of(self, existing):
+        return instance_of(existing)
 
     def match(self, number, key):
         resolved = self.resolve(key)
@@ -199,24 +220,6 @@ class ActorPlanner(Planner):
 
     def label(self, model_field, pk):
         return self.slug_of.get(pk, f"#{pk}")
-
-    def prepare_identifiers(self):
-        # Every identifier in one query, as plain rows: an OR of the file's identifiers and
-        # slugs cost PostgreSQL a minute at 20,000 rows; reading them all costs a fraction
-        # of a second. The writer makes instances of the few it deletes.
-        self.identifiers_by_actor = {}  # slug -> [(pk, scheme, identifier)]
-        self.identifier_owner = {}  # (scheme, identifier) -> slug
-        stored = ActorIdentifier.objects.order_by("scheme", "identifier", "pk")
-        for pk, actor_id, scheme, identifier in stored.values_list(
-            "pk", "actor_id", "scheme", "identifier"
-        ):
-            owner = self.slug_of.get(actor_id)
-            self.identifier_owner[(scheme, identifier)] = owner
-            self.identifiers_by_actor.setdefault(owner, []).append(
-                StoredIdentifier(pk, actor_id, scheme, identifier)
-            )
-        self.claimed = {}
-        self.valid_schemes = {}  # scheme -> its error messages ([] when valid)
 
     def parse_parent(self, value):
         parent_slug = self.resolve(value.strip()) or None

@@ -148,29 +148,40 @@ def shown(value):
 
 
 def stored_value(instance, model_field):
-    """The field's value as the instance holds it. Read without the field's descriptor when
-    loaded: django-countries' builds a Country object (a translated lookup) on every read,
-    where the stored code compares the same."""
+    """The field's value as the instance (or a planner's plain row of it) holds it. Read
+    without the field's descriptor when loaded: django-countries' builds a Country object (a
+    translated lookup) on every read, where the stored code compares the same."""
+    if isinstance(instance, tuple):  # a plain row (`matching.known_actors()`)
+        return getattr(instance, model_field.attname)
     try:
         return instance.__dict__[model_field.attname]
     except KeyError:
         return getattr(instance, model_field.name)
 
 
-def apply(instance, values):
-    """Set `values` on `instance`; return the names of the fields that changed."""
+def changed_fields(model, record, values):
+    """The names of the fields of `values` whose value differs from `record`'s (a `model`
+    instance or a plain row of one)."""
     changed = []
-    fields = fields_by_name(type(instance))
+    fields = fields_by_name(model)
     for name, value in values.items():
         model_field = fields[name]
         if model_field.is_relation:
             # Compare ids: reading the related object could cost a query.
-            current, new = getattr(instance, model_field.attname), value.pk if value else None
+            current = getattr(record, model_field.attname)
+            new = value.pk if value else None
         else:
-            current, new = stored_value(instance, model_field), value
+            current, new = stored_value(record, model_field), value
         if current != new:
-            setattr(instance, name, value)
             changed.append(name)
+    return changed
+
+
+def apply(instance, values):
+    """Set `values` on `instance`; return the names of the fields that changed."""
+    changed = changed_fields(type(instance), instance, values)
+    for name in changed:
+        setattr(instance, name, values[name])
     return changed
 
 
@@ -213,8 +224,15 @@ class Planner:
         return self.file_type.model(**{self.file_type.key_column: key})
 
     def relate(self, number, instance, existing, changed, related, errors):
-        """Compare the relations in `related` with `existing`'s; True if any changed."""
+        """Compare the relations in `related` with `existing`'s; True if any changed.
+        `instance` may be the stored record as `existing` holds it (a plain row) when no
+        field changed: read it, do not write to it."""
         return False
+
+    def record_of(self, existing):
+        """The model instance of a stored record the row writes to: `existing` itself,
+        unless a type keeps plain rows in `existing` (actors)."""
+        return existing
 
     def check(self, number, instance, existing, errors):
         """Rules beyond the model's, for a row that writes something."""
@@ -244,8 +262,8 @@ class Planner:
 
     def compare(self, instance, values):
         """The diff of an existing record's fields with the row's; drops kept blanks."""
-        fields = fields_by_name(type(instance))
-        column_of = {c.attribute: c.name for c in self.file_type.columns}
+        fields = fields_by_name(self.file_type.model)
+        column_of = self.column_of_attribute
         kept = {}
         for name, value in values.items():
             model_field = fields[name]
@@ -281,13 +299,25 @@ class Planner:
                 )
         if errors:
             return None, errors
-        instance = existing or self.new_instance(key, related)
         self.row_changes, self.row_clears = {}, []
-        if existing is not None:
-            values = self.compare(instance, values)
-        changed = apply(instance, values)
+        if existing is None:
+            instance = self.new_instance(key, related)
+            changed = apply(instance, values)
+        else:
+            values = self.compare(existing, values)
+            model = self.file_type.model
+            changed = changed_fields(model, existing, values)
+            # A row that changes nothing is compared with the stored record as loaded: a
+            # plain row needs no model instance (`record_of`) unless the row writes.
+            instance = existing
+            if changed:
+                instance = self.record_of(existing)
+                apply(instance, values)
         related_changed = self.relate(number, instance, existing, changed, related, errors)
         writes_something = existing is None or changed or related_changed
+        if writes_something and instance is existing:
+            instance = self.record_of(existing)  # a relation changed (`relate` may add
+            # the field it names to `changed`, an actor's parent)
         if writes_something:
             # A row that writes nothing leaves the stored record as it is: the record's
             # rules were checked when it was written, and nothing here could break them.
@@ -302,6 +332,10 @@ class Planner:
         if action == "new":
             row_plan.candidates = self.duplicates_of(number, key, instance)
         return row_plan, []
+
+    @functools.cached_property
+    def column_of_attribute(self):
+        return {c.attribute: c.name for c in self.file_type.columns}
 
     @functools.cached_property
     def cell_parsers(self):
