@@ -26,6 +26,7 @@ EXCLUDED = {
     "sessions",  # signing everyone out after a restore is a feature
     "axes",  # sign-in attempt logs: short-lived security data, not the record
     "positions.position",  # derived from statements: restore rebuilds it
+    "positions.stancecountday",  # the same
     # The background tasks' queue and results (django-tasks): work in flight, not the record.
     # A restore schedules the bulk files again; a queued import is queued again by its job.
     "django_tasks_database",

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .models import (
@@ -25,6 +25,7 @@ from .models import (
     Position,
     Signatory,
     Stance,
+    StanceCountDay,
     Statement,
     StatementStatus,
 )
@@ -290,41 +291,69 @@ def changes_by_statement(rows):
 
 def stance_counts_over_time(question, as_of=None):
     """
-    The tally of a question after each day on which some position changed, oldest first:
-    `[(date, {stance: count})]`. One query, one row per day: each counting statement moves
-    its signatory by +1 to its stance and -1 from the stance the same actor held before it
-    (rule 3's order), the moves summed by day and run up over the days in SQL, so the last
-    point equals `tally(question, as_of)` and a board of ten thousand actors reads a row per
-    day, not one per statement.
+    The tally of a question after each day on which some position changed, oldest first, up
+    to `as_of` if given: `[(date, {stance: count})]`, so the last point equals
+    `tally(question, as_of)`. One query over the question's `StanceCountDay` rows, which
+    `refresh_stance_counts` keeps: a row per day, however many actors and statements.
     """
-    in_rule_order = [F("statement__date").asc(), F("statement_id").asc()]
+    rows = StanceCountDay.objects.filter(question=question)
+    if as_of is not None:
+        rows = rows.filter(day__lte=as_of)
+    return [
+        (day, dict(zip(STANCE_ORDER, counts, strict=True)))
+        for day, *counts in rows.order_by("day").values_list("day", *STANCE_ORDER)
+    ]
+
+
+def refresh_stance_counts(question_ids=None):
+    """
+    Rewrite the `StanceCountDay` rows of these questions (of every question when None) from
+    the record, in the caller's transaction. In SQL, one statement: each counting signature
+    moves its actor by +1 to its stance and -1 from the stance the same actor held before it
+    on the question (rule 3's order), the moves summed by day and run up over the days of
+    each question. Rule 4 makes a past day's tally the run up to that day.
+    """
+    rows = StanceCountDay.objects.all()
+    signatures = _counting_signatures()
+    if question_ids is not None and len(set(question_ids)) > 900:
+        question_ids = None  # as many as a rebuild, and past SQLite's parameter limit
+    if question_ids is not None:
+        question_ids = sorted(set(question_ids))
+        rows = rows.filter(question_id__in=question_ids)
+        signatures = signatures.filter(statement__question_id__in=question_ids)
+    rows.delete()
+    if question_ids == []:
+        return
     moves = (
-        _counting_signatures(as_of)
-        .filter(statement__question=question)
-        .annotate(
+        signatures.annotate(
             previous_stance=Window(
-                Lag("statement__stance"), partition_by=[F("actor_id")], order_by=in_rule_order
-            )
+                Lag("statement__stance"),
+                partition_by=[F("statement__question_id"), F("actor_id")],
+                order_by=[F("statement__date").asc(), F("statement_id").asc()],
+            ),
+            move_question=F("statement__question_id"),
+            day=F("statement__date"),
+            new_stance=F("statement__stance"),
         )
-        .annotate(day=F("statement__date"), new_stance=F("statement__stance"))
         .order_by()
-        .values("day", "new_stance", "previous_stance")
+        .values("move_question", "day", "new_stance", "previous_stance")
     )
     moves_sql, moves_params = moves.query.sql_with_params()
     run_up = ", ".join(
         "SUM(SUM((CASE WHEN new_stance = %s THEN 1 ELSE 0 END)"
-        " - (CASE WHEN previous_stance = %s THEN 1 ELSE 0 END))) OVER (ORDER BY day)"
+        " - (CASE WHEN previous_stance = %s THEN 1 ELSE 0 END)))"
+        " OVER (PARTITION BY move_question ORDER BY day)"
         for _ in STANCE_ORDER
     )
-    sql = f"SELECT day, {run_up} FROM ({moves_sql}) moves GROUP BY day ORDER BY day"  # noqa: S608
+    table = StanceCountDay._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (question_id, day, {', '.join(STANCE_ORDER)}) "  # noqa: S608
+        f"SELECT move_question, day, {run_up} FROM ({moves_sql}) moves "
+        "GROUP BY move_question, day"
+    )
     params = [*(str(s) for s in STANCE_ORDER for _ in (0, 1)), *moves_params]
-    to_date = DateField().to_python
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [
-            (to_date(day), dict(zip(STANCE_ORDER, map(int, counts), strict=True)))
-            for day, *counts in cursor.fetchall()
-        ]
 
 
 def composition(positions):

@@ -54,6 +54,7 @@ from .models import (
     Position,
     Question,
     Signatory,
+    StanceCountDay,
     Statement,
 )
 
@@ -126,6 +127,9 @@ class Changes:
         self.shown_question_ids = set()
         self.shown_actor_ids = set()
         self.everything = False
+        # A statement written behind the write path's back: the question it left is unknown,
+        # so every question's tallies by day are rewritten.
+        self.every_question = False
 
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
@@ -136,6 +140,7 @@ class Changes:
         moved = Moved() if listeners else None
         if self.rebuild:
             stances.refresh_positions()
+            stances.refresh_stance_counts()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
             if self.records and not self.everything:
@@ -146,6 +151,10 @@ class Changes:
                 )
             if self.renamed_actor_ids - actor_ids:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
+            if self.every_question:
+                stances.refresh_stance_counts()
+            elif self.statement_ids or self.shown_question_ids:
+                stances.refresh_stance_counts(self.counted_question_ids())
         if self.condition_ids:
             refresh_condition_statuses(
                 self.condition_ids, moves=None if moved is None else moved.conditions
@@ -165,6 +174,19 @@ class Changes:
             transaction.on_commit(caching.bump_data_version)
         if self.records:
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
+
+    def counted_question_ids(self):
+        """
+        The questions whose counting statements this session may have changed, for their
+        tallies by day: those of the statements written (their question now), and those that
+        showed statements moved elsewhere or deleted.
+        """
+        question_ids = set(self.shown_question_ids)
+        for chunk in stances.chunked(sorted(self.statement_ids)):
+            question_ids.update(
+                Statement.objects.filter(pk__in=chunk).values_list("question_id", flat=True)
+            )
+        return question_ids
 
     def page_scopes(self, actor_ids):
         """
@@ -432,14 +454,18 @@ def deleting(instance):
 
 def fill_positions_after_migrate(sender, using, **kwargs):
     """
-    After `migrate`: a database that has statements but no positions yet (the table was just
-    created, or the data was loaded behind the write path's back) gets them computed once.
+    After `migrate`: a database that has statements but no positions or no tallies by day
+    yet (the table was just created, or the data was loaded behind the write path's back)
+    gets them computed once.
     """
     if using != DEFAULT_DB_ALIAS:
         return  # The record and its positions live in the default database.
-    if Position._meta.db_table not in connection.introspection.table_names():
-        return  # Migrated backwards, past the table.
-    if not Position.objects.exists() and Statement.objects.published().exists():
+    tables = connection.introspection.table_names()
+    if not {Position._meta.db_table, StanceCountDay._meta.db_table} <= set(tables):
+        return  # Migrated backwards, past the tables.
+    if Statement.objects.published().exists() and not (
+        Position.objects.exists() and StanceCountDay.objects.exists()
+    ):
         with writing():
             rebuild_positions()
 
@@ -464,6 +490,7 @@ def _guard_saved(sender, instance, raw=False, **kwargs):
     with writing() as changes:
         saved(instance)
         changes.everything = True  # repaired broadly: every page goes stale
+        changes.every_question = isinstance(instance, Statement | Signatory)
 
 
 def _guard_deleting(sender, instance, **kwargs):
@@ -480,6 +507,7 @@ def _guard_deleted(sender, instance, **kwargs):
     with writing() as changes:
         if isinstance(instance, Statement):
             changes.actor_ids.update(instance._unrecorded_position_actors)
+            changes.shown_question_ids.add(instance.question_id)
             changes.records = changes.everything = True
         else:
             deleting(instance)
@@ -501,7 +529,7 @@ def connect(app_config):
     from django.apps import apps
 
     for model in apps.get_app_config("positions").get_models():
-        if model.__name__.startswith("Historical") or model.__name__ == "Position":
+        if model.__name__.startswith("Historical") or model.__name__ in ("Position", "StanceCountDay"):
             continue  # Written alongside a real write, or derived.
         if model.__name__ in ("ImportJob", "ImportBatch", "ImportBatchChange"):
             continue  # The imports' bookkeeping, not the record.

@@ -18,6 +18,7 @@ from positions import stances
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import Position, Signatory, Stance, Statement, StatementStatus
 from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
+from tests.test_board_aggregates import series_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,9 @@ def ranked_from_record(questions):
 
 def assert_table_matches_record(questions):
     assert table() == ranked_from_record(questions)
+    # The tallies by day (`StanceCountDay`) follow the same writes.
+    for question in questions:
+        assert stances.stance_counts_over_time(question) == series_by_hand(question)
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from .base import (  # noqa: F401
 )
 from .derived import (  # noqa: F401
     Position,
+    StanceCountDay,
 )
 from .evidence import (  # noqa: F401
     PUBLIC_STATUSES,
