@@ -520,6 +520,9 @@ def _guard_m2m(sender, instance, action, **kwargs):
             records_changed()
 
 
+DERIVED_MODELS = ("Position", "StanceCountDay")
+
+
 def connect(app_config):
     """
     Called from `PositionsConfig.ready()`: positions after `migrate`, and the guard on every
@@ -529,7 +532,7 @@ def connect(app_config):
     from django.apps import apps
 
     for model in apps.get_app_config("positions").get_models():
-        if model.__name__.startswith("Historical") or model.__name__ in ("Position", "StanceCountDay"):
+        if model.__name__.startswith("Historical") or model.__name__ in DERIVED_MODELS:
             continue  # Written alongside a real write, or derived.
         if model.__name__ in ("ImportJob", "ImportBatch", "ImportBatchChange"):
             continue  # The imports' bookkeeping, not the record.
