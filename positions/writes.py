@@ -130,6 +130,7 @@ class Changes:
         # A statement written behind the write path's back: the question it left is unknown,
         # so every question's tallies by day are rewritten.
         self.every_question = False
+        self.left_question_ids = set()  # questions statements were moved from or deleted on
 
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
@@ -153,7 +154,7 @@ class Changes:
                 stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
             if self.every_question:
                 stances.refresh_stance_counts()
-            elif self.statement_ids or self.shown_question_ids:
+            elif self.statement_ids or self.left_question_ids:
                 stances.refresh_stance_counts(self.counted_question_ids())
         if self.condition_ids:
             refresh_condition_statuses(
@@ -181,7 +182,7 @@ class Changes:
         tallies by day: those of the statements written (their question now), and those that
         showed statements moved elsewhere or deleted.
         """
-        question_ids = set(self.shown_question_ids)
+        question_ids = set(self.left_question_ids)
         for chunk in stances.chunked(sorted(self.statement_ids)):
             question_ids.update(
                 Statement.objects.filter(pk__in=chunk).values_list("question_id", flat=True)
@@ -275,9 +276,9 @@ def statements_deleting(statement_ids):
     they were shown."""
     changes = _session()
     changes.actor_ids.update(stances.affected_actors(statement_ids))
-    changes.shown_question_ids.update(
-        Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True)
-    )
+    left = set(Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True))
+    changes.shown_question_ids.update(left)
+    changes.left_question_ids.update(left)
     changes.shown_actor_ids.update(
         Signatory.objects.filter(statement_id__in=statement_ids).values_list("actor_id", flat=True)
     )
@@ -385,6 +386,8 @@ def save(instance, *, stored=None, **kwargs):
             before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
         if isinstance(instance, Statement) and before is not None:
             _session().shown_question_ids.add(before["question_id"])  # moved: the old board
+            if before["question_id"] != instance.question_id:
+                _session().left_question_ids.add(before["question_id"])
         elif isinstance(instance, Signatory) and not instance._state.adding:
             changing(instance)
         instance.save(**kwargs)
@@ -507,7 +510,7 @@ def _guard_deleted(sender, instance, **kwargs):
     with writing() as changes:
         if isinstance(instance, Statement):
             changes.actor_ids.update(instance._unrecorded_position_actors)
-            changes.shown_question_ids.add(instance.question_id)
+            changes.left_question_ids.add(instance.question_id)
             changes.records = changes.everything = True
         else:
             deleting(instance)
