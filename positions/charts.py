@@ -72,9 +72,10 @@ def stance_chart(series):
         return round(TOP + plot_h * (1 - value / top_value), 1)
 
     chart = Chart()
+    drawn = _last_of_each_column(series, x)
     for stance in STANCE_ORDER:
         points, previous = [], None
-        for day, counts in series:
+        for day, counts in drawn:
             value = counts.get(stance, 0)
             if previous is not None:
                 points.append((x(day), y(previous)))
@@ -100,6 +101,22 @@ def stance_chart(series):
         chart.x_ticks.append((x(end), _short(end)))
     chart.start, chart.end = start, end
     return chart
+
+
+def _last_of_each_column(series, x):
+    """
+    The points of `series` the lines can show: the first, and the last of each column `x`
+    maps days to. Within a column the step lines only run up and down, and `_simplify`
+    keeps the first and last height of such a run: the lines draw the same path as from
+    every day, built from at most a few hundred points instead of one per day of changes.
+    """
+    drawn = []
+    for point in series:
+        if len(drawn) > 1 and x(drawn[-1][0]) == x(point[0]):
+            drawn[-1] = point
+        else:
+            drawn.append(point)
+    return drawn
 
 
 def _simplify(points):

@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .models import (
     Actor,
@@ -25,6 +25,7 @@ from .models import (
     Position,
     Signatory,
     Stance,
+    StanceCountDay,
     Statement,
     StatementStatus,
 )
@@ -290,28 +291,69 @@ def changes_by_statement(rows):
 
 def stance_counts_over_time(question, as_of=None):
     """
-    The tally of a question after each day on which some position changed, oldest first:
-    `[(date, {stance: count})]`. One query over the question's counting statements, replayed
-    in order (rule 3's order), so the last point equals `tally(question, as_of)`.
+    The tally of a question after each day on which some position changed, oldest first, up
+    to `as_of` if given: `[(date, {stance: count})]`, so the last point equals
+    `tally(question, as_of)`. One query over the question's `StanceCountDay` rows, which
+    `refresh_stance_counts` keeps: a row per day, however many actors and statements.
     """
-    rows = (
-        _counting_signatures(as_of)
-        .filter(statement__question=question)
-        .order_by("statement__date", "statement_id")
-        .values_list("statement__date", "actor_id", "statement__stance")
+    rows = StanceCountDay.objects.filter(question=question)
+    if as_of is not None:
+        rows = rows.filter(day__lte=as_of)
+    return [
+        (day, dict(zip(STANCE_ORDER, counts, strict=True)))
+        for day, *counts in rows.order_by("day").values_list("day", *STANCE_ORDER)
+    ]
+
+
+def refresh_stance_counts(question_ids=None):
+    """
+    Rewrite the `StanceCountDay` rows of these questions (of every question when None) from
+    the record, in the caller's transaction. In SQL, one statement: each counting signature
+    moves its actor by +1 to its stance and -1 from the stance the same actor held before it
+    on the question (rule 3's order), the moves summed by day and run up over the days of
+    each question. Rule 4 makes a past day's tally the run up to that day.
+    """
+    rows = StanceCountDay.objects.all()
+    signatures = _counting_signatures()
+    if question_ids is not None and len(set(question_ids)) > 900:
+        question_ids = None  # as many as a rebuild, and past SQLite's parameter limit
+    if question_ids is not None:
+        question_ids = sorted(set(question_ids))
+        rows = rows.filter(question_id__in=question_ids)
+        signatures = signatures.filter(statement__question_id__in=question_ids)
+    rows.delete()
+    if question_ids == []:
+        return
+    moves = (
+        signatures.annotate(
+            previous_stance=Window(
+                Lag("statement__stance"),
+                partition_by=[F("statement__question_id"), F("actor_id")],
+                order_by=[F("statement__date").asc(), F("statement_id").asc()],
+            ),
+            move_question=F("statement__question_id"),
+            day=F("statement__date"),
+            new_stance=F("statement__stance"),
+        )
+        .order_by()
+        .values("move_question", "day", "new_stance", "previous_stance")
     )
-    current, counts, series = {}, Counter(), []
-    for date, actor_id, stance in rows:
-        if actor_id in current:
-            counts[current[actor_id]] -= 1
-        current[actor_id] = stance
-        counts[stance] += 1
-        point = (date, {s: counts[s] for s in STANCE_ORDER})
-        if series and series[-1][0] == date:
-            series[-1] = point
-        else:
-            series.append(point)
-    return series
+    moves_sql, moves_params = moves.query.sql_with_params()
+    run_up = ", ".join(
+        "SUM(SUM((CASE WHEN new_stance = %s THEN 1 ELSE 0 END)"
+        " - (CASE WHEN previous_stance = %s THEN 1 ELSE 0 END)))"
+        " OVER (PARTITION BY move_question ORDER BY day)"
+        for _ in STANCE_ORDER
+    )
+    table = StanceCountDay._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (question_id, day, {', '.join(STANCE_ORDER)}) "  # noqa: S608
+        f"SELECT move_question, day, {run_up} FROM ({moves_sql}) moves "
+        "GROUP BY move_question, day"
+    )
+    params = [*(str(s) for s in STANCE_ORDER for _ in (0, 1)), *moves_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def composition(positions):
@@ -349,7 +391,7 @@ class ConditionNamed:
     status_date: datetime.date | None
     named_by: list = field(default_factory=list)  # `NamedBy` rows, the first few
     named_by_count: int = 0
-    statement_ids: set = field(default_factory=set)  # the deciding statements naming it
+    statement_ids: set = field(default_factory=set)  # the cards' deciding statements naming it
 
     @property
     def named_by_more(self):
@@ -371,15 +413,23 @@ class NamedBy:
         return page_url("positions:actor", self.slug)
 
 
-def conditions_named(positions, shown, as_of=None):
+def conditions_named(positions, shown, as_of=None, statement_ids=()):
     """
-    The conditions these positions (from `current_positions`) depend on, each with the actors
-    whose deciding statement names it (an actor who has since changed its stance no longer
-    names it), `shown` of them listed, and the ids of those statements (`statement_ids`, for
-    the board's cards). Each condition's status is its current one, or with `as_of` the one
-    it had that day (`condition_status_as_of`). One query: the deciding statements' conditions.
+    The conditions these positions (from `current_positions`) depend on, each with the number
+    of actors whose deciding statement names it (an actor who has since changed its stance no
+    longer names it), the first `shown` of them by name, and which of the deciding statements
+    `statement_ids` (the board's cards) name it (`statement_ids`). Each condition's status is
+    its current one, or with `as_of` the one it had that day (`condition_status_as_of`).
+    One query, counted and ranked in SQL: it reads `shown` rows per condition and those of
+    the cards, not one per actor naming a condition.
     """
-    rows = positions.filter(statement__conditions__isnull=False)
+    by_condition = [F("statement__conditions")]
+    rows = positions.filter(statement__conditions__isnull=False).annotate(
+        named_rank=Window(
+            RowNumber(), partition_by=by_condition, order_by=[F("actor__name"), F("actor_id")]
+        ),
+        named_count=Window(Count("pk"), partition_by=by_condition),
+    )
     status, status_date = "statement__conditions__status", "statement__conditions__status_date"
     if as_of is not None:
         rows = rows.annotate(
@@ -392,27 +442,36 @@ def conditions_named(positions, shown, as_of=None):
             ),
         )
         status, status_date = "condition_status", "condition_status_date"
-    rows = rows.order_by(
-        "statement__conditions__text", "statement__conditions", "actor__name", "actor"
-    ).values_list(
-        "statement__conditions",
-        "statement__conditions__text",
-        "statement__conditions__slug",
-        status,
-        status_date,
-        "actor__name",
-        "actor__slug",
-        "statement_id",
+    wanted = Q(named_rank__lte=shown)
+    if statement_ids:
+        wanted |= Q(statement_id__in=list(statement_ids))
+    rows = (
+        rows.filter(wanted)
+        .order_by("statement__conditions__text", "statement__conditions", "named_rank")
+        .values_list(
+            "statement__conditions",
+            "statement__conditions__text",
+            "statement__conditions__slug",
+            status,
+            status_date,
+            "named_count",
+            "named_rank",
+            "actor__name",
+            "actor__slug",
+            "statement_id",
+        )
     )
+    cards = set(statement_ids)
     conditions = {}
-    for pk, text, slug, status, status_date, actor_name, actor_slug, statement_id in rows:
+    for pk, text, slug, status, status_date, count, rank, name, actor_slug, statement_id in rows:
         if pk not in conditions:
             conditions[pk] = ConditionNamed(pk, text, slug, status, status_date)
         condition = conditions[pk]
-        condition.named_by_count += 1
-        condition.statement_ids.add(statement_id)
-        if len(condition.named_by) < shown:
-            condition.named_by.append(NamedBy(actor_name, actor_slug))
+        condition.named_by_count = count
+        if statement_id in cards:
+            condition.statement_ids.add(statement_id)
+        if rank <= shown:
+            condition.named_by.append(NamedBy(name, actor_slug))
     return list(conditions.values())
 
 

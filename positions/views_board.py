@@ -73,7 +73,8 @@ def question_board(request, topic_slug, slug):
     only = data.get("stance")
     page, board, counts = board_groups(request, positions, only)
     fold_joint_statements(board)
-    conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of)
+    cards = [row.statement_id for _stance, rows, _count in board for row in rows]
+    conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of, cards)
     show_conditions_on_cards(board, conditions)
     series = stances.stance_counts_over_time(question, as_of)
     # States' formal acts on the topic and the world map (maps.py): one or two queries.

@@ -59,6 +59,7 @@ from .models import (
     Position,
     Question,
     Signatory,
+    StanceCountDay,
     Statement,
 )
 
@@ -131,6 +132,10 @@ class Changes:
         self.shown_question_ids = set()
         self.shown_actor_ids = set()
         self.everything = False
+        # A statement written behind the write path's back: the question it left is unknown,
+        # so every question's tallies by day are rewritten.
+        self.every_question = False
+        self.left_question_ids = set()  # questions statements were moved from or deleted on
 
     def apply(self):
         """Bring the derived data in line with what was written: once per session."""
@@ -142,6 +147,7 @@ class Changes:
         if self.rebuild:
             stances.refresh_positions()
             HiddenActor.refresh()
+            stances.refresh_stance_counts()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
             if self.records and not self.everything:
@@ -157,6 +163,10 @@ class Changes:
             # lost a signature (noted where they were shown).
             if actor_ids | self.shown_actor_ids:
                 HiddenActor.refresh(actor_ids | self.shown_actor_ids)
+            if self.every_question:
+                stances.refresh_stance_counts()
+            elif self.statement_ids or self.left_question_ids:
+                stances.refresh_stance_counts(self.counted_question_ids())
         if self.condition_ids:
             refresh_condition_statuses(
                 self.condition_ids, moves=None if moved is None else moved.conditions
@@ -180,6 +190,19 @@ class Changes:
             transaction.on_commit(fragments.bump_generation)
         if self.records:
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
+
+    def counted_question_ids(self):
+        """
+        The questions whose counting statements this session may have changed, for their
+        tallies by day: those of the statements written (their question now), and those that
+        showed statements moved elsewhere or deleted.
+        """
+        question_ids = set(self.left_question_ids)
+        for chunk in stances.chunked(sorted(self.statement_ids)):
+            question_ids.update(
+                Statement.objects.filter(pk__in=chunk).values_list("question_id", flat=True)
+            )
+        return question_ids
 
     def page_scopes(self, actor_ids):
         """
@@ -268,9 +291,9 @@ def statements_deleting(statement_ids):
     they were shown."""
     changes = _session()
     changes.actor_ids.update(stances.affected_actors(statement_ids))
-    changes.shown_question_ids.update(
-        Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True)
-    )
+    left = set(Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True))
+    changes.shown_question_ids.update(left)
+    changes.left_question_ids.update(left)
     changes.shown_actor_ids.update(
         Signatory.objects.filter(statement_id__in=statement_ids).values_list("actor_id", flat=True)
     )
@@ -378,6 +401,8 @@ def save(instance, *, stored=None, **kwargs):
             before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
         if isinstance(instance, Statement) and before is not None:
             _session().shown_question_ids.add(before["question_id"])  # moved: the old board
+            if before["question_id"] != instance.question_id:
+                _session().left_question_ids.add(before["question_id"])
         elif isinstance(instance, Signatory) and not instance._state.adding:
             changing(instance)
         instance.save(**kwargs)
@@ -447,14 +472,18 @@ def deleting(instance):
 
 def fill_positions_after_migrate(sender, using, **kwargs):
     """
-    After `migrate`: a database that has statements but no positions yet (the table was just
-    created, or the data was loaded behind the write path's back) gets them computed once.
+    After `migrate`: a database that has statements but no positions or no tallies by day
+    yet (the table was just created, or the data was loaded behind the write path's back)
+    gets them computed once.
     """
     if using != DEFAULT_DB_ALIAS:
         return  # The record and its positions live in the default database.
-    if Position._meta.db_table not in connection.introspection.table_names():
-        return  # Migrated backwards, past the table.
-    if not Position.objects.exists() and Statement.objects.published().exists():
+    tables = connection.introspection.table_names()
+    if not {Position._meta.db_table, StanceCountDay._meta.db_table} <= set(tables):
+        return  # Migrated backwards, past the tables.
+    if Statement.objects.published().exists() and not (
+        Position.objects.exists() and StanceCountDay.objects.exists()
+    ):
         with writing():
             rebuild_positions()
 
@@ -479,6 +508,7 @@ def _guard_saved(sender, instance, raw=False, **kwargs):
     with writing() as changes:
         saved(instance)
         changes.everything = True  # repaired broadly: every page goes stale
+        changes.every_question = isinstance(instance, Statement | Signatory)
 
 
 def _guard_deleting(sender, instance, **kwargs):
@@ -495,6 +525,7 @@ def _guard_deleted(sender, instance, **kwargs):
     with writing() as changes:
         if isinstance(instance, Statement):
             changes.actor_ids.update(instance._unrecorded_position_actors)
+            changes.left_question_ids.add(instance.question_id)
             changes.records = changes.everything = True
         else:
             deleting(instance)
@@ -508,7 +539,7 @@ def _guard_m2m(sender, instance, action, **kwargs):
 
 
 # Rewritten by `Changes.apply` from the record, never written on their own.
-DERIVED_MODELS = ("Position", "HiddenActor")
+DERIVED_MODELS = ("Position", "HiddenActor", "StanceCountDay")
 
 
 def connect(app_config):

@@ -5,6 +5,7 @@ statement names at all (a chamber, a government, whose members speak) is public 
 """
 
 import json
+import random
 
 import pytest
 from django.urls import reverse
@@ -128,3 +129,23 @@ def test_publishing_a_statement_that_names_it_makes_the_actor_public(client, wor
         assert "quiet-coalition" in texts[where], where
     assert 'value="NZ"' in texts["/actors/"]
     assert HIDDEN in texts["/actors/member-of-quiet/"]
+
+
+def test_public_is_the_rule_on_generated_signatures():
+    """Actors signing any mix of drafts, published and retracted statements, or nothing."""
+    rng = random.Random(12)
+    actors = [ActorFactory() for _ in range(30)]
+    statuses = list(StatementStatus)
+    for _ in range(40):
+        StatementFactory(actors=rng.sample(actors, rng.randint(1, 3)), status=rng.choice(statuses))
+    signed = {}
+    for actor in actors:
+        signed[actor.pk] = {
+            s.statement.status for s in actor.signatures.select_related("statement")
+        }
+    expected = {pk for pk, seen in signed.items() if not seen or seen != {StatementStatus.DRAFT}}
+    assert set(expected) < {a.pk for a in actors}  # some hidden, some never named
+    assert any(not seen for seen in signed.values())
+    assert (
+        set(Actor.objects.filter(pk__in=signed).public().values_list("pk", flat=True)) == expected
+    )

@@ -26,6 +26,7 @@ from positions.models import (
     StatementStatus,
 )
 from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
+from tests.test_board_aggregates import series_by_hand
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,9 @@ def assert_table_matches_record(questions):
     assert table() == ranked_from_record(questions)
     # The actors only drafts name, kept alongside by the same write sessions.
     assert hidden_actors() == set(Actor.objects.named_only_in_drafts().values_list("pk", flat=True))
+    # The tallies by day (`StanceCountDay`) follow the same writes.
+    for question in questions:
+        assert stances.stance_counts_over_time(question) == series_by_hand(question)
 
 
 @pytest.fixture

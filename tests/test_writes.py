@@ -281,8 +281,10 @@ def test_resaving_only_the_summary_in_the_admin_is_pinned(client, publisher):
 # questions and the actors whose pages show the statement) and one of the alerts' outbox
 # (`alerts.outbox.listening`: does anyone follow what this write moves?); nobody does here,
 # so the session says no more. Two more keep the actors only drafts name
-# (`HiddenActor.refresh`: its rows of the actors refreshed, deleted and recomputed).
-ADD_QUERIES = 46
+# (`HiddenActor.refresh`: its rows of the actors refreshed, deleted and recomputed), and
+# three the question's tallies by day (`stances.refresh_stance_counts`: the questions
+# written on, their rows out and back in).
+ADD_QUERIES = 49
 RESAVE_QUERIES = 38
 
 
@@ -314,5 +316,5 @@ def test_resaving_a_summary_is_pinned(db, strict):
     assert len(queries) == ORM_RESAVE_QUERIES, "\n".join(q["sql"] for q in queries)
 
 
-ORM_ADD_QUERIES = 24  # with the scopes, the outbox's `listening` and `HiddenActor`, as above
+ORM_ADD_QUERIES = 27  # the scopes, the outbox, `HiddenActor` and the day tallies, as above
 ORM_RESAVE_QUERIES = 9

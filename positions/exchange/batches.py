@@ -52,6 +52,7 @@ from ..models import (
     ImportBatchChange,
     Position,
     Signatory,
+    StanceCountDay,
     Statement,
 )
 from ..stances import chunked
@@ -295,7 +296,7 @@ def deleted_since(model, change):
 def record_models():
     """Every model of the record (its history, positions and bookkeeping aside)."""
     for model in apps.get_app_config("positions").get_models(include_auto_created=True):
-        if issubclass(model, HistoricalChanges) or model in (Position,):
+        if issubclass(model, HistoricalChanges) or model in (Position, StanceCountDay):
             continue
         if model._meta.object_name in ("ImportJob", "ImportBatch", "ImportBatchChange"):
             continue

@@ -36,6 +36,7 @@ from .base import (  # noqa: F401
 from .derived import (  # noqa: F401
     HiddenActor,
     Position,
+    StanceCountDay,
 )
 from .evidence import (  # noqa: F401
     PUBLIC_STATUSES,

@@ -81,3 +81,32 @@ class HiddenActor(models.Model):
         stored.delete()
         hidden = actors.named_only_in_drafts().order_by().values_list("pk", flat=True)
         cls.objects.bulk_create(cls(actor_id=pk) for pk in hidden.iterator())
+
+
+class StanceCountDay(models.Model):
+    """
+    A question's tally at the end of a day on which some position on it changed: the board's
+    chart and its table, read as a few thousand narrow rows by index instead of replaying the
+    question's whole record. The tally as of a past day is the row of its last change on or
+    before that day (rule 4: today's record applied to the past).
+
+    Derived data, like `Position`: `stances.refresh_stance_counts` rewrites a question's rows
+    whenever a write may have changed its counting statements (positions/writes.py).
+    """
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    supports = models.PositiveIntegerField()
+    conditional = models.PositiveIntegerField()
+    opposes = models.PositiveIntegerField()
+    undecided = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "day"], name="stance_count_day_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.question_id} on {self.day}"
