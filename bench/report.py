@@ -24,6 +24,11 @@ IMPORT_START = "<!-- bench_import:start -->"
 IMPORT_END = "<!-- bench_import:end -->"
 
 
+def load_average():
+    """The 1-, 5- and 15-minute load averages: how busy the machine was besides the run."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def machine():
     """The machine, software and database the run measures on."""
     memory = ""
@@ -49,6 +54,7 @@ def machine():
             database = connection.vendor
     return {
         "date": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
+        "load": load_average(),
         "cores": os.cpu_count(),
         "memory": memory,
         "cpu": cpu_model(),
@@ -105,6 +111,8 @@ def report(results):
         f"- cores: {m['cores']} ({m['cpu']}); memory: {m['memory']}",
         f"- Python {m['python']}, Django {m['django']}, {m['database']}, cache: {m['cache']}",
         f"- platform: {m['platform']}",
+        f"- load average (1, 5, 15 min): {m.get('load', '?')} at the start, "
+        f"{load_average()} at the end",
         "",
         "## Data set",
         "",
