@@ -69,7 +69,7 @@ def test_it_stores_a_big_upload_checks_it_and_shows_the_same_preview(client, edi
     page = client.get(job_url(job))
     assert [row.import_type for row in page.context["result"].rows] == ["new"] * 3
     assert page.context["confirm_form"]
-    assert b"3 new" in page.content
+    assert b"<dt>New</dt><dd>3</dd>" in page.content
     assert b'http-equiv="refresh"' not in page.content, "nothing left to wait for"
 
 

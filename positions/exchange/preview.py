@@ -9,6 +9,10 @@ the page stays readable for a file of 20,000 rows.
 # Rows shown per list; the rest are counted (the command line's --dry-run lists more).
 SHOWN = 100
 ERRORS_SHOWN = 500
+# Of those, the first are open on the page and the others folded under a "show more", so
+# the page stays a few screens long whatever the file's size.
+OPEN_ROWS = 20
+OPEN_ERRORS = 100
 
 BLANK_CHOICES = [
     ("clear", "Clear these fields"),
@@ -81,6 +85,22 @@ class Preview:
             "more_errors": max(len(report.errors) - ERRORS_SHOWN, 0),
             "written": report.written,
         }
+
+    @property
+    def changed_open(self):
+        return self.changed[:OPEN_ROWS]
+
+    @property
+    def changed_folded(self):
+        return self.changed[OPEN_ROWS:]
+
+    @property
+    def errors_open(self):
+        return self.errors[:OPEN_ERRORS]
+
+    @property
+    def errors_folded(self):
+        return self.errors[OPEN_ERRORS:]
 
     @property
     def needs_choice(self):
