@@ -1,9 +1,9 @@
 """
 The admin import's preview at size, in a real browser at desktop and phone widths: a file of
 20,000 actor rows (4,000 in the quick run) onto a database that holds 2,000 actors, with new,
-changed, unchanged, clearing and error rows and a likely duplicate. The upload is big enough for the background
-worker (jobs.py), run at once here by django-tasks' immediate backend as in
-tests/test_import_jobs.py.
+changed, unchanged, clearing and error rows and a likely duplicate. The upload is big enough
+for the background worker (jobs.py), run at once here by django-tasks' immediate backend as
+in tests/test_import_jobs.py.
 
 What an editor must be able to do on that page: read the totals first; read it without
 scrolling sideways; scroll a page whose length does not grow with the file (unchanged rows
