@@ -5,13 +5,16 @@ from hypothesis import settings as hypothesis_settings
 
 # Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (default `dev`):
 # - dev: a bounded number of examples, random each run, failures replayed from .hypothesis/;
-# - ci: as many examples, the same ones on every run (derandomized, no example database);
+# - ci: fewer examples, the same ones on every run (derandomized, no example database): every
+#   parameter name already gets every nasty value by rule (tests/test_fuzz_public_pages.py),
+#   and CI runs the suite on two databases;
 # - thorough: the exhaustive run, for `make test-slow` or before a release.
 # Pages take tens of milliseconds each, and no deadline holds on a busy CI machine.
 FUZZ_EXAMPLES = 25
+CI_EXAMPLES = 10
 hypothesis_settings.register_profile("dev", max_examples=FUZZ_EXAMPLES, deadline=None)
 hypothesis_settings.register_profile(
-    "ci", max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None
+    "ci", max_examples=CI_EXAMPLES, deadline=None, derandomize=True, database=None
 )
 hypothesis_settings.register_profile("thorough", max_examples=500, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -7,6 +7,7 @@ import datetime
 import html.parser
 import http.client
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -405,6 +406,13 @@ def run_manage(env, *args, input_text=None):
     )
 
 
+def free_port():
+    """A port no one listens on now: two test runs at once must not share the servers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_server(env, port):
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(  # noqa: S603
@@ -461,11 +469,11 @@ def two_servers(tmp_path):
     password = uuid.uuid4().hex
     output = run_manage(env, "shell", input_text=SETUP.format(password=password)).stdout
     topic_pk = int(output.split()[-1])
-    servers = []
+    servers, ports = [], (free_port(), free_port())
     try:
-        for port in (8106, 8107):
+        for port in ports:
             servers.append(start_server(env, port))
-        yield {"ports": (8106, 8107), "password": password, "topic_pk": topic_pk}
+        yield {"ports": ports, "password": password, "topic_pk": topic_pk}
     finally:
         for process in servers:
             process.terminate()

@@ -4,10 +4,13 @@ the command line; the confirm step must work when another process serves it.
 """
 
 import io
+import os
+import uuid
 
 import openpyxl
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
@@ -28,7 +31,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 IMPORT_URL = "/admin/positions/statement/import/"
 CONFIRM_URL = "/admin/positions/statement/process_import/"
 CSV = (
@@ -60,11 +63,19 @@ def shared_cache(settings):
     """The production set-up: a Redis cache every process shares (CACHE_URL)."""
     if not redis_available():
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    # A prefix of its own: another test run may share the Redis database at the same time.
+    prefix = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
     }
     yield
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    server = redis.Redis.from_url(REDIS_URL)
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
 
 
 @pytest.fixture
@@ -103,7 +114,8 @@ def test_preview_then_confirm_from_another_process(client, world, shared_cache):
 
     # Another process builds its own cache client: the upload must be there, not in a
     # temporary file or the memory of the process that served the preview.
-    other_process_cache = RedisCache(REDIS_URL, {})
+    prefix = django_settings.CACHES["default"]["KEY_PREFIX"]
+    other_process_cache = RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
     assert other_process_cache.get(key) == CSV.format(status="published").encode()
     from django.core.cache import caches
 

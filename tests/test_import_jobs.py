@@ -16,7 +16,7 @@ from django_tasks_db.management.commands import db_worker
 
 from positions.exchange import jobs, writing
 from positions.models import Actor, ImportBatch, ImportJob, ImportJobState
-from tests.factories import UserFactory
+from tests.factories import ActorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_it_stores_a_big_upload_checks_it_and_shows_the_same_preview(client, edi
     page = client.get(job_url(job))
     assert [row.import_type for row in page.context["result"].rows] == ["new"] * 3
     assert page.context["confirm_form"]
-    assert b"3 new" in page.content
+    assert b"<dt>New</dt><dd>3</dd>" in page.content
     assert b'http-equiv="refresh"' not in page.content, "nothing left to wait for"
 
 
@@ -90,6 +90,63 @@ def test_it_writes_every_row_once_confirmed(client, editor):
         "Imported from actors.csv (import #"
     )
     assert b"Import finished" in client.get(job_url(job)).content
+
+
+def test_a_big_import_shows_the_diff_and_asks_before_clearing_or_merging(client, editor):
+    """The background preview is the same diff as an ordinary one, and its confirm asks the
+    same questions: nothing is cleared or merged until the editor has chosen."""
+    wyden = ActorFactory(slug="ron-wyden", name="Ron Wyden", description="Senator from Oregon.")
+    cisco = ActorFactory(slug="cisco", name="Cisco", kind="company")
+    content = (
+        "slug,name,kind,description\r\n"
+        f"ron-wyden,Ron Wyden,{wyden.kind},\r\n"  # the empty description would clear it
+        "cisco-systems,CISCO,company,\r\n"  # looks like Cisco
+        "new-one,New One,ngo,\r\n"
+    ).encode()
+    upload(client, content)
+    job = ImportJob.objects.get()
+    page = client.get(job_url(job)).content.decode()
+    assert "<dt>New</dt><dd>2</dd>" in page and "<dt>Changed</dt><dd>1</dd>" in page
+    assert "<dt>Likely duplicates</dt><dd>1</dd>" in page
+    assert "Senator from Oregon." in page, "the changed field, old -> new"
+    assert "would clear stored values" in page and 'name="blanks" value="keep" required' in page
+    assert 'name="duplicate-3"' in page and f"/admin/positions/actor/{cisco.pk}/change/" in page
+
+    confirm_url = f"/admin/positions/importjob/{job.pk}/confirm/"
+    page = client.post(confirm_url, follow=True).content.decode()
+    assert "Nothing was imported yet. Choose whether to clear" in page
+    assert "whether each is the same actor or a new one" in page
+    job.refresh_from_db()
+    assert job.state == ImportJobState.CHECKED and Actor.objects.count() == 2
+
+    client.post(confirm_url, {"blanks": "keep", "duplicate-3": "same"})
+    job.refresh_from_db()
+    assert job.state == ImportJobState.DONE, job.message
+    wyden.refresh_from_db()
+    assert wyden.description == "Senator from Oregon.", "kept, as chosen"
+    assert Actor.objects.count() == 3, "the Cisco row updated Cisco; one new actor"
+
+
+def test_a_big_import_clears_only_when_told_to(client, editor):
+    wyden = ActorFactory(slug="ron-wyden", name="Ron Wyden", description="Senator from Oregon.")
+    upload(client, f"slug,name,kind,description\r\nron-wyden,Ron Wyden,{wyden.kind},\r\n".encode())
+    job = ImportJob.objects.get()
+    client.post(f"/admin/positions/importjob/{job.pk}/confirm/", {"blanks": "clear"})
+    wyden.refresh_from_db()
+    assert wyden.description == ""
+
+
+def test_the_write_refuses_a_clearing_nobody_chose(client, editor):
+    """A confirmation that skipped the form (or a file that clears more since): nothing."""
+    wyden = ActorFactory(slug="ron-wyden", name="Ron Wyden", description="Senator from Oregon.")
+    upload(client, f"slug,name,kind,description\r\nron-wyden,Ron Wyden,{wyden.kind},\r\n".encode())
+    job = ImportJob.objects.get()
+    assert jobs.confirm(job, {})
+    job.refresh_from_db()
+    assert job.state == ImportJobState.FAILED
+    assert "would clear the stored description" in str(job.preview["errors"])
+    wyden.refresh_from_db()
+    assert wyden.description == "Senator from Oregon."
 
 
 def test_a_file_with_errors_fails_with_its_errors_and_writes_nothing(client, editor):

@@ -40,12 +40,7 @@ from .columns import TYPE_OF_MODEL, TYPES
 from .exporting import export_cell, export_queryset
 from .importing import run_import
 from .planning import ImportContext
-from .preview import (
-    BLANK_CHOICES,
-    DUPLICATE_CHOICES,
-    DUPLICATE_FIELD_PREFIX,
-    Preview,
-)
+from .preview import BLANK_CHOICES, DUPLICATE_CHOICES, Preview, choices_from
 from .reading import ImportFileError, Table, read_table, sanitize_cell
 
 
@@ -233,19 +228,6 @@ class TrackerConfirmImportForm(ConfirmImportForm):
         widget=forms.RadioSelect,
     )
 
-    def duplicate_choices(self):
-        """Row number -> "same" or "new", from the preview's per-row choices."""
-        choices = {}
-        for name, value in self.data.items():
-            number = name.removeprefix(DUPLICATE_FIELD_PREFIX)
-            if (
-                name.startswith(DUPLICATE_FIELD_PREFIX)
-                and number.isdigit()
-                and value in ("same", "new")
-            ):
-                choices[int(number)] = value
-        return choices
-
 
 class TrackerImportExportMixin(ImportExportMixin):
     """
@@ -267,9 +249,7 @@ class TrackerImportExportMixin(ImportExportMixin):
         form = kwargs.get("form")
         kwargs = super().get_import_data_kwargs(**kwargs)
         if isinstance(form, TrackerConfirmImportForm) and form.is_valid():
-            kwargs["blanks"] = form.cleaned_data.get("blanks") or ""
-            kwargs["duplicates"] = form.cleaned_data.get("duplicates") or ""
-            kwargs["duplicate_choices"] = form.duplicate_choices()
+            kwargs.update(choices_from(form.data))
         return kwargs
 
     def get_resource_classes(self, request=None):

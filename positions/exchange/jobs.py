@@ -43,9 +43,10 @@ from import_export.results import InvalidRow, Result, RowResult
 from ..models import ImportJob, ImportJobState
 from . import writing
 from .columns import TYPES
-from .importing import ImportReport, check_columns, plan
+from .importing import ImportReport, check_columns, plan, undecided
 from .planners import PLANNERS
 from .planning import ImportContext, RowError
+from .preview import Preview, choices_from, missing_choices
 from .reading import ImportFileError, read_table
 
 logger = logging.getLogger(__name__)
@@ -73,11 +74,15 @@ def start(user, kind, file_name, file_format, data):
     return job
 
 
-def confirm(job):
-    """The editor confirms a checked job: queue its writing. False if it is not checked."""
+def confirm(job, choices=None):
+    """
+    The editor confirms a checked job, with their answers to what its preview asked
+    (`preview.choices_from`): queue its writing. False if it is not checked.
+    """
     allowance = _write_allowance(job.rows_total)
     queued = ImportJob.objects.filter(pk=job.pk, state=State.CHECKED).update(
         state=State.WRITING,
+        choices=choices or {},
         step="Waiting for the worker",
         rows_done=0,
         stalled_after=timezone.now() + allowance,
@@ -191,12 +196,25 @@ class Run:
             updated_at=timezone.now(), **fields
         )
 
-    def read_and_plan(self, state, verb):
+    def context(self):
+        """Who imports, and (once confirmed) the editor's choices on clearings and duplicates."""
+        job, choices = self.job, self.job.choices or {}
+        return ImportContext(
+            user=job.user,
+            file_name=job.file_name,
+            blanks=choices.get("blanks", ""),
+            duplicates=choices.get("duplicates", ""),
+            # JSON keys are strings; the planner numbers rows with integers.
+            duplicate_choices={
+                int(number): value for number, value in choices.get("duplicate_choices", {}).items()
+            },
+        )
+
+    def read_and_plan(self, state, verb, context):
         """Read the stored file and plan every row, reporting as it goes: (planner, report)."""
         job = self.job
         file_type = TYPES[job.kind]
         self.report(force=True, state=state, step="Reading the file", rows_done=0)
-        context = ImportContext(user=job.user, file_name=job.file_name)
         report = ImportReport(kind=job.kind, file_name=job.file_name, dry_run=True)
         try:
             table = read_table(bytes(job.data), f"{job.kind}.{job.file_format}", kind=job.kind)
@@ -213,7 +231,7 @@ class Run:
         return planner, report
 
     def check(self):
-        planner, report = self.read_and_plan(State.CHECKING, "Checking")
+        planner, report = self.read_and_plan(State.CHECKING, "Checking", self.context())
         preview = preview_of(report, TYPES[self.job.kind].names)
         if report.errors:
             self.fail(
@@ -231,7 +249,10 @@ class Run:
             raise Superseded
 
     def write(self):
-        planner, report = self.read_and_plan(State.WRITING, "Checking again")
+        context = self.context()
+        planner, report = self.read_and_plan(State.WRITING, "Checking again", context)
+        # What the preview asked must have been answered (the confirm form asks for it).
+        report.errors = report.errors or undecided(report, context)
         if report.errors:
             self.fail(
                 "Nothing was imported: the file no longer checks (the records may have changed "
@@ -294,6 +315,7 @@ def summary(report):
 def preview_of(report, names):
     """What the job's page shows of a check: totals, then the first rows and errors."""
     return {
+        "diff": Preview(report).data,  # what the page shows (preview.py)
         "totals": {
             "new": report.created,
             "update": report.updated,
@@ -318,6 +340,7 @@ def result_of(job):
     stored = job.preview or {}
     result = Result()
     result.diff_headers = list(names)
+    result.preview = Preview.from_data(stored.get("diff"))
     by_row = {}
     for row, column, message in stored.get("errors", []):
         by_row.setdefault(row, {}).setdefault(column or NON_FIELD_ERRORS, []).append(message)
@@ -436,6 +459,10 @@ class ImportJobAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:positions_importjob_change", args=[job.pk]))
         if job.user_id != request.user.pk:
             raise PermissionDenied  # the editor who checked the file confirms it
-        if not confirm(job):
+        choices = choices_from(request.POST)
+        missing = missing_choices(result_of(job).preview, choices)
+        for message in missing:
+            messages.error(request, f"Nothing was imported yet. {message}")
+        if not missing and not confirm(job, choices):
             messages.error(request, "This import is not waiting for a confirmation.")
         return HttpResponseRedirect(reverse("admin:positions_importjob_change", args=[job.pk]))

@@ -41,6 +41,9 @@ class ImportJob(models.Model):
     rows_done = models.PositiveIntegerField(default=0)
     # What checking found: totals, the first rows and errors (`jobs.preview`).
     preview = models.JSONField(default=dict, blank=True)
+    # The editor's answers to what the preview asked (clearings, likely duplicates), given
+    # on confirming and applied by the write: {"blanks", "duplicates", "duplicate_choices"}.
+    choices = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     # The run that owns the job; a resumed run takes it over, and the old one stops.
     runner = models.CharField(max_length=32, blank=True)
