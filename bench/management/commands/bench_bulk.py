@@ -13,7 +13,8 @@ for the baselines).
   hit): one computation is the target.
 - The hit rate under edits: readers request a mix of pages (boards of several topics, actor
   pages, topic pages, the home page) while an editor re-saves a statement of one topic once
-  a second through the write path; the share of answers served from the cache and p50/p95
+  a second through the write path; the share of answers served from the cache, of the pages
+  computed the share of their fragments found stored (`X-Fragment-Cache`), and p50/p95
   per page kind, with scoped versions and then with every write bumping every page (the
   global invalidation they replace).
 
@@ -284,8 +285,9 @@ class Command(BaseCommand):
             f"{seconds} s on 2 gunicorn workers; an editor re-saves a statement of "
             f"“{topics[0].title}” once a second.",
             "",
-            "| invalidation | page kind | requests | from the cache | p50 ms | p95 ms |",
-            "|---|---|---|---|---|---|",
+            "| invalidation | page kind | requests | from the cache | computed | fragments "
+            "reused when computed | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         with Server(options["port"], 2, server_env()):
             for mode in ("scoped", "global"):
@@ -295,9 +297,14 @@ class Command(BaseCommand):
                     if not rows:
                         continue
                     cached = sum(1 for a in rows if a[1] in ("hit", "waited"))
+                    # A computed page says how many of its fragments it found stored.
+                    reused = [a[3] for a in rows if a[1] == "computed" and a[3]]
+                    pieces = sum(total for _hits, total in reused)
+                    share = f"{100 * sum(h for h, _t in reused) / pieces:.0f}%" if pieces else "-"
                     times = [a[2] * 1000 for a in rows]
                     lines.append(
                         f"| {mode} | {kind} | {len(rows)} | {100 * cached / len(rows):.0f}% | "
+                        f"{len(rows) - cached} | {share} | "
                         f"{percentile(times, 0.5):.0f} | {percentile(times, 0.95):.0f} |"
                     )
         return lines
@@ -317,8 +324,12 @@ class Command(BaseCommand):
                 kind, path = mix[index % len(mix)]
                 index += 1
                 status, _body, headers, elapsed = http_get(options["port"], path)
+                fragments = headers.get("X-Fragment-Cache", "")
+                hits_and_pieces = tuple(map(int, fragments.split("/"))) if fragments else None
                 with lock:
-                    answers.append((kind, headers.get("X-Page-Cache", "none"), elapsed))
+                    answers.append(
+                        (kind, headers.get("X-Page-Cache", "none"), elapsed, hits_and_pieces)
+                    )
 
         pool = [threading.Thread(target=reader, args=(n * 3,)) for n in range(threads)]
         for thread in pool:
