@@ -70,11 +70,12 @@ def snapshot():
         yield
 
 
-def _blocks(chunks):
-    """Text or bytes chunks as blocks of about READ_BLOCK bytes (fewer, larger writes)."""
+def blocks(chunks):
+    """Text or bytes chunks (or COPY's memoryviews) as blocks of about READ_BLOCK bytes
+    (fewer, larger writes)."""
     buffer, buffered = [], 0
     for chunk in chunks:
-        data = chunk if isinstance(chunk, bytes) else chunk.encode()
+        data = chunk.encode() if isinstance(chunk, str) else chunk
         buffer.append(data)
         buffered += len(data)
         if buffered >= READ_BLOCK:
@@ -94,7 +95,7 @@ def _write_one(target, chunks):
             open(packed_name, "wb") as packed,
             gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6, mtime=0) as packer,
         ):
-            for block in _blocks(chunks):
+            for block in blocks(chunks):
                 plain.write(block)
                 packer.write(block)
                 digest.update(block)

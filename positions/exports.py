@@ -91,7 +91,7 @@ def csv_lines(columns, rows):
 def table_csv(kind, queryset=None):
     """A file type's CSV: written by PostgreSQL's COPY, else from tuples in Python."""
     if tables.uses_copy():
-        return tables.copy_csv(kind, queryset)
+        return bulkdata.blocks(tables.copy_csv(kind, queryset))
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     rows = tables.sanitized_rows(kind, queryset)
     return itertools.chain([writer.writerow(TYPES[kind].names)], map(writer.writerow, rows))

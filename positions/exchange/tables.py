@@ -45,9 +45,6 @@ from .reading import FORMULA_TRIGGERS, sanitize_cell
 
 # Rows per query chunk (and per list-column query) on the Python path.
 CHUNK_SIZE = 2000
-# Bytes per block handed on from COPY (each row arrives as one small block).
-COPY_BLOCK = 256 * 1024
-
 # What Python's str.splitlines() splits on and str.strip() strips, for the aliases in SQL.
 LINE_BREAKS = "\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]"
 WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
@@ -467,18 +464,12 @@ def copy_sql(kind, queryset=None):
 
 
 def copy_csv(kind, queryset=None):
-    """The CSV file of a table as PostgreSQL writes it: bytes blocks, the header first."""
-    header = ",".join(TABLES[kind].file_type.names) + "\n"
+    """The CSV file of a table as PostgreSQL writes it: the header, then COPY's own pieces
+    (a row or so each; `bulkdata.blocks` gathers them for writing and streaming)."""
     sql, params = copy_sql(kind, queryset)
-    buffer, buffered = [header.encode()], 0
+    yield (",".join(TABLES[kind].file_type.names) + "\n").encode()
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
-        for block in copy:
-            buffer.append(block)
-            buffered += len(block)
-            if buffered >= COPY_BLOCK:
-                yield b"".join(buffer)
-                buffer, buffered = [], 0
-    yield b"".join(buffer)
+        yield from copy
 
 
 def uses_copy():
