@@ -67,8 +67,14 @@ def test_another_site_frames_the_embed_but_not_an_ordinary_page(
     page.goto(origin + "/board.html")
     page.wait_for_load_state("load")
     framed = next(f for f in page.frames if f != page.main_frame)
-    assert framed.url.startswith("chrome-error://") or framed.locator("h1").count() == 0
+    # The main page's "load" can come before the frame's refused navigation has committed
+    # (its address still empty): wait for the refusal and the error page, five seconds at most.
+    for _ in range(100):
+        if framed.url and any("frame" in text.lower() for text in refused):
+            break
+        page.wait_for_timeout(50)
     assert any("frame" in text.lower() for text in refused), refused
+    assert framed.url.startswith("chrome-error://") or framed.locator("h1").count() == 0
 
 
 def test_another_site_frames_the_map_embed_and_its_links_leave_the_frame(
