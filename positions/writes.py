@@ -145,6 +145,7 @@ class Changes:
         listeners = [observer for observer in listeners if observer.listening()]
         moved = Moved() if listeners else None
         if self.rebuild:
+            analyze_record()
             stances.refresh_positions()
             HiddenActor.refresh()
             stances.refresh_stance_counts()
@@ -312,6 +313,20 @@ def actors_renamed(actor_ids):
     changes = _session()
     changes.renamed_actor_ids.update(actor_ids)
     changes.records = changes.everything = True
+
+
+def analyze_record():
+    """
+    Before a rebuild on PostgreSQL: planner statistics for the record just written wholesale
+    (ANALYZE counts the rows of its own open transaction). Planned on no statistics, the
+    hidden actors' query ran a subquery scan per actor: over 10 minutes at a million
+    statements, against seconds.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Actor, Statement, Signatory):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
 def rebuild_positions():
