@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, NullIf, Substr
 from django.utils import timezone
 
 from .models import ActorIdentifier, ActorKind, Membership
-from .stances import STANCE_ORDER
+from .stances import STANCE_ORDER, kind_counts
 from .states import SCHEME as ISO_SCHEME
 from .states import readable_name
 
@@ -98,6 +98,8 @@ class Split:
     group: GroupRow | None = None  # the group the board is filtered to
     notices: list = field(default_factory=list)
     body_name: str = ""
+    # Split by kind: the board's `stances.kind_counts` in the group shown, its composition.
+    kind_counts: list | None = None
 
 
 # --- The group of each position, as SQL --------------------------------------------------
@@ -170,12 +172,7 @@ def _rows_of(counted, names):
     return sorted(groups.values(), key=lambda g: (g.is_apart, -g.total, g.name.lower(), g.key))
 
 
-def _count_by_kind(positions):
-    counted = (
-        positions.order_by()
-        .values_list("actor__kind", "position_stance")
-        .annotate(number=Count("pk"))
-    )
+def _count_by_kind(counted):
     return _rows_of(counted, lambda key: ActorKind(key).label)
 
 
@@ -288,8 +285,10 @@ def split_board(positions, question, split=None, group=None, as_of=None):
     day = as_of or timezone.localdate()
     body_name = question.deciding_body.name if question.deciding_body_id else ""
     by, notice = clean_split(split, question)
+    counted = None
     if by == "kind":
-        rows = _count_by_kind(positions)
+        counted = kind_counts(positions)
+        rows = _count_by_kind(counted)
     elif by == "country":
         rows = _count_by_country(positions, day)
     elif by == "bloc":
@@ -309,6 +308,9 @@ def split_board(positions, question, split=None, group=None, as_of=None):
         else:
             chosen.selected = True
             result.group = chosen
+    if counted is not None:
+        shown_kind = result.group.key if result.group else None
+        result.kind_counts = [row for row in counted if shown_kind in (None, row[0])]
     return result
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .models import (
@@ -138,27 +138,37 @@ def first_of_each_stance(positions, size):
     The first `size` of `positions` (from `current_positions`) in each stance, by actor name,
     each with `stance_total`, the number in its stance, and `statement_signers`, the number of
     these positions its deciding statement decides (a joint statement's signatories on the
-    board). Two queries: the ranking on narrow rows (ten thousand actors rank in
-    milliseconds), then the chosen rows in full.
+    board). Two queries: the ranking on narrow rows, then the chosen rows in full (an actor
+    holds one position: its id names the row).
+
+    Today's ranking is read in order from the (question, stance, name, actor) index alone, so
+    that ten thousand actors rank without a sort or a table read, and the signers are counted
+    by the statement index for the chosen rows only. A past day's positions are the record
+    replayed: its signers are counted in the ranking, which replays the record once.
     """
     by_stance = [F("position_stance")]
+    replayed = positions.model is not Position
+    ranked = positions.annotate(
+        rank_in_stance=Window(
+            RowNumber(), partition_by=by_stance, order_by=[F("position_actor_name"), F("actor_id")]
+        ),
+        stance_total=Window(Count("actor_id"), partition_by=by_stance),
+        statement_signers=signers_on_board() if replayed else Value(None, IntegerField()),
+    )
     chosen = {
-        pk: (total, signers)
-        for pk, total, signers in positions.annotate(
-            rank_in_stance=Window(
-                RowNumber(),
-                partition_by=by_stance,
-                order_by=[F("position_actor_name"), F("actor_id")],
-            ),
-            stance_total=Window(Count("pk"), partition_by=by_stance),
-            statement_signers=signers_on_board(),
+        actor_id: (total, signers)
+        for actor_id, total, signers in ranked.filter(rank_in_stance__lte=size).values_list(
+            "actor_id", "stance_total", "statement_signers"
         )
-        .filter(rank_in_stance__lte=size)
-        .values_list("pk", "stance_total", "statement_signers")
     }
-    rows = list(positions.filter(pk__in=chosen))
+    rows = positions.filter(actor_id__in=chosen)
+    if not replayed:
+        rows = rows.annotate(statement_signers=_signers_counted_in(positions))
+    rows = list(rows)
     for row in rows:
-        row.stance_total, row.statement_signers = chosen[row.pk]
+        row.stance_total, signers = chosen[row.actor_id]
+        if replayed:
+            row.statement_signers = signers
     return rows
 
 
@@ -166,6 +176,17 @@ def first_of_each_stance(positions, size):
 # statement whose signatories hold their position by it (`with_statement_signers`).
 def signers_on_board():
     return Window(Count("pk"), partition_by=[F("statement_id")])
+
+
+def _signers_counted_in(positions):
+    """`signers_on_board` of one row of today's `positions`, by the statement index."""
+    return Subquery(
+        positions.order_by()
+        .filter(statement_id=OuterRef("statement_id"))
+        .values("statement_id")
+        .annotate(number=Count("pk"))
+        .values("number")
+    )
 
 
 def with_statement_signers(positions):
@@ -356,19 +377,25 @@ def refresh_stance_counts(question_ids=None):
         cursor.execute(sql, params)
 
 
-def composition(positions):
+def kind_counts(positions):
+    """`[(actor kind, stance, number of actors)]` of these positions. One query."""
+    return list(
+        positions.order_by()
+        .values_list("actor__kind", "position_stance")
+        .annotate(actors=Count("pk"))
+    )
+
+
+def composition(positions, counted=None):
     """
     `{stance: [(actor kind, number of actors)]}` of these positions (from
     `current_positions`, filters chained), the largest kind first: what a tally is made of,
-    so that six signatories of one letter and a government are not read alike. One query.
+    so that six signatories of one letter and a government are not read alike. One query,
+    none if their `kind_counts` were read already (`counted`: a board split by kind).
     """
-    rows = (
-        positions.order_by()
-        .values_list("position_stance", "actor__kind")
-        .annotate(actors=Count("pk"))
-    )
+    rows = kind_counts(positions) if counted is None else counted
     result = {}
-    for stance, kind, actors in sorted(rows, key=lambda row: (-row[2], row[1])):
+    for kind, stance, actors in sorted(rows, key=lambda row: (-row[2], row[0])):
         result.setdefault(stance, []).append((kind, actors))
     return result
 

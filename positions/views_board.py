@@ -100,7 +100,7 @@ def question_board(request, topic_slug, slug):
             "every_group_query": base_query_string(request, drop=("page", "group")),
             "stances": [Stance(s) for s in stances.STANCE_ORDER],
             "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
-            "board_composition": stances.composition(positions),
+            "board_composition": stances.composition(positions, split.kind_counts),
             "total": sum(counts.values()),
             "series": series,
             "series_table": month_ends(series),

@@ -111,6 +111,14 @@ def test_tally_composition_and_split_are_the_positions_counted(record, as_of):
     assert {
         (stance, row.key): n for row in split.rows for stance, n in row.counts.items() if n
     } == dict(by_stance_and_kind)
+    # The board's composition from the split's counts, without a query of its own, is the one
+    # counted, and in a group (a kind) it is the group's.
+    assert stances.composition(positions, split.kind_counts) == composition
+    for kind in KINDS:
+        in_kind = groups.split_board(positions, record, "kind", kind, as_of)
+        in_group = groups.in_group(positions, in_kind, record, as_of)
+        assert stances.composition(positions, in_kind.kind_counts) == stances.composition(in_group)
+    assert groups.split_board(positions, record, "country", None, as_of).kind_counts is None
 
 
 @pytest.mark.parametrize("as_of", AS_OF_DATES)
@@ -208,3 +216,31 @@ def reference_points(series):
         points.append((x(start + datetime.timedelta(days=span_days)), y(previous)))
         lines[stance] = [(float(px), float(py)) for px, py in _simplify(points)]
     return lines
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES)
+def test_first_of_each_stance_ranks_by_name_and_counts_joint_signers(record, as_of):
+    latest = deciding_statements(record, as_of)
+    names = dict(Actor.objects.values_list("pk", "name"))
+    deciding_for = Counter(statement.pk for statement in latest.values())
+    expected = {}
+    for stance in stances.STANCE_ORDER:
+        holding = sorted(
+            (names[actor], actor) for actor, st in latest.items() if st.stance == stance
+        )
+        for _name, actor in holding[:SHOWN]:
+            statement = latest[actor]
+            expected[actor] = (stance, len(holding), statement.pk, deciding_for[statement.pk])
+
+    rows = stances.first_of_each_stance(stances.current_positions(record, as_of), SHOWN)
+
+    assert {
+        row.actor_id: (
+            row.position_stance,
+            row.stance_total,
+            row.statement_id,
+            row.statement_signers,
+        )
+        for row in rows
+    } == expected
+    assert any(signers > 1 for *_rest, signers in expected.values()) or as_of is not None

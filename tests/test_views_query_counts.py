@@ -22,20 +22,22 @@ PINNED = {
     "/topics/un-convention-against-cybercrime/": 5,
     # the topic's questions (with the asked one), countries for the filter, the first
     # positions of each stance (ranked, then loaded), chart series, the conditions of the
-    # deciding statements (which the cards show too, as of the board's date), the tally's
-    # composition by actor kind (a GROUP BY stance and kind that the ranking's narrow rows
-    # cannot give), the shown actors' formal acts on the topic, the states' positions for the
-    # map (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split)
-    BOARD: 10,
-    BOARD + "?kind=company&country=US&as_of=2024-10-30": 10,
+    # deciding statements (which the cards show too, as of the board's date), the shown
+    # actors' formal acts on the topic, the states' positions for the map
+    # (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split),
+    # and the tally's composition by actor kind (a GROUP BY stance and kind), which the split
+    # by kind, the default, gives without a query of its own
+    BOARD: 9,
+    BOARD + "?kind=company&country=US&as_of=2024-10-30": 9,
+    BOARD + "?split=kind&group=company": 9,
     BOARD + "?split=country&group=US": 10,
     BOARD + "?split=bloc&as_of=2024-10-30": 10,
     BOARD + "?split=bloc&group=~none&stance=opposes": 10,
     # one stance page by page: its count and page instead of the ranking and its rows
-    BOARD + "?stance=opposes&page=1": 10,
-    BOARD + "?stance=conditional&as_of=2024-10-30": 10,
+    BOARD + "?stance=opposes&page=1": 9,
+    BOARD + "?stance=conditional&as_of=2024-10-30": 9,
     # the map by formal status: the topic's acts serve the rows and the map
-    BOARD + "?map=status": 9,
+    BOARD + "?map=status": 8,
     # countries, questions for the filter (rendered), count, page of actors
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
@@ -74,7 +76,7 @@ PINNED = {
     "/sitemap-statements.xml": 2,
     "/sitemap-questions.xml": 2,
     # one stance of a board, page by page: its count and page instead of the ranking
-    BOARD + "?stance=opposes": 10,
+    BOARD + "?stance=opposes": 9,
     # the topic, the blocs for the filter, its published acts with their actors and sources
     "/topics/un-convention-against-cybercrime/status/": 3,
     "/topics/un-convention-against-cybercrime/status/?act=reservation&sort=-consent"
