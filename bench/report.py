@@ -22,6 +22,8 @@ from .queries import BIG_TABLE_ROWS
 
 IMPORT_START = "<!-- bench_import:start -->"
 IMPORT_END = "<!-- bench_import:end -->"
+BULK_START = "<!-- bench_bulk:start -->"
+BULK_END = "<!-- bench_bulk:end -->"
 
 
 def load_average():
@@ -124,6 +126,8 @@ def report(results):
     lines += ["", *targets_section(r), *pages_section(r), *breakdown_section(r)]
     lines += [*position_section(r), *throughput_section(r), *explain_section(r)]
     lines += ["## Import", "", r["import"], "", r["import_section"], ""]
+    if r.get("bulk_section"):
+        lines += [r["bulk_section"], ""]
     return "\n".join(lines)
 
 
@@ -132,12 +136,23 @@ def import_section(output):
     The bench_import section as that command last wrote it: in the results file, or in
     the project's BENCHMARKS.md when the results go elsewhere.
     """
+    section = kept_section(output, IMPORT_START, IMPORT_END)
+    return section or f"{IMPORT_START}\n_No import figures yet._\n{IMPORT_END}"
+
+
+def bulk_section(output):
+    """The bench_bulk section as that command last wrote it (see `import_section`), or ''."""
+    return kept_section(output, BULK_START, BULK_END)
+
+
+def kept_section(output, start_marker, end_marker):
+    """Another command's section between its markers, kept when this report is rewritten."""
     for path in (Path(output), Path(settings.BASE_DIR) / "BENCHMARKS.md"):
         text = path.read_text() if path.exists() else ""
-        start, end = text.find(IMPORT_START), text.find(IMPORT_END)
+        start, end = text.find(start_marker), text.find(end_marker)
         if start != -1 and end > start:
-            return text[start : end + len(IMPORT_END)]
-    return f"{IMPORT_START}\n_No import figures yet._\n{IMPORT_END}"
+            return text[start : end + len(end_marker)]
+    return ""
 
 
 def targets_section(results):

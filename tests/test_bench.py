@@ -7,20 +7,23 @@ from django.core.management import CommandError, call_command, get_commands
 
 from bench.management.commands import bench, generate_data
 from bench.pages import positions_url_names
-from bench.report import IMPORT_END, IMPORT_START
+from bench.report import BULK_END, BULK_START, IMPORT_END, IMPORT_START
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_measures_every_named_page_and_keeps_the_import_section(tmp_path, settings):
+def test_it_measures_every_named_page_and_keeps_the_other_commands_sections(tmp_path, settings):
     settings.STATIC_ROOT = tmp_path / "static"
     output = tmp_path / "BENCHMARKS.md"
-    output.write_text(f"old\n{IMPORT_START}\nimport figures\n{IMPORT_END}\n")
+    output.write_text(
+        f"old\n{IMPORT_START}\nimport figures\n{IMPORT_END}\n\n{BULK_START}\nbulk\n{BULK_END}\n"
+    )
     call_command(generate_data.Command(), "--scale", "tiny", verbosity=0)
     call_command(bench.Command(), "--no-http", "--no-import", "--output", str(output), verbosity=0)
     report = output.read_text()
     assert report.startswith("# Benchmarks")
     assert f"{IMPORT_START}\nimport figures\n{IMPORT_END}" in report
+    assert f"{BULK_START}\nbulk\n{BULK_END}" in report
     for name, _ in positions_url_names():
         assert f"| {name}" in report, f"page {name} not measured"
     assert "| admin statement list |" in report

@@ -98,6 +98,7 @@ class Command(BaseCommand):
             results = self.measure()
         results["import"] = self.run_bench_import()
         results["import_section"] = report.import_section(options["output"])
+        results["bulk_section"] = report.bulk_section(options["output"])
         Path(options["output"]).write_text(report.report(results))
         self.log(f"Wrote {options['output']} in {time.monotonic() - self.started:.0f} s.")
 

@@ -37,7 +37,7 @@ from django.db.models import Count
 
 from bench.load import Server, http_get, server_env
 from bench.numbers import percentile
-from bench.report import write_between_markers
+from bench.report import BULK_END, BULK_START, write_between_markers
 from positions import bulkdata, caching
 from positions.exchange import tables
 from positions.models import (
@@ -51,7 +51,7 @@ from positions.models import (
     Topic,
 )
 
-START, END = "<!-- bench_bulk:start -->", "<!-- bench_bulk:end -->"
+START, END = BULK_START, BULK_END
 
 
 def statements_copy_sql(question_id=None):
