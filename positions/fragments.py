@@ -6,7 +6,8 @@ of it did not: after one statement is edited a board of a hundred rows has one r
 differs. So the pieces of a page that are a function of a few records (a board row: its
 actor, deciding statement and source, with the conditions and formal status it names; an
 actor page's position and timeline entries; a statement block in the lists; a question with
-its tally on the home page) are stored rendered, under a key built from those records, and
+its tally on the home page; a board's chart and month table, and a world map, under their
+data) are stored rendered, under a key built from those records, and
 a recomputed page renders only the pieces whose records changed. The page is still
 computed from the database as it is now: its queries run, and each piece is looked up by
 what they returned.
