@@ -15,11 +15,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .models import (
     Actor,
+    Condition,
     ConditionStatus,
     ConditionStatusChange,
     Position,
@@ -445,49 +446,66 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     its current one, or with `as_of` the one it had that day (`condition_status_as_of`).
     One query, counted and ranked in SQL: it reads `shown` rows per condition and those of
     the cards, not one per actor naming a condition.
+
+    Written in SQL around the board's own query, because the ORM reaches a statement's
+    conditions only through a join to the statement and joins the actors before ranking:
+    on ten thousand positions that read twice the rows (about 2x the time) of a join from
+    the positions' statement ids to the statement-condition table, with the actors joined
+    for the ranked rows only.
     """
-    by_condition = [F("statement__conditions")]
-    rows = positions.filter(statement__conditions__isnull=False).annotate(
-        named_rank=Window(
-            RowNumber(), partition_by=by_condition, order_by=[F("actor__name"), F("actor_id")]
-        ),
-        named_count=Window(Count("pk"), partition_by=by_condition),
+    board_sql, board_params = (
+        positions.order_by()
+        .values("actor_id", "statement_id", "position_actor_name")
+        .query.sql_with_params()
     )
-    status, status_date = "statement__conditions__status", "statement__conditions__status_date"
-    if as_of is not None:
-        rows = rows.annotate(
-            condition_status=Coalesce(
-                condition_status_as_of(OuterRef("statement__conditions"), as_of, "status"),
+    if as_of is None:
+        conditions = Condition.objects.annotate(
+            shown_status=F("status"), shown_status_date=F("status_date")
+        )
+    else:
+        conditions = Condition.objects.annotate(
+            shown_status=Coalesce(
+                condition_status_as_of(OuterRef("pk"), as_of, "status"),
                 Value(ConditionStatus.OPEN),
             ),
-            condition_status_date=condition_status_as_of(
-                OuterRef("statement__conditions"), as_of, "date"
-            ),
+            shown_status_date=condition_status_as_of(OuterRef("pk"), as_of, "date"),
         )
-        status, status_date = "condition_status", "condition_status_date"
-    wanted = Q(named_rank__lte=shown)
-    if statement_ids:
-        wanted |= Q(statement_id__in=list(statement_ids))
-    rows = (
-        rows.filter(wanted)
-        .order_by("statement__conditions__text", "statement__conditions", "named_rank")
-        .values_list(
-            "statement__conditions",
-            "statement__conditions__text",
-            "statement__conditions__slug",
-            status,
-            status_date,
-            "named_count",
-            "named_rank",
-            "actor__name",
-            "actor__slug",
-            "statement_id",
-        )
+    conditions_sql, conditions_params = (
+        conditions.order_by()
+        .values("id", "text", "slug", "shown_status", "shown_status_date")
+        .query.sql_with_params()
     )
+    through = Statement.conditions.through._meta
+    naming = through.get_field("statement").column
+    named = through.get_field("condition").column
+    card_ids = sorted(set(statement_ids))
+    or_a_card = (
+        f" OR ranked.statement_id IN ({', '.join(['%s'] * len(card_ids))})" if card_ids else ""
+    )
+    # Names from the models and the ORM's own SQL; every value a parameter.
+    sql = (
+        "SELECT ranked.condition_id, c.text, c.slug, c.shown_status, c.shown_status_date,"  # noqa: S608
+        " ranked.named_count, ranked.named_rank, a.name, a.slug, ranked.statement_id"
+        f" FROM (SELECT sc.{named} AS condition_id, board.actor_id, board.statement_id,"
+        f" ROW_NUMBER() OVER (PARTITION BY sc.{named}"
+        " ORDER BY board.position_actor_name, board.actor_id) AS named_rank,"
+        f" COUNT(*) OVER (PARTITION BY sc.{named}) AS named_count"
+        f" FROM ({board_sql}) board"
+        f" JOIN {through.db_table} sc ON sc.{naming} = board.statement_id) ranked"
+        f" JOIN ({conditions_sql}) c ON c.id = ranked.condition_id"
+        f" JOIN {Actor._meta.db_table} a ON a.id = ranked.actor_id"
+        f" WHERE ranked.named_rank <= %s{or_a_card}"
+        " ORDER BY c.text, ranked.condition_id, ranked.named_rank"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*board_params, *conditions_params, shown, *card_ids])
+        rows = cursor.fetchall()
     cards = set(statement_ids)
     conditions = {}
     for pk, text, slug, status, status_date, count, rank, name, actor_slug, statement_id in rows:
         if pk not in conditions:
+            if isinstance(status_date, str):  # SQLite gives a derived table's dates as text
+                status_date = datetime.date.fromisoformat(status_date)
             conditions[pk] = ConditionNamed(pk, text, slug, status, status_date)
         condition = conditions[pk]
         condition.named_by_count = count
