@@ -281,7 +281,7 @@ def test_the_board_filtered_to_a_group_runs_its_pinned_queries(
     client, world, django_assert_num_queries
 ):
     question, _a = world
-    # The board's ten (tests/test_views_query_counts.py); the group filter adds none.
+    # The board's ten split by bloc (tests/test_views_query_counts.py); the group filter adds none.
     with django_assert_num_queries(10):
         client.get(question.get_absolute_url(), {"split": "bloc", "group": "eu"})
 
