@@ -476,8 +476,8 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
         .query.sql_with_params()
     )
     through = Statement.conditions.through._meta
-    naming = through.get_field("statement").column
-    named = through.get_field("condition").column
+    statement_column = through.get_field("statement").column
+    condition_column = through.get_field("condition").column
     card_ids = sorted(set(statement_ids))
     or_a_card = (
         f" OR ranked.statement_id IN ({', '.join(['%s'] * len(card_ids))})" if card_ids else ""
@@ -486,12 +486,12 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     sql = (
         "SELECT ranked.condition_id, c.text, c.slug, c.shown_status, c.shown_status_date,"  # noqa: S608
         " ranked.named_count, ranked.named_rank, a.name, a.slug, ranked.statement_id"
-        f" FROM (SELECT sc.{named} AS condition_id, board.actor_id, board.statement_id,"
-        f" ROW_NUMBER() OVER (PARTITION BY sc.{named}"
+        f" FROM (SELECT sc.{condition_column} AS condition_id, board.actor_id, board.statement_id,"
+        f" ROW_NUMBER() OVER (PARTITION BY sc.{condition_column}"
         " ORDER BY board.position_actor_name, board.actor_id) AS named_rank,"
-        f" COUNT(*) OVER (PARTITION BY sc.{named}) AS named_count"
+        f" COUNT(*) OVER (PARTITION BY sc.{condition_column}) AS named_count"
         f" FROM ({board_sql}) board"
-        f" JOIN {through.db_table} sc ON sc.{naming} = board.statement_id) ranked"
+        f" JOIN {through.db_table} sc ON sc.{statement_column} = board.statement_id) ranked"
         f" JOIN ({conditions_sql}) c ON c.id = ranked.condition_id"
         f" JOIN {Actor._meta.db_table} a ON a.id = ranked.actor_id"
         f" WHERE ranked.named_rank <= %s{or_a_card}"
@@ -501,12 +501,12 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
         cursor.execute(sql, [*board_params, *conditions_params, shown, *card_ids])
         rows = cursor.fetchall()
     cards = set(statement_ids)
+    # A raw cursor skips the ORM's converters: the field turns SQLite's text back into a date.
+    to_date = Condition._meta.get_field("status_date").to_python
     conditions = {}
     for pk, text, slug, status, status_date, count, rank, name, actor_slug, statement_id in rows:
         if pk not in conditions:
-            if isinstance(status_date, str):  # SQLite gives a derived table's dates as text
-                status_date = datetime.date.fromisoformat(status_date)
-            conditions[pk] = ConditionNamed(pk, text, slug, status, status_date)
+            conditions[pk] = ConditionNamed(pk, text, slug, status, to_date(status_date))
         condition = conditions[pk]
         condition.named_by_count = count
         if statement_id in cards:
