@@ -75,12 +75,15 @@ SCALARS = (str, int, float, bool, type(None), datetime.date, datetime.time, deci
 
 @functools.cache
 def code_version():
-    """A digest of the templates and the positions package: what renders a piece."""
+    """
+    A digest of the templates and the positions package, its data files included (the map's
+    shapes are keyed by the map's data only): what renders a piece.
+    """
     digest = hashlib.sha256(django.get_version().encode())
     roots = [Path(settings.BASE_DIR) / "templates", Path(__file__).parent]
     for root in roots:
         for path in sorted(root.rglob("*")):
-            if path.suffix in (".html", ".py", ".txt") and path.is_file():
+            if path.suffix in (".html", ".py", ".txt", ".json") and path.is_file():
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -160,6 +163,9 @@ def fragment_key(name, values, generation):
 
 def key_part(value, seen=None):
     """What of `value` a key holds: a record by stamp or fields and what it has loaded."""
+    # Exact types first: a page's keys walk thousands of values, most of them plain.
+    if type(value) in PLAIN_TYPES:
+        return value
     seen = set() if seen is None else seen
     if isinstance(value, models.Model):
         return _record(value, seen)
@@ -171,7 +177,8 @@ def key_part(value, seen=None):
     if isinstance(value, list | tuple | models.QuerySet):
         return [key_part(item, seen) for item in value]
     if isinstance(value, dict):
-        return sorted(((key_part(k, seen), key_part(v, seen)) for k, v in value.items()), key=repr)
+        items = [(key_part(k, seen), key_part(v, seen)) for k, v in value.items()]
+        return sorted(items, key=lambda item: repr(item[0]))
     if isinstance(value, set | frozenset):
         return sorted((key_part(item, seen) for item in value), key=repr)
     raise TypeError(
@@ -180,34 +187,56 @@ def key_part(value, seen=None):
     )
 
 
-def _record(record, seen):
-    identity = (record._meta.label_lower, record.pk)
-    if identity in seen:
-        return identity  # Its content is in the key already (a relation back to it).
-    seen.add(identity)
-    deferred = record.get_deferred_fields()
-    fields = record._meta.concrete_fields
-    if _is_stamped(type(record)) and "updated_at" not in deferred:
-        own = record.updated_at.isoformat()
-    else:
-        own = [_field_value(record, f) for f in fields if f.attname not in deferred]
-    related = [
-        (f.name, key_part(f.get_cached_value(record), seen))
-        for f in fields
-        if f.is_relation and f.is_cached(record)
-    ]
-    prefetched = getattr(record, "_prefetched_objects_cache", {})
-    loaded = [(name, key_part(list(rows), seen)) for name, rows in sorted(prefetched.items())]
-    return (*identity, own, related, loaded)
+PLAIN_TYPES = frozenset(SCALARS) | {datetime.datetime}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """What a key reads of a model's records, worked out once per model."""
+
+    label: str
+    pk: str
+    attnames: tuple  # every concrete field's
+    relations: tuple  # (name, cache name) of each concrete relation
+    stamped: bool  # has `updated_at`
 
 
 @functools.cache
-def _is_stamped(model):
-    return any(f.attname == "updated_at" for f in model._meta.concrete_fields)
+def _layout(model):
+    fields = model._meta.concrete_fields
+    return _Layout(
+        label=model._meta.label_lower,
+        pk=model._meta.pk.attname,
+        attnames=tuple(f.attname for f in fields),
+        relations=tuple((f.name, f.cache_name) for f in fields if f.is_relation),
+        stamped=any(f.attname == "updated_at" for f in fields),
+    )
 
 
-def _field_value(record, field):
-    value = field.value_from_object(record)
+def _record(record, seen):
+    layout = _layout(type(record))
+    # A field the query loaded is in the instance's __dict__; a deferred one is not.
+    loaded = record.__dict__
+    identity = (layout.label, loaded.get(layout.pk))
+    if identity in seen:
+        return identity  # Its content is in the key already (a relation back to it).
+    seen.add(identity)
+    if layout.stamped and "updated_at" in loaded:
+        own = loaded["updated_at"]
+    else:
+        own = [_plain(loaded[name]) for name in layout.attnames if name in loaded]
+    cached = record._state.fields_cache
+    related = [
+        (name, key_part(cached[cache_name], seen))
+        for name, cache_name in layout.relations
+        if cache_name in cached
+    ]
+    prefetched = loaded.get("_prefetched_objects_cache") or {}
+    rows = [(name, key_part(list(rows), seen)) for name, rows in sorted(prefetched.items())]
+    return (*identity, own, related, rows)
+
+
+def _plain(value):
     return value if isinstance(value, SCALARS) else str(value)
 
 

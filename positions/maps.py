@@ -84,12 +84,15 @@ class Country:
 
 @dataclass
 class WorldMap:
+    """
+    A map from its data: `entries` ({ISO code: Entry}) and `no_country` (entries of state
+    actors without a code). What it draws is worked out on first use, so a page whose map
+    fragment is stored (keyed by these fields, fragments.py) never lays out the shapes.
+    """
+
     mode: str
-    view_box: str
-    countries: list  # `Country`, one per shape
-    legend: list  # (category, label, number of states)
-    listed: list  # `Entry` rows with data, by name: the table under the map
-    unmapped: list  # (name, label) of ISO countries and state actors without a shape
+    entries: dict
+    no_country: list
     categories: list = field(default_factory=list)
     heading: str = ""
 
@@ -99,35 +102,53 @@ class WorldMap:
 
     @property
     def has_data(self):
-        return bool(self.listed)
+        return bool(self.entries or self.no_country)
 
+    @property
+    def view_box(self):
+        return shapes()[0]
 
-def _build(mode, entries, no_country, categories):
-    """`entries`: {ISO code: Entry}; `no_country`: entries of state actors without a code."""
-    view_box, by_code = shapes()
-    labels = dict(categories)
-    countries = []
-    for code, (shape_name, path) in sorted(by_code.items()):
-        entry = entries.get(code)
-        name = country_name(code) if code in iso_codes() else shape_name
-        category = entry.category if entry else NONE
-        label = entry.label if entry else labels[NONE]
-        countries.append(Country(code, name, path, category, f"{name}: {label}"))
-    counts = {}
-    for entry in [*entries.values(), *no_country]:
-        counts[entry.category] = counts.get(entry.category, 0) + 1
-    # "No known position" / "no formal act": the shapes left empty.
-    counts[NONE] = sum(1 for country in countries if country.category == NONE)
-    legend = [(category, label, counts.get(category, 0)) for category, label in categories]
-    unmapped = [
-        (country_name(code), entries[code].label if code in entries else labels[NONE])
-        for code in sorted(iso_codes() - set(by_code))
-    ]
-    unmapped += [(f"{entry.actor_name} (no country code)", entry.label) for entry in no_country]
-    listed = sorted(
-        [*entries.values(), *no_country], key=lambda e: (e.country or e.actor_name).lower()
-    )
-    return WorldMap(mode, view_box, countries, legend, listed, unmapped, categories=categories)
+    @functools.cached_property
+    def countries(self):
+        """`Country`, one per shape."""
+        labels = dict(self.categories)
+        countries = []
+        for code, (shape_name, path) in sorted(shapes()[1].items()):
+            entry = self.entries.get(code)
+            name = country_name(code) if code in iso_codes() else shape_name
+            category = entry.category if entry else NONE
+            label = entry.label if entry else labels[NONE]
+            countries.append(Country(code, name, path, category, f"{name}: {label}"))
+        return countries
+
+    @functools.cached_property
+    def legend(self):
+        """(category, label, number of states); "no known position" counts the empty shapes."""
+        counts = {}
+        for entry in [*self.entries.values(), *self.no_country]:
+            counts[entry.category] = counts.get(entry.category, 0) + 1
+        counts[NONE] = sum(1 for country in self.countries if country.category == NONE)
+        return [(category, label, counts.get(category, 0)) for category, label in self.categories]
+
+    @functools.cached_property
+    def listed(self):
+        """The entries with data, by name: the table under the map."""
+        return sorted(
+            [*self.entries.values(), *self.no_country],
+            key=lambda e: (e.country or e.actor_name).lower(),
+        )
+
+    @functools.cached_property
+    def unmapped(self):
+        """(name, label) of ISO countries and state actors without a shape."""
+        labels = dict(self.categories)
+        entries = self.entries
+        unmapped = [
+            (country_name(code), entries[code].label if code in entries else labels[NONE])
+            for code in sorted(iso_codes() - set(shapes()[1]))
+        ]
+        unmapped += [(f"{e.actor_name} (no country code)", e.label) for e in self.no_country]
+        return unmapped
 
 
 def stance_map(state_positions):
@@ -144,9 +165,9 @@ def stance_map(state_positions):
             no_country.append(entry)
         else:
             entries.setdefault(code, entry)
-    world = _build("stance", entries, no_country, STANCE_CATEGORIES)
-    world.heading = "Map of the states' positions"
-    return world
+    return WorldMap(
+        "stance", entries, no_country, STANCE_CATEGORIES, heading="Map of the states' positions"
+    )
 
 
 def status_category(participant):
@@ -169,9 +190,9 @@ def status_map(participants):
             no_country.append(entry)
         else:
             entries.setdefault(row.country, entry)
-    world = _build("status", entries, no_country, STATUS_CATEGORIES)
-    world.heading = "Map of the states' formal status"
-    return world
+    return WorldMap(
+        "status", entries, no_country, STATUS_CATEGORIES, heading="Map of the states' formal status"
+    )
 
 
 def mode_of(value):
