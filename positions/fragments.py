@@ -71,6 +71,7 @@ GENERATION_KEY = "positions:fragment-generation"
 FRAGMENT_TIMEOUT = 24 * 60 * 60
 # Values stored in a key as they are; anything else must be a record, a dataclass or a list.
 SCALARS = (str, int, float, bool, type(None), datetime.date, datetime.time, decimal.Decimal)
+PLAIN_TYPES = frozenset(SCALARS) | {datetime.datetime}  # checked by exact type, first
 
 
 @functools.cache
@@ -187,9 +188,6 @@ def key_part(value, seen=None):
     )
 
 
-PLAIN_TYPES = frozenset(SCALARS) | {datetime.datetime}
-
-
 @dataclasses.dataclass(frozen=True)
 class _Layout:
     """What a key reads of a model's records, worked out once per model."""
@@ -232,8 +230,10 @@ def _record(record, seen):
         if cache_name in cached
     ]
     prefetched = loaded.get("_prefetched_objects_cache") or {}
-    rows = [(name, key_part(list(rows), seen)) for name, rows in sorted(prefetched.items())]
-    return (*identity, own, related, rows)
+    loaded_rows = [
+        (name, key_part(list(found), seen)) for name, found in sorted(prefetched.items())
+    ]
+    return (*identity, own, related, loaded_rows)
 
 
 def _plain(value):

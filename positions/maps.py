@@ -125,7 +125,7 @@ class WorldMap:
     def legend(self):
         """(category, label, number of states); "no known position" counts the empty shapes."""
         counts = {}
-        for entry in [*self.entries.values(), *self.no_country]:
+        for entry in self.listed:
             counts[entry.category] = counts.get(entry.category, 0) + 1
         counts[NONE] = sum(1 for country in self.countries if country.category == NONE)
         return [(category, label, counts.get(category, 0)) for category, label in self.categories]
