@@ -5,6 +5,9 @@ come from `stances.py`, the split from `groups.py`, the whip count from `institu
 formal acts and the map from `maps.py`. Its queries are pinned in tests/test_views_*.py.
 """
 
+from functools import cached_property
+
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,7 +16,7 @@ from . import groups, institutions, maps, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .forms import AsOfForm
-from .models import Question, Stance
+from .models import Question, Stance, StanceCountDay
 from .views import base_query_string, form_errors, paginate, valid_data
 
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -37,11 +40,18 @@ BOARD_ROW_FIELDS = [
 SPLIT_PARAMS = ("page", "split", "group")
 
 
-def question_and_siblings(topic_slug, slug):
-    """The question and the other questions of its topic, in one query; 404 if none."""
+def question_and_siblings(topic_slug, slug, as_of=None):
+    """
+    The question and the other questions of its topic, in one query; 404 if none. Each
+    carries `chart_stamp`, what its chart as of `as_of` is keyed by (`BoardChart`).
+    """
+    last_day = StanceCountDay.objects.filter(question_id=OuterRef("pk"))
+    if as_of is not None:
+        last_day = last_day.filter(day__lte=as_of)
     siblings = list(
         Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
+        .annotate(chart_stamp=Subquery(last_day.order_by("-day").values("pk")[:1]))
         .order_by("display_order", "pk")
     )
     question = next((q for q in siblings if q.slug == slug), None)
@@ -55,11 +65,11 @@ def question_and_siblings(topic_slug, slug):
 
 @cached_page
 def question_board(request, topic_slug, slug):
-    question, other_questions = question_and_siblings(topic_slug, slug)
     form = AsOfForm(request.GET)
     data = valid_data(form)
     today = timezone.localdate()
     as_of = data.get("as_of")
+    question, other_questions = question_and_siblings(topic_slug, slug, as_of)
 
     positions = stances.current_positions(question, as_of).only(*BOARD_ROW_FIELDS)
     if data.get("kind"):
@@ -76,7 +86,6 @@ def question_board(request, topic_slug, slug):
     cards = [row.statement_id for _stance, rows, _count in board for row in rows]
     conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of, cards)
     show_conditions_on_cards(board, conditions)
-    series = stances.stance_counts_over_time(question, as_of)
     # States' formal acts on the topic and the world map (maps.py): one or two queries.
     states = maps.board_context(request, question, as_of, board)
     return render(
@@ -102,9 +111,7 @@ def question_board(request, topic_slug, slug):
             "board_tally": {s: counts.get(s, 0) for s in stances.STANCE_ORDER},
             "board_composition": stances.composition(positions, split.kind_counts),
             "total": sum(counts.values()),
-            "series": series,
-            "series_table": month_ends(series),
-            "chart": stance_chart(series),
+            "chart": BoardChart(question, as_of),
             "active_filters": active_board_filters(form, data, split),
             "conditions": conditions,
             # Two queries, only for a question that names its deciding body.
@@ -211,6 +218,35 @@ def show_conditions_on_cards(board, conditions):
     for _stance, rows, _count in board:
         for row in rows:
             row.conditions = by_statement.get(row.statement_id, [])
+
+
+class BoardChart:
+    """
+    The board's chart and its month table, from the question's `StanceCountDay` rows on or
+    before the board's day, read only when the stored piece is missing (a query then): the
+    piece is keyed by `stamp`, the id of the last of those rows. A write that changes the
+    question's counts rewrites its rows (`stances.refresh_stance_counts`) under new ids,
+    which are never reused, so an id names one set of rows and the day it ends on: the
+    rows shown. None when the question has no counting statement then.
+    """
+
+    def __init__(self, question, as_of):
+        self.question, self.as_of = question, as_of
+        self.stamp = (question.pk, question.chart_stamp)
+
+    @cached_property
+    def series(self):
+        if self.question.chart_stamp is None:
+            return []
+        return stances.stance_counts_over_time(self.question, self.as_of)
+
+    @cached_property
+    def drawing(self):
+        return stance_chart(self.series)
+
+    @cached_property
+    def month_table(self):
+        return month_ends(self.series)
 
 
 def month_ends(series):

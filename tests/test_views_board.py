@@ -4,10 +4,12 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from positions import stances
-from positions.models import ActorKind, Stance, StatementStatus
+from positions import stances, writes
+from positions.models import ActorKind, Stance, StanceCountDay, StatementStatus
 from tests.builders import BOARD_URL as URL
 from tests.builders import build_record
 from tests.factories import ActorFactory, QuestionFactory, StatementFactory
@@ -103,7 +105,7 @@ def test_the_chart_and_its_table_carry_the_counts_over_time(client):
     record = build_record()
     response = client.get(URL)
     html = response.content.decode()
-    assert response.context["series"] == stances.stance_counts_over_time(record.ratification)
+    assert response.context["chart"].series == stances.stance_counts_over_time(record.ratification)
     assert "<svg" in html and 'role="img"' in html and "<title" in html
     assert html.count("<polyline") == 4
     chart_data = html[html.index('class="chart-data"') :]
@@ -120,9 +122,43 @@ def test_the_chart_and_its_table_carry_the_counts_over_time(client):
 
 def test_the_chart_runs_from_the_first_change_to_the_last_not_to_today(client):
     build_record()
-    chart = client.get(URL).context["chart"]
+    chart = client.get(URL).context["chart"].drawing
     assert (chart.start, chart.end) == (D(2024, 6, 1), D(2024, 10, 30))
     assert [label for _x, label in chart.x_ticks] == ["1 Jun 2024", "30 Oct 2024"]
+
+
+def chart_section(html):
+    return html[
+        html.index('id="chart-heading"') : html.index("</section>", html.index("chart-heading"))
+    ]
+
+
+def test_a_stored_chart_is_not_read_again_until_the_counts_change(client):
+    record = build_record()
+    with CaptureQueriesContext(connection) as first:
+        chart = chart_section(client.get(URL, {"kind": "company"}).content.decode())
+    # Another filter is another page, the chart the same piece: its rows are not read again.
+    with CaptureQueriesContext(connection) as second:
+        assert chart_section(client.get(URL, {"kind": "ngo"}).content.decode()) == chart
+    assert len(second) == len(first) - 1
+    assert series_reads(first) == 1 and series_reads(second) == 0
+    # A write that moves the counts rewrites the question's rows: the chart is drawn anew.
+    letter = record.statements["letter"]
+    letter.stance = Stance.SUPPORTS
+    with writes.writing():
+        writes.save(letter)
+    redrawn = chart_section(client.get(URL, {"kind": "ngo"}).content.decode())
+    assert redrawn != chart
+    assert re.search(r"<td>2</td><td>1</td><td>2</td><td>0</td>", redrawn)
+    # A past day before the change still draws the counts of then.
+    past = chart_section(client.get(URL, {"as_of": "2024-10-29"}).content.decode())
+    assert re.search(r"<td>2</td><td>0</td><td>0</td><td>1</td>", past)
+
+
+def series_reads(queries):
+    """The queries reading a chart's series: `StanceCountDay` rows, not in a subquery."""
+    select = f'SELECT "{StanceCountDay._meta.db_table}".'
+    return sum(query["sql"].startswith(select) for query in queries.captured_queries)
 
 
 def test_the_filters_fold_behind_a_summary_of_what_applies(client):
@@ -150,7 +186,7 @@ def test_without_statements_the_board_says_so_and_draws_no_chart(client):
     question = QuestionFactory()
     StatementFactory(question=question, status=StatementStatus.DRAFT)
     response = client.get(question.get_absolute_url())
-    assert response.context["chart"] is None
+    assert response.context["chart"].drawing is None
     assert "No published statement on this question yet" in response.content.decode()
 
 

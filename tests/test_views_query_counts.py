@@ -4,6 +4,7 @@ twenty times larger. The numbers are pinned; each page's view lists what they ar
 """
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -21,7 +22,8 @@ PINNED = {
     # topic, questions, tallies, latest statements + signatories
     "/topics/un-convention-against-cybercrime/": 5,
     # the topic's questions (with the asked one), countries for the filter, the first
-    # positions of each stance (ranked, then loaded), chart series, the conditions of the
+    # positions of each stance (ranked, then loaded), the chart's series (none when its piece
+    # is stored: the question's query reads what it is keyed by), the conditions of the
     # deciding statements (which the cards show too, as of the board's date), the shown
     # actors' formal acts on the topic, the states' positions for the map
     # (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split),
@@ -95,6 +97,8 @@ def fill(url, record):
 
 
 def count_queries(client, url):
+    """The queries of `url` computed with the cache empty: no stored piece to spare one."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url
