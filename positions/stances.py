@@ -445,7 +445,7 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     `statement_ids` (the board's cards) name it (`statement_ids`). Each condition's status is
     its current one, or with `as_of` the one it had that day (`condition_status_as_of`).
     One query, counted and ranked in SQL: it reads `shown` rows per condition and those of
-    the cards, not one per actor naming a condition.
+    the cards, not one per actor naming a condition, and the actors of those rows only.
 
     Written in SQL around the board's own query, because the ORM reaches a statement's
     conditions only through a join to the statement and joins the actors before ranking:
@@ -482,10 +482,15 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     or_a_card = (
         f" OR ranked.statement_id IN ({', '.join(['%s'] * len(card_ids))})" if card_ids else ""
     )
-    # Names from the models and the ORM's own SQL; every value a parameter.
+    actors = Actor._meta.db_table
+    # Names from the models and the ORM's own SQL; every value a parameter. The actors are
+    # read for the rows kept only, by key: joined before the filter, the largest board hashed
+    # all twenty thousand actors for its 78 rows (a third of the query's time).
     sql = (
         "SELECT ranked.condition_id, c.text, c.slug, c.shown_status, c.shown_status_date,"  # noqa: S608
-        " ranked.named_count, ranked.named_rank, a.name, a.slug, ranked.statement_id"
+        " ranked.named_count, ranked.named_rank,"
+        f" (SELECT a.name FROM {actors} a WHERE a.id = ranked.actor_id),"
+        f" (SELECT a.slug FROM {actors} a WHERE a.id = ranked.actor_id), ranked.statement_id"
         f" FROM (SELECT sc.{condition_column} AS condition_id, board.actor_id, board.statement_id,"
         f" ROW_NUMBER() OVER (PARTITION BY sc.{condition_column}"
         " ORDER BY board.position_actor_name, board.actor_id) AS named_rank,"
@@ -493,7 +498,6 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
         f" FROM ({board_sql}) board"
         f" JOIN {through.db_table} sc ON sc.{statement_column} = board.statement_id) ranked"
         f" JOIN ({conditions_sql}) c ON c.id = ranked.condition_id"
-        f" JOIN {Actor._meta.db_table} a ON a.id = ranked.actor_id"
         f" WHERE ranked.named_rank <= %s{or_a_card}"
         " ORDER BY c.text, ranked.condition_id, ranked.named_rank"
     )
