@@ -322,7 +322,7 @@ def in_group(positions, split, question, as_of=None):
     day = as_of or timezone.localdate()
     key = group.key
     if split.by == "kind":
-        return positions.filter(actor__kind=key)
+        return positions.filter(position_actor_kind=key)
     if split.by == "country":
         positions = positions.annotate(group_key=_country_key(day))
         if key == NONE:

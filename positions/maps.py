@@ -220,7 +220,7 @@ def board_context(request, question, as_of, groups):
             formal = acts.status_of(question.topic, as_of, {row.actor_id for row in shown})
         states = (
             stances.current_positions(question, as_of)
-            .filter(actor__kind=ActorKind.STATE)
+            .filter(position_actor_kind=ActorKind.STATE)
             .values_list("actor__country", "position_actor_name", "actor__slug", "position_stance")
         )
         world = stance_map(states)

@@ -79,9 +79,10 @@ def current_positions(question, as_of=None):
     """
     One row per actor with a position on `question`, ordered by actor name, with `actor`,
     `statement` and `statement.source` loaded, the deciding statement's `position_stance`
-    and `position_date`, and `position_actor_name`: `Position` rows for the current
-    positions (read in order from an index), or for a past `as_of` the `Signatory` of each
-    deciding statement (one query either way).
+    and `position_date`, and the actor's `position_actor_name` and `position_actor_kind`:
+    `Position` rows for the current positions (read in order from an index, name and kind
+    copied), or for a past `as_of` the `Signatory` of each deciding statement (one query
+    either way).
 
     Actor and stance filters may be chained (`.filter(actor__kind="company")`,
     `.filter(position_stance="opposes")`): they apply after the latest statement is picked.
@@ -91,6 +92,7 @@ def current_positions(question, as_of=None):
             position_stance=F("stance"),
             position_date=F("date"),
             position_actor_name=F("actor_name"),
+            position_actor_kind=F("actor_kind"),
         )
     else:
         deciding = _deciding(
@@ -100,6 +102,7 @@ def current_positions(question, as_of=None):
             position_stance=F("statement__stance"),
             position_date=F("statement__date"),
             position_actor_name=F("actor__name"),
+            position_actor_kind=F("actor__kind"),
         )
     return positions.select_related("actor", "statement", "statement__source").order_by(
         "position_actor_name", "actor_id"
@@ -378,7 +381,7 @@ def kind_counts(positions):
     """`[(actor kind, stance, number of actors)]` of these positions. One query."""
     return list(
         positions.order_by()
-        .values_list("actor__kind", "position_stance")
+        .values_list("position_actor_kind", "position_stance")
         .annotate(actors=Count("pk"))
     )
 
@@ -599,18 +602,25 @@ def refresh_positions(actor_ids=None, progress=None, moves=None):
                     "statement__stance",
                     "statement__date",
                     "actor__name",
+                    "actor__kind",
                 )
             )
             rows = rows.iterator(chunk_size=5000)
             while block := list(itertools.islice(rows, 5000)):
                 Position.objects.bulk_create(
                     Position(
-                        question_id=q, actor_id=a, statement_id=s, stance=st, date=d, actor_name=n
+                        question_id=q,
+                        actor_id=a,
+                        statement_id=s,
+                        stance=st,
+                        date=d,
+                        actor_name=name,
+                        actor_kind=kind,
                     )
-                    for q, a, s, st, d, n in block
+                    for q, a, s, st, d, name, kind in block
                 )
                 if before is not None:
-                    for q, a, s, st, _d, _n in block:
+                    for q, a, s, st, *_ in block:
                         old_stance, old_statement = before.pop((q, a), (None, None))
                         if (old_stance, old_statement) != (st, s):
                             moves.append(PositionMove(q, a, old_stance, st, old_statement, s))
@@ -644,8 +654,10 @@ def affected_actors(statement_ids):
     return actor_ids
 
 
-def refresh_actor_names(actor_ids):
-    """After actors were written: their positions' copies of their names (one query)."""
+def refresh_actor_copies(actor_ids):
+    """After actors were written: their positions' copies of their names and kinds (one query)."""
+    actor = Actor.objects.filter(pk=OuterRef("actor_id"))
     Position.objects.filter(actor_id__in=actor_ids).update(
-        actor_name=Subquery(Actor.objects.filter(pk=OuterRef("actor_id")).values("name")[:1])
+        actor_name=Subquery(actor.values("name")[:1]),
+        actor_kind=Subquery(actor.values("kind")[:1]),
     )

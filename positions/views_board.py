@@ -73,7 +73,7 @@ def question_board(request, topic_slug, slug):
 
     positions = stances.current_positions(question, as_of).only(*BOARD_ROW_FIELDS)
     if data.get("kind"):
-        positions = positions.filter(actor__kind=data["kind"])
+        positions = positions.filter(position_actor_kind=data["kind"])
     if data.get("country"):
         positions = positions.filter(actor__country=data["country"])
     # The split counts the board before its group filter, so every group stays in the table.

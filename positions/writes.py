@@ -3,14 +3,14 @@ The write path: every writer of the record goes through here.
 
 Admin forms, inlines and actions, history reverts, imports, restores and the data commands
 write inside `writing()` and say what they wrote (`saved`, `deleting`, `statements_changed`,
-`actors_renamed`, `rebuild_positions`, `records_changed`). When the outermost `writing()`
+`actor_copies_changed`, `rebuild_positions`, `records_changed`). When the outermost `writing()`
 block ends, still inside its transaction, the derived data follows once for everything the
 block wrote:
 
 - the current positions (`stances.refresh_positions`) of the actors concerned, once, and
   only when something that decides a position changed (a statement's question, date,
   stance or status, or its signatures);
-- the positions' copies of renamed actors' names;
+- the positions' copies of actors' names and kinds, for actors whose name or kind changed;
 - which of the actors concerned only drafts name, so readers may not see them
   (`HiddenActor.refresh`);
 - the current status of conditions whose status changes were written (the latest change's);
@@ -68,6 +68,8 @@ MAX_SCOPED_STATEMENTS = 500
 
 # The fields of a statement that decide positions (rule 1 and 3 of stances.py).
 POSITION_FIELDS = frozenset({"question_id", "date", "stance", "status"})
+# The actor fields each of its positions keeps a copy of (boards are read and counted by them).
+POSITION_ACTOR_FIELDS = frozenset({"name", "kind"})
 
 _local = threading.local()  # One write session per thread, as Django's connections.
 
@@ -122,7 +124,7 @@ class Changes:
         self.started_at = timezone.now()
         self.statement_ids = set()  # statements whose positions may have moved
         self.actor_ids = set()  # actors to refresh (noted before their statements went)
-        self.renamed_actor_ids = set()
+        self.copied_actor_ids = set()
         self.condition_ids = set()  # conditions whose status changes were written
         self.rebuild = False  # every position, from the record
         self.records = False  # anything readers see: the page cache goes stale
@@ -157,8 +159,8 @@ class Changes:
                 stances.refresh_positions(
                     actor_ids, moves=None if moved is None else moved.positions
                 )
-            if self.renamed_actor_ids - actor_ids:
-                stances.refresh_actor_names(self.renamed_actor_ids - actor_ids)
+            if self.copied_actor_ids - actor_ids:
+                stances.refresh_actor_copies(self.copied_actor_ids - actor_ids)
             # Whether readers may see an actor follows its signatures and their statements'
             # status: those of the actors whose positions were refreshed, and of those that
             # lost a signature (noted where they were shown).
@@ -308,10 +310,10 @@ def statements_shown(statement_ids):
     changes.records = True
 
 
-def actors_renamed(actor_ids):
-    """Actors' names may have changed: their positions keep a copy of it."""
+def actor_copies_changed(actor_ids):
+    """Actors' names or kinds may have changed: their positions keep copies of them."""
     changes = _session()
-    changes.renamed_actor_ids.update(actor_ids)
+    changes.copied_actor_ids.update(actor_ids)
     changes.records = changes.everything = True
 
 
@@ -449,8 +451,10 @@ def saved(instance, changed_fields=None):
         statements_changed([instance.statement_id])
         _session().shown_actor_ids.add(instance.actor_id)  # a signature deleted, too
         return
-    elif isinstance(instance, Actor) and (changed_fields is None or "name" in changed_fields):
-        actors_renamed([instance.pk])
+    elif isinstance(instance, Actor) and (
+        changed_fields is None or POSITION_ACTOR_FIELDS & set(changed_fields)
+    ):
+        actor_copies_changed([instance.pk])
         return
     elif isinstance(instance, ConditionStatusChange):
         condition_status_changed([instance.condition_id])

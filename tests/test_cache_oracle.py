@@ -261,10 +261,10 @@ def delete_statement(r, editor):
     post(editor, admin_url("statement", "delete", r.statements["rights"].pk), {"post": "yes"})
 
 
-def rename_actor(r, editor):
-    actor = r.actors["wyden"]
-    data = {
-        "name": "Senator Ron Wyden",
+def actor_form(actor, **changes):
+    """The admin's actor form for `actor` as it is, with `changes`."""
+    return {
+        "name": actor.name,
         "slug": actor.slug,
         "kind": actor.kind,
         "country": "US",
@@ -276,8 +276,20 @@ def rename_actor(r, editor):
         "identifiers-INITIAL_FORMS": "0",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
-    }
-    post(editor, admin_url("actor", "change", actor.pk), data)
+    } | changes
+
+
+def rename_actor(r, editor):
+    actor = r.actors["wyden"]
+    post(
+        editor, admin_url("actor", "change", actor.pk), actor_form(actor, name="Senator Ron Wyden")
+    )
+
+
+def change_actor_kind(r, editor):
+    """Positions keep a copy of their actor's kind: the boards' tallies by kind move."""
+    actor = r.actors["cisco"]
+    post(editor, admin_url("actor", "change", actor.pk), actor_form(actor, kind="ngo"))
 
 
 def condition_met(r, editor):
@@ -328,7 +340,7 @@ SCOPED = [
     revert,
     delete_statement,
 ]
-GLOBAL = [rename_actor, condition_met, retitle_source, import_file, restore]
+GLOBAL = [rename_actor, change_actor_kind, condition_met, retitle_source, import_file, restore]
 WRITES = SCOPED + GLOBAL
 
 

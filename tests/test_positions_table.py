@@ -18,6 +18,7 @@ from positions import stances
 from positions.exchange import TYPES, ImportContext, import_bytes
 from positions.models import (
     Actor,
+    ActorKind,
     HiddenActor,
     Position,
     Signatory,
@@ -37,7 +38,7 @@ AFTER_EVERYTHING = D(9999, 12, 31)
 
 def table():
     return {
-        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date, p.actor_name)
+        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date, p.actor_name, p.actor_kind)
         for p in Position.objects.all()
     }
 
@@ -49,6 +50,7 @@ def ranked_from_record(questions):
             p.statement.stance,
             p.statement.date,
             p.actor.name,
+            p.actor.kind,
         )
         for question in questions
         for p in stances.current_positions(question, AFTER_EVERYTHING)
@@ -116,7 +118,7 @@ def test_deleting_a_statement_falls_back_to_the_one_before(world):
     older = StatementFactory(question=q1, actors=[a], date=D(2024, 1, 1))
     newer = StatementFactory(question=q1, actors=[a, b], date=D(2024, 2, 1))
     newer.delete()
-    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1), a.name)}
+    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1), a.name, a.kind)}
     assert_table_matches_record([q1, q2])
 
 
@@ -194,6 +196,34 @@ def test_renaming_an_actor_moves_it_on_every_board(world):
     a.name = "Zulu"
     a.save()
     assert board_order(question) == board_order(other) == [b.pk, a.pk]
+    assert_table_matches_record([question, other])
+
+
+def kinds_counted(question):
+    return sorted(stances.kind_counts(stances.current_positions(question)))
+
+
+def test_changing_an_actors_kind_moves_it_in_every_tally_by_kind(world):
+    (question, other), (a, b, _c, _d) = world
+    a.kind, b.kind = ActorKind.COMPANY, ActorKind.COMPANY
+    a.save(), b.save()
+    for q in (question, other):
+        StatementFactory(question=q, actors=[a, b], stance=Stance.OPPOSES)
+    assert kinds_counted(question) == [(ActorKind.COMPANY, Stance.OPPOSES, 2)]
+
+    a.kind = ActorKind.NGO
+    a.save()
+    for q in (question, other):
+        assert kinds_counted(q) == [
+            (ActorKind.COMPANY, Stance.OPPOSES, 1),
+            (ActorKind.NGO, Stance.OPPOSES, 1),
+        ]
+    assert_table_matches_record([question, other])
+    # By import too.
+    data = f"slug,name,kind\r\n{b.slug},{b.name},{ActorKind.NGO}\r\n".encode()
+    report = import_bytes(TYPES["actors"], data, "b.csv", context=ImportContext(file_name="b.csv"))
+    assert not report.errors
+    assert kinds_counted(question) == [(ActorKind.NGO, Stance.OPPOSES, 2)]
     assert_table_matches_record([question, other])
 
 
@@ -311,7 +341,9 @@ def test_the_admin_form_and_actions_move_positions(client):
         return client.post(admin_url("statement"), data)
 
     assert act("publish_statements").status_code == 302
-    assert table() == {(question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date, actor.name)}
+    assert table() == {
+        (question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date, actor.name, actor.kind)
+    }
 
     draft.refresh_from_db()
     response = client.post(

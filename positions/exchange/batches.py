@@ -495,8 +495,8 @@ class Undo:
         if model is Statement.conditions.through:
             # A statement's history shows its conditions: record the statement again.
             self.history.setdefault(Statement, set()).update(i.statement_id for i in instances)
-        elif model is Actor and (changed is None or "name" in changed):
-            writes.actors_renamed([i.pk for i in instances])
+        elif model is Actor and (changed is None or writes.POSITION_ACTOR_FIELDS & set(changed)):
+            writes.actor_copies_changed([i.pk for i in instances])
         writes.records_changed()
 
     def record_history(self):

@@ -5,7 +5,7 @@ that records what moved, so positions and the page cache follow once for the who
 
 - statements whose question, date, stance or status changed, or whose signatures did:
   `writes.statements_changed`;
-- actors whose name changed (positions keep a copy): `writes.actors_renamed`;
+- actors whose name or kind changed (positions keep copies): `writes.actor_copies_changed`;
 - everything else readers see: `writes.records_changed`.
 
 New records and their history rows are inserted in bulk (`bulk.create_with_history`: COPY on
@@ -116,7 +116,9 @@ def write_actors(planner, plans, context):
     for plan in updated:
         plan.instance.parent_id = pk_of.get(plan.related["parent"] or "")
     update_changed(updated, Actor, context)
-    writes.actors_renamed([p.instance.pk for p in updated if "name" in p.changed_fields])
+    writes.actor_copies_changed(
+        [p.instance.pk for p in updated if writes.POSITION_ACTOR_FIELDS & set(p.changed_fields)]
+    )
     write_identifiers(planner, [p for p in plans if "identifiers" in p.related], context)
 
 

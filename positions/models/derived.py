@@ -5,7 +5,7 @@ actors hidden from readers (`Actor.objects.public()`).
 
 from django.db import models
 
-from .actors import Actor
+from .actors import Actor, ActorKind
 from .evidence import Stance, Statement
 from .topics import Question
 
@@ -33,9 +33,10 @@ class Position(models.Model):
     # Copies of the deciding statement's, so that counting needs no join.
     stance = models.CharField(max_length=16, choices=Stance.choices)
     date = models.DateField()
-    # A copy of the actor's name, so that a board is read in its order from an index instead
-    # of joining and sorting ten thousand actors (kept in step by `stances.py`).
+    # Copies of the actor's name and kind, so that a board is read in its order from an index
+    # and counted by kind without joining ten thousand actors (kept in step by `stances.py`).
     actor_name = models.CharField(max_length=200)
+    actor_kind = models.CharField(max_length=32, choices=ActorKind.choices)
 
     class Meta:
         constraints = [
