@@ -212,7 +212,7 @@ def measure_latency(pages, options, session_cookie, log):
             page.latency["cold"] = timed(
                 port, page.path, n, cold=True, max_seconds=max_seconds, cookie=cookie
             )
-            if page.empty_target:
+            if page.measure_empty:
                 page.latency["empty"] = timed(
                     port, page.path, n, cold=True, flush=True, max_seconds=max_seconds
                 )

@@ -27,6 +27,9 @@ DEFAULT_PARAMS = {"fmt": "csv", "kind": "statements", "section": "statements"}
 TARGETS = {"question": 15, "actor": 10, "home": 10}
 # Cold with an empty cache (issue 16): the page and every fragment computed.
 EMPTY_CACHE_TARGETS = {"question": 40}
+# Cold boards flat in size (issue 16): the largest board with an empty cache costs at most this
+# many times the 200-actor board's, each as a ratio to its own baseline.
+FLAT_TARGET = 1.5
 ADMIN_TARGET = 150
 
 
@@ -37,6 +40,8 @@ class Page:
     admin: bool = False
     target: float | None = None  # at most this ratio to the baseline, cold p50
     empty_target: float | None = None  # the same, cold with an empty cache
+    measure_empty: bool = False  # measured cold with an empty cache too
+    largest: bool = False  # on the largest sample (the largest board)
     queries: dict = field(default_factory=dict)  # cold, warm, 304
     bytes: int = 0
     status: int | None = None
@@ -163,10 +168,20 @@ def discover_pages(samples, log):
                 continue
             label = f"{name} ({variant})" if variant else name
             target, empty_target = TARGETS.get(name), EMPTY_CACHE_TARGETS.get(name)
-            if "largest" in variant:
+            largest = "largest" in variant
+            if largest:
                 target = empty_target = None  # The largest board is measured, no target.
             path = reverse(f"positions:{name}", kwargs={**kwargs, **fixed})
-            pages.append(Page(label, path, target=target, empty_target=empty_target))
+            pages.append(
+                Page(
+                    label,
+                    path,
+                    target=target,
+                    empty_target=empty_target,
+                    measure_empty=name in EMPTY_CACHE_TARGETS,
+                    largest=largest,
+                )
+            )
     return pages, unmeasured
 
 
