@@ -222,7 +222,32 @@ def measure_latency(pages, options, session_cookie, log):
                 )
             warm = f", warm {ms(page.latency['warm']['p50'])}" if "warm" in page.latency else ""
             log(f"  {page.label}: cold p50 {ms(page.latency['cold']['p50'])}{warm}")
+        boards = [page for page in pages if page.measure_empty]
+        if len(boards) == 2:
+            empty_in_turns(port, boards, count, max_seconds * 2)
+            log("  " + ", ".join(f"{p.label} {ms(p.empty_in_turns)}" for p in boards) + " in turns")
     return baseline
+
+
+def empty_in_turns(port, pages, count, max_seconds):
+    """
+    Each page's p50 with an empty cache, the pages taking turns request by request, so the
+    machine's drift touches them alike (`page.empty_in_turns`): the flat-in-size target.
+    """
+    times, deadline = {page.path: [] for page in pages}, time.monotonic() + max_seconds
+    for page in pages:
+        http_get(port, page.path, {})  # Untimed, as in `timed`.
+    for _ in range(count):
+        for page in pages:
+            cache.clear()
+            status, _, _, elapsed = http_get(port, page.path, {})
+            if status != 200:
+                raise CommandError(f"{page.path} answered HTTP {status} under gunicorn.")
+            times[page.path].append(elapsed)
+        if time.monotonic() > deadline and len(times[pages[0].path]) >= 3:
+            break
+    for page in pages:
+        page.empty_in_turns = statistics.median(times[page.path])
 
 
 def load_mix(pages, actors_per_question):

@@ -42,6 +42,7 @@ class Page:
     empty_target: float | None = None  # the same, cold with an empty cache
     measure_empty: bool = False  # measured cold with an empty cache too
     largest: bool = False  # on the largest sample (the largest board)
+    empty_in_turns: float | None = None  # empty cache p50, taking turns with the other board
     queries: dict = field(default_factory=dict)  # cold, warm, 304
     bytes: int = 0
     status: int | None = None
