@@ -84,7 +84,7 @@ def current_positions(question, as_of=None):
     copied), or for a past `as_of` the `Signatory` of each deciding statement (one query
     either way).
 
-    Actor and stance filters may be chained (`.filter(actor__kind="company")`,
+    Actor and stance filters may be chained (`.filter(position_actor_kind="company")`,
     `.filter(position_stance="opposes")`): they apply after the latest statement is picked.
     """
     if as_of is None:
@@ -234,10 +234,7 @@ def tallies(questions, as_of=None):
     instead of counting its positions (ten thousand on the largest board).
     """
     question_ids = [getattr(q, "pk", q) for q in questions]
-    days = StanceCountDay.objects.filter(question_id=OuterRef("pk"))
-    if as_of is not None:
-        days = days.filter(day__lte=as_of)
-    days = days.order_by("-day")
+    days = last_count_day(as_of)
     rows = Question.objects.filter(pk__in=question_ids).values_list(
         "pk", *(Subquery(days.values(stance)[:1]) for stance in STANCE_ORDER)
     )
@@ -247,6 +244,17 @@ def tallies(questions, as_of=None):
             {stance: number for stance, number in zip(STANCE_ORDER, numbers, strict=True) if number}
         )
     return counts
+
+
+def last_count_day(as_of=None):
+    """
+    A subquery of the outer question's `StanceCountDay` rows, its last change on or before
+    `as_of` (today: its last) first: its tally then is that row.
+    """
+    days = StanceCountDay.objects.filter(question_id=OuterRef("pk"))
+    if as_of is not None:
+        days = days.filter(day__lte=as_of)
+    return days.order_by("-day")
 
 
 def tally(question, as_of=None):

@@ -7,7 +7,7 @@ formal acts and the map from `maps.py`. Its queries are pinned in tests/test_vie
 
 from functools import cached_property
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +16,7 @@ from . import groups, institutions, maps, stances
 from .caching import cached_page
 from .charts import stance_chart
 from .forms import AsOfForm
-from .models import Question, Stance, StanceCountDay
+from .models import Question, Stance
 from .views import base_query_string, form_errors, paginate, valid_data
 
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -45,13 +45,11 @@ def question_and_siblings(topic_slug, slug, as_of=None):
     The question and the other questions of its topic, in one query; 404 if none. Each
     carries `chart_stamp`, what its chart as of `as_of` is keyed by (`BoardChart`).
     """
-    last_day = StanceCountDay.objects.filter(question_id=OuterRef("pk"))
-    if as_of is not None:
-        last_day = last_day.filter(day__lte=as_of)
+    last_day = stances.last_count_day(as_of)
     siblings = list(
         Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
-        .annotate(chart_stamp=Subquery(last_day.order_by("-day").values("pk")[:1]))
+        .annotate(chart_stamp=Subquery(last_day.values("pk")[:1]))
         .order_by("display_order", "pk")
     )
     question = next((q for q in siblings if q.slug == slug), None)
@@ -227,7 +225,7 @@ class BoardChart:
     piece is keyed by `stamp`, the id of the last of those rows. A write that changes the
     question's counts rewrites its rows (`stances.refresh_stance_counts`) under new ids,
     which are never reused, so an id names one set of rows and the day it ends on: the
-    rows shown. None when the question has no counting statement then.
+    rows shown. `drawing` is None when the question has no counting statement by then.
     """
 
     def __init__(self, question, as_of):
