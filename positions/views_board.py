@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import groups, institutions, maps, stances
 from .caching import cached_page
-from .charts import stance_chart
+from .charts import chart_rows, stance_chart
 from .forms import AsOfForm
 from .models import Question, Stance
 from .views import base_query_string, form_errors, paginate, valid_data
@@ -221,11 +221,12 @@ def show_conditions_on_cards(board, conditions):
 class BoardChart:
     """
     The board's chart and its month table, from the question's `StanceCountDay` rows on or
-    before the board's day, read only when the stored piece is missing (a query then): the
-    piece is keyed by `stamp`, the id of the last of those rows. A write that changes the
-    question's counts rewrites its rows (`stances.refresh_stance_counts`) under new ids,
-    which are never reused, so an id names one set of rows and the day it ends on: the
-    rows shown. `drawing` is None when the question has no counting statement by then.
+    before the board's day (those drawn: `charts.chart_rows`), read only when the stored
+    piece is missing (a query then): the piece is keyed by `stamp`, the id of the last of
+    those rows. A write that changes the question's counts rewrites its rows
+    (`stances.refresh_stance_counts`) under new ids, which are never reused, so an id names
+    one set of rows and the day it ends on: the rows shown. `drawing` is None when the
+    question has no counting statement by then.
     """
 
     def __init__(self, question, as_of):
@@ -233,14 +234,19 @@ class BoardChart:
         self.stamp = (question.pk, question.chart_stamp)
 
     @cached_property
-    def series(self):
+    def _drawn_rows(self):
         if self.question.chart_stamp is None:
-            return []
-        return stances.stance_counts_over_time(self.question, self.as_of)
+            return [], None
+        return chart_rows(self.question, self.as_of)
+
+    @property
+    def series(self):
+        """The rows drawn (`charts.chart_rows`): the chart's and its table's."""
+        return self._drawn_rows[0]
 
     @cached_property
     def drawing(self):
-        return stance_chart(self.series)
+        return stance_chart(*self._drawn_rows)
 
     @cached_property
     def month_table(self):

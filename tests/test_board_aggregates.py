@@ -10,10 +10,19 @@ import random
 from collections import Counter
 
 import pytest
+from django.db import connection
 
 from positions import groups, stances
-from positions.charts import _simplify, stance_chart
-from positions.models import Actor, ActorKind, Stance, Statement, StatementStatus
+from positions.charts import COLUMN_SQL, PLOT_WIDTH, _simplify, chart_rows, column, stance_chart
+from positions.models import (
+    Actor,
+    ActorKind,
+    Stance,
+    StanceCountDay,
+    Statement,
+    StatementStatus,
+)
+from positions.views_board import month_ends
 from tests.factories import ActorFactory, ConditionFactory, QuestionFactory, StatementFactory
 from tests.test_charts import on_path
 
@@ -244,3 +253,64 @@ def test_first_of_each_stance_ranks_by_name_and_counts_joint_signers(record, as_
         for row in rows
     } == expected
     assert any(signers > 1 for *_rest, signers in expected.values()) or as_of is not None
+
+
+def write_counts(question, days, rng):
+    """`StanceCountDay` rows of `question` on `days` (offsets from START), counts at random."""
+    counts, rows = dict.fromkeys(stances.STANCE_ORDER, 0), []
+    for day in days:
+        for stance in rng.sample(stances.STANCE_ORDER, 2):
+            counts[stance] = max(0, counts[stance] + rng.randint(-3, 5))
+        rows.append(
+            StanceCountDay(question=question, day=START + datetime.timedelta(days=day), **counts)
+        )
+    StanceCountDay.objects.filter(question=question).delete()
+    StanceCountDay.objects.bulk_create(rows)
+
+
+# Day offsets: one day, two, a few in one column, and data 793 and 1,586 days long, whose
+# plots span 872 and 1,744 days (2 and 4 days a column), so that every other day of the
+# first and one in four of the second lie halfway between two columns (`round` picks the
+# even one); then thousands of days sharing columns, and scattered days.
+DAY_SETS = [
+    [0],
+    [0, 1],
+    [0, 3, 4, 5],
+    list(range(794)),
+    list(range(0, 1587, 2)),
+    sorted(random.Random(3).sample(range(4000), 2500)),
+    sorted(random.Random(4).sample(range(400), 90)),
+]
+
+
+@pytest.mark.parametrize("days", DAY_SETS, ids=lambda days: f"{len(days)}-days")
+def test_the_rows_the_chart_draws_draw_the_chart_and_table_of_every_row(days):
+    question = QuestionFactory()
+    write_counts(question, days, random.Random(len(days)))
+    last = START + datetime.timedelta(days=days[-1])
+    for as_of in [None, last, last - datetime.timedelta(days=days[-1] // 3)]:
+        every_row = stances.stance_counts_over_time(question, as_of)
+        drawn, top_value = chart_rows(question, as_of)
+        assert len(drawn) <= 2 * (PLOT_WIDTH + 1) + 60  # a column's and a month's last
+        assert stance_chart(drawn, top_value) == stance_chart(every_row)
+        assert month_ends(drawn) == month_ends(every_row)
+        assert all(row in every_row for row in drawn)
+
+
+def test_a_question_with_no_counts_draws_nothing():
+    question = QuestionFactory()
+    assert chart_rows(question) == ([], None)
+    assert stance_chart(*chart_rows(question)) is None
+
+
+@pytest.mark.parametrize("span", [1, 2, 7, 436, 872, 959, 1090, 1091, 2399, 44000])
+def test_the_plot_column_in_sql_is_the_one_in_python(span):
+    days = range(0, span + 1, max(1, span // 500))
+    select = ", ".join(
+        COLUMN_SQL.format(whole=PLOT_WIDTH * day // span, rest=PLOT_WIDTH * day % span, span=span)
+        for day in days
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} WHERE 1 = %s", [1])  # noqa: S608
+        in_sql = list(cursor.fetchone())
+    assert in_sql == [column(day, span) for day in days]
