@@ -21,6 +21,7 @@ the actor pages.
 import datetime
 from dataclasses import dataclass, field
 
+from .lookups import any_of
 from .models import CONSENT_KINDS, ActKind, FormalAct
 
 PAST_TENSE = {
@@ -149,7 +150,7 @@ def published_acts(topic, as_of=None, actor_ids=None):
     if as_of is not None:
         acts = acts.as_of(as_of)
     if actor_ids is not None:
-        acts = acts.filter(actor_id__in=actor_ids)
+        acts = acts.filter(any_of("actor_id", actor_ids))
     return acts.select_related("actor", "source").order_by("date", "pk")
 
 

@@ -11,7 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from . import editorial, writes
-from .filters import FastSelect, country_choices
+from .filters import FastSelect, ReadyChoices, country_choices
 from .institutions import UNKNOWN, WHIP_LABELS
 from .models import ActorKind, Stance, Statement, StatementStatus
 
@@ -194,7 +194,7 @@ class AsOfForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "Any country"), *country_choices()]
+        self.fields["country"].choices = ReadyChoices([("", "Any country"), *country_choices()])
 
     def clean_as_of(self):
         day = self.cleaned_data["as_of"]

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lag, RowNumber
 
+from .lookups import any_of
 from .models import (
     Actor,
     Condition,
@@ -166,7 +167,7 @@ def first_of_each_stance(positions, size):
             "actor_id", "stance_total", "statement_signers"
         )
     }
-    rows = positions.filter(actor_id__in=chosen)
+    rows = positions.filter(any_of("actor_id", chosen))
     if not replayed:
         rows = rows.annotate(statement_signers=_signers_counted_in(positions))
     rows = list(rows)

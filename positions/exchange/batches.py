@@ -44,6 +44,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from .. import editorial, writes
+from ..lookups import any_of
 from ..models import (
     Actor,
     ActorIdentifier,
@@ -57,7 +58,6 @@ from ..models import (
 )
 from ..stances import chunked
 from . import bulk
-from .lookups import any_of
 
 BATCH_SIZE = 500
 MAX_CONFLICTS_NAMED = 50

@@ -2,32 +2,12 @@
 Cells that name stored records shared by several file types, loaded once per file by the
 planners that mix these in (`planners.py`, `planners_linked.py`): actors named by slug or
 by an identifier in another register (`bioguide:W000779`), and sources named by URL or,
-for a document that is not online, by title; and `any_of`, the lookup of a batch of
-values that the import's queries use.
+for a document that is not online, by title.
 """
-
-from django.db.models import F
-from django.db.models.lookups import In
 
 from ..models import Actor, ActorIdentifier, Source
 from ..stances import chunked
 from .cells import CellError, looks_like_url, parse_http_url
-
-
-class AnyOf(In):
-    """
-    `field IN (...)`, written `field = ANY(%s)` on PostgreSQL: one array parameter. With an
-    IN list, psycopg splits the text of every query at each of its 900 placeholders (long
-    queries are not cached): that split cost more than the rows the queries read.
-    """
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-def any_of(field, values):
-    return AnyOf(F(field), values)
 
 
 def identifier_pair(reference):

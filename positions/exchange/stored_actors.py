@@ -18,9 +18,9 @@ compares cells with them and makes an instance (`matching.instance_of`) only of 
 writes something.
 """
 
+from ..lookups import any_of
 from ..models import ActorIdentifier
 from ..stances import chunked
-from .lookups import any_of
 from .matching import StoredIdentifier, known_actors
 
 # The values a lookup query names: under SQLite's parameter limit.
