@@ -70,7 +70,7 @@ def column(day_number, span):
     return round(PLOT_WIDTH * day_number / span)
 
 
-# `column` in SQL, for `stances.chart_rows`, which reads only the rows the chart draws: in
+# `column` in SQL, for `chart_rows`, which reads only the rows the chart draws: in
 # integers, `whole` and `rest` the quotient and remainder of PLOT_WIDTH * day / span. The
 # tests hold the two equal. (`%%`: the modulo, in SQL that takes parameters.)
 COLUMN_SQL = (
@@ -155,7 +155,7 @@ def stance_chart(series, top_value=None):
     Step lines for `series` = `[(date, {stance: count})]` (oldest first), over the range of
     the data: from its first change to its last, not to the board's day (running to today
     squashed years of history to the left). `top_value`, the highest count, when `series`
-    holds only the rows drawn (`stances.chart_rows`). None when there is nothing to draw.
+    holds only the rows drawn (`chart_rows`). None when there is nothing to draw.
     """
     if not series:
         return None
@@ -168,6 +168,7 @@ def stance_chart(series, top_value=None):
     plot_h = HEIGHT - TOP - BOTTOM
 
     def x(day):
+        # LEFT is even: rounded half to even before it is added or after, the same column.
         return LEFT + column((day - start).days, span)
 
     def y(value):

@@ -6,6 +6,7 @@ cached), and Django prepares each value on its own: on a board, loading the hund
 rows by their ids cost more in that than the rows cost to read.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import F
 from django.db.models.lookups import In
 
@@ -14,6 +15,8 @@ class AnyOf(In):
     """`In`, with one array parameter on PostgreSQL (SQLite: the IN list, unchanged)."""
 
     def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet  # As `In` does: no query runs for an empty list.
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
 
