@@ -317,6 +317,8 @@ class StatementAdmin(
             obj._change_reason = reason
         obj._history_user = request.user
         writes.save(obj, stored=form.stored)
+        # Its conditions are saved after it (the form's, or a revert's), in this session.
+        writes.conditions_named_changed([obj.pk])
 
     # --- actions: the same rules as the form, through editorial.change_status ---
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value, Window
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value, Window
 from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .lookups import any_of
@@ -457,7 +457,8 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     `statement_ids` (the board's cards) name it (`statement_ids`). Each condition's status is
     its current one, or with `as_of` the one it had that day (`condition_status_as_of`).
     One query, counted and ranked in SQL: it reads `shown` rows per condition and those of
-    the cards, not one per actor naming a condition, and the actors of those rows only.
+    the cards, not one per actor naming a condition, and the actors of those rows only; of
+    today's positions, only those whose deciding statement names one (`names_conditions`).
 
     Written in SQL around the board's own query, because the ORM reaches a statement's
     conditions only through a join to the statement and joins the actors before ranking:
@@ -465,6 +466,8 @@ def conditions_named(positions, shown, as_of=None, statement_ids=()):
     the positions' statement ids to the statement-condition table, with the actors joined
     for the ranked rows only.
     """
+    if positions.model is Position:
+        positions = positions.filter(names_conditions=True)  # today's: a fifth of them
     board_sql, board_params = (
         positions.order_by()
         .values("actor_id", "statement_id", "position_actor_name")
@@ -612,6 +615,7 @@ def refresh_positions(actor_ids=None, progress=None, moves=None):
                     "statement__date",
                     "actor__name",
                     "actor__kind",
+                    _names_conditions(),
                 )
             )
             rows = rows.iterator(chunk_size=5000)
@@ -625,8 +629,9 @@ def refresh_positions(actor_ids=None, progress=None, moves=None):
                         date=d,
                         actor_name=name,
                         actor_kind=kind,
+                        names_conditions=named,
                     )
-                    for q, a, s, st, d, name, kind in block
+                    for q, a, s, st, d, name, kind, named in block
                 )
                 if before is not None:
                     for q, a, s, st, *_ in block:
@@ -661,6 +666,25 @@ def affected_actors(statement_ids):
             Position.objects.filter(statement_id__in=chunk).values_list("actor_id", flat=True)
         )
     return actor_ids
+
+
+def _names_conditions():
+    """Whether the outer row's statement (`statement_id`) names a condition: a subquery."""
+    named = Statement.conditions.through.objects.filter(statement_id=OuterRef("statement_id"))
+    return Exists(named)
+
+
+def refresh_names_conditions(statement_ids=None):
+    """
+    After the conditions of these statements (of every statement when None) were written:
+    whether the positions they decide name a condition (`Position.names_conditions`), one
+    query per chunk.
+    """
+    if statement_ids is None:
+        Position.objects.update(names_conditions=_names_conditions())
+        return
+    for chunk in chunked(sorted(set(statement_ids))):
+        Position.objects.filter(statement_id__in=chunk).update(names_conditions=_names_conditions())
 
 
 def refresh_actor_copies(actor_ids):

@@ -10,7 +10,9 @@ block wrote:
 - the current positions (`stances.refresh_positions`) of the actors concerned, once, and
   only when something that decides a position changed (a statement's question, date,
   stance or status, or its signatures);
-- the positions' copies of actors' names and kinds, for actors whose name or kind changed;
+- the positions' copies of actors' names and kinds, for actors whose name or kind changed,
+  and whether their deciding statement names a condition, for statements whose conditions
+  may have changed (`conditions_named_changed`, and every statement written);
 - which of the actors concerned only drafts name, so readers may not see them
   (`HiddenActor.refresh`);
 - the current status of conditions whose status changes were written (the latest change's);
@@ -125,6 +127,8 @@ class Changes:
         self.statement_ids = set()  # statements whose positions may have moved
         self.actor_ids = set()  # actors to refresh (noted before their statements went)
         self.copied_actor_ids = set()
+        self.named_statement_ids = set()  # statements whose conditions were written
+        self.every_statement_named = False  # unknown which: every position's flag follows
         self.condition_ids = set()  # conditions whose status changes were written
         self.rebuild = False  # every position, from the record
         self.records = False  # anything readers see: the page cache goes stale
@@ -161,6 +165,14 @@ class Changes:
                 )
             if self.copied_actor_ids - actor_ids:
                 stances.refresh_actor_copies(self.copied_actor_ids - actor_ids)
+            # A statement's conditions are written beside it (a form's m2m, an import's
+            # links): the positions it decides say whether it names one. Those of the
+            # statements whose positions were refreshed above say so already.
+            named = self.named_statement_ids - self.statement_ids
+            if self.every_statement_named:
+                stances.refresh_names_conditions()
+            elif named:
+                stances.refresh_names_conditions(named)
             # Whether readers may see an actor follows its signatures and their statements'
             # status: those of the actors whose positions were refreshed, and of those that
             # lost a signature (noted where they were shown).
@@ -307,6 +319,13 @@ def statements_shown(statement_ids):
     """Statements were written in a way that moves no position: the pages showing them."""
     changes = _session()
     changes.shown_statement_ids.update(statement_ids)
+    changes.records = True
+
+
+def conditions_named_changed(statement_ids):
+    """The conditions these statements name were written: the positions they decide follow."""
+    changes = _session()
+    changes.named_statement_ids.update(statement_ids)
     changes.records = True
 
 
@@ -485,6 +504,11 @@ def deleting(instance):
         _session().shown_actor_ids.add(instance.actor_id)
     elif isinstance(instance, ConditionStatusChange):
         condition_status_changed([instance.condition_id])
+    elif isinstance(instance, Condition):
+        # Its links go with it: the statements naming it may name no condition any more.
+        named = Statement.conditions.through.objects.filter(condition_id=instance.pk)
+        conditions_named_changed(named.values_list("statement_id", flat=True))
+        records_changed()
     else:
         records_changed()
 
@@ -550,11 +574,18 @@ def _guard_deleted(sender, instance, **kwargs):
             deleting(instance)
 
 
-def _guard_m2m(sender, instance, action, **kwargs):
+def _guard_m2m(sender, instance, action, pk_set=None, **kwargs):
     if action.startswith("post_") and current() is None:
         _unrecorded(instance, f"m2m {action}")
-        with writing():
+        with writing() as changes:
             records_changed()
+            if sender is Statement.conditions.through:
+                if isinstance(instance, Statement):
+                    conditions_named_changed([instance.pk])
+                elif pk_set:  # from the condition's side: the statements linked or unlinked
+                    conditions_named_changed(pk_set)
+                else:  # a condition's links cleared: which statements is not told
+                    changes.every_statement_named = True
 
 
 # Rewritten by `Changes.apply` from the record, never written on their own.

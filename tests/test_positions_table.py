@@ -38,7 +38,14 @@ AFTER_EVERYTHING = D(9999, 12, 31)
 
 def table():
     return {
-        (p.question_id, p.actor_id): (p.statement_id, p.stance, p.date, p.actor_name, p.actor_kind)
+        (p.question_id, p.actor_id): (
+            p.statement_id,
+            p.stance,
+            p.date,
+            p.actor_name,
+            p.actor_kind,
+            p.names_conditions,
+        )
         for p in Position.objects.all()
     }
 
@@ -51,6 +58,7 @@ def ranked_from_record(questions):
             p.statement.date,
             p.actor.name,
             p.actor.kind,
+            p.statement.conditions.exists(),
         )
         for question in questions
         for p in stances.current_positions(question, AFTER_EVERYTHING)
@@ -118,7 +126,9 @@ def test_deleting_a_statement_falls_back_to_the_one_before(world):
     older = StatementFactory(question=q1, actors=[a], date=D(2024, 1, 1))
     newer = StatementFactory(question=q1, actors=[a, b], date=D(2024, 2, 1))
     newer.delete()
-    assert table() == {(q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1), a.name, a.kind)}
+    assert table() == {
+        (q1.pk, a.pk): (older.pk, Stance.SUPPORTS, D(2024, 1, 1), a.name, a.kind, False)
+    }
     assert_table_matches_record([q1, q2])
 
 
@@ -342,7 +352,14 @@ def test_the_admin_form_and_actions_move_positions(client):
 
     assert act("publish_statements").status_code == 302
     assert table() == {
-        (question.pk, actor.pk): (draft.pk, Stance.SUPPORTS, draft.date, actor.name, actor.kind)
+        (question.pk, actor.pk): (
+            draft.pk,
+            Stance.SUPPORTS,
+            draft.date,
+            actor.name,
+            actor.kind,
+            draft.conditions.exists(),
+        )
     }
 
     draft.refresh_from_db()
@@ -355,3 +372,77 @@ def test_the_admin_form_and_actions_move_positions(client):
 
     assert act("retract_statements", apply="yes", correction_note="Wrong.").status_code == 302
     assert table() == {}
+
+
+def names_conditions(question, actor):
+    return table()[(question.pk, actor.pk)][5]
+
+
+def test_every_path_that_writes_a_statements_conditions_keeps_the_table_equal(client, world):
+    """
+    Whether a position's deciding statement names a condition follows every write of a
+    statement's conditions alone: the admin form, an import and its undo, a condition
+    deleted, and a write behind the write path's back (repaired by the guard).
+    """
+    from positions.exchange import batches
+    from tests.admin_builders import admin_url, staff_in, statement_form_data
+    from tests.factories import ConditionFactory, UserFactory
+
+    (question, other), (a, b, _c, _d) = world
+    publisher = staff_in("Publishers")
+    source = SourceFactory(url="https://example.org/conditions")
+    statement = StatementFactory(
+        question=question, actors=[a, b], stance=Stance.SUPPORTS, import_ref="said", source=source
+    )
+    statement.conditions.clear()
+    safeguards, oversight = ConditionFactory(), ConditionFactory()
+    assert not names_conditions(question, a)
+
+    client.force_login(publisher)
+    statement.refresh_from_db()
+    data = statement_form_data(statement)
+    data["conditions"] = [safeguards.pk]
+    response = client.post(admin_url("statement", "change", statement.pk), data)
+    assert response.status_code == 302
+    assert names_conditions(question, a) and names_conditions(question, b)
+    assert_table_matches_record([question, other])
+    named = stances.conditions_named(stances.current_positions(question), 5)
+    assert [(c.slug, c.named_by_count) for c in named] == [(safeguards.slug, 2)]
+
+    data["conditions"] = []
+    client.post(admin_url("statement", "change", statement.pk), data)
+    assert not names_conditions(question, a)
+    assert stances.conditions_named(stances.current_positions(question), 5) == []
+
+    # An import that changes nothing but the conditions, then its undo.
+    line = (
+        "import_ref,question,date,stance,signatories,conditions,summary,source,status\r\n"
+        f"said,{question.topic.slug}/{question.slug},{statement.date.isoformat()},supports,"
+        f"{a.slug}|{b.slug},{oversight.slug},{statement.summary},{source.url},published\r\n"
+    )
+    context = ImportContext(user=publisher, file_name="c.csv", can_publish=True)
+    report = import_bytes(TYPES["statements"], line.encode(), "c.csv", context=context)
+    assert not report.errors
+    assert list(statement.conditions.all()) == [oversight]
+    assert names_conditions(question, a)
+    assert_table_matches_record([question, other])
+    batches.undo(report.batch, publisher)
+    assert not statement.conditions.exists()
+    assert not names_conditions(question, a)
+    assert_table_matches_record([question, other])
+
+    # A condition deleted (by an administrator) takes its links along.
+    statement.conditions.set([safeguards])  # behind the write path's back: repaired
+    assert names_conditions(question, a)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(admin_url("condition", "delete", safeguards.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not names_conditions(question, a)
+    assert_table_matches_record([question, other])
+
+    # From the condition's side, behind the write path's back, then cleared.
+    oversight.statements.add(statement)
+    assert names_conditions(question, a)
+    oversight.statements.clear()
+    assert not names_conditions(question, a)
+    assert_table_matches_record([question, other])

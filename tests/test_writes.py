@@ -283,9 +283,11 @@ def test_resaving_only_the_summary_in_the_admin_is_pinned(client, publisher):
 # so the session says no more. Two more keep the actors only drafts name
 # (`HiddenActor.refresh`: its rows of the actors refreshed, deleted and recomputed), and
 # three the question's tallies by day (`stances.refresh_stance_counts`: the questions
-# written on, their rows out and back in).
+# written on, their rows out and back in). A re-save in the admin has one more: its form
+# writes the statement's conditions, so the positions it decides say again whether it names
+# one (`stances.refresh_names_conditions`; a new statement's positions are computed anew).
 ADD_QUERIES = 49
-RESAVE_QUERIES = 38
+RESAVE_QUERIES = 39
 
 
 def test_writing_a_statement_of_three_signatories_is_pinned(db, strict):

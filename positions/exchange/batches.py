@@ -493,8 +493,10 @@ class Undo:
         """Tell the write path what moved, so positions and the cache follow (statements
         and signatures: `run`)."""
         if model is Statement.conditions.through:
-            # A statement's history shows its conditions: record the statement again.
+            # A statement's history shows its conditions: record the statement again. The
+            # positions it decides say whether it names one.
             self.history.setdefault(Statement, set()).update(i.statement_id for i in instances)
+            writes.conditions_named_changed({i.statement_id for i in instances})
         elif model is Actor and (changed is None or writes.POSITION_ACTOR_FIELDS & set(changed)):
             writes.actor_copies_changed([i.pk for i in instances])
         writes.records_changed()

@@ -6,6 +6,8 @@ that records what moved, so positions and the page cache follow once for the who
 - statements whose question, date, stance or status changed, or whose signatures did:
   `writes.statements_changed`;
 - actors whose name or kind changed (positions keep copies): `writes.actor_copies_changed`;
+- statements whose conditions may have changed (positions say whether their deciding
+  statement names one): `writes.conditions_named_changed`;
 - everything else readers see: `writes.records_changed`.
 
 New records and their history rows are inserted in bulk (`bulk.create_with_history`: COPY on
@@ -170,6 +172,7 @@ def write_statements(planner, plans, context):
     links = write_conditions(planner, new + updated)
     write_signatories(new, updated, context)
     writes.statements_changed([p.instance.pk for p in new + updated if moves_positions(p)])
+    writes.conditions_named_changed([p.instance.pk for p in updated])
     changed_or_new = [p for p in new + updated if p.related["statement_changed"]]
     write_statement_history(changed_or_new, links, context)
 

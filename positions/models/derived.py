@@ -17,8 +17,9 @@ class Position(models.Model):
     thousand rows by index instead of ranking a question's whole record on every request.
 
     Derived data: `stances.refresh_positions` rewrites it on every write to statements and
-    signatories (signals, the import, the data commands); nobody edits it, backups leave it
-    out and a restore rebuilds it. `stances.current_positions(q, as_of=day)` still computes
+    signatories, and `stances.refresh_names_conditions` follows a write of a statement's
+    conditions (both from the write path, positions/writes.py); nobody edits it, backups
+    leave it out and a restore rebuilds it. `stances.current_positions(q, as_of=day)` still computes
     from the record, and the tests hold the two equal after every kind of write.
     """
 
@@ -37,6 +38,9 @@ class Position(models.Model):
     # and counted by kind without joining ten thousand actors (kept in step by `stances.py`).
     actor_name = models.CharField(max_length=200)
     actor_kind = models.CharField(max_length=32, choices=ActorKind.choices)
+    # Whether the deciding statement names a condition: a board looks up the conditions
+    # named for these positions only (a fifth of the largest board), not one per position.
+    names_conditions = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
