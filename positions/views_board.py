@@ -235,14 +235,10 @@ class BoardChart:
 
     @cached_property
     def _drawn_rows(self):
+        """`(rows, highest count)` of `charts.chart_rows`: the chart's and its table's."""
         if self.question.chart_stamp is None:
             return [], None
         return chart_rows(self.question, self.as_of)
-
-    @property
-    def series(self):
-        """The rows drawn (`charts.chart_rows`): the chart's and its table's."""
-        return self._drawn_rows[0]
 
     @cached_property
     def drawing(self):
@@ -250,7 +246,8 @@ class BoardChart:
 
     @cached_property
     def month_table(self):
-        return month_ends(self.series)
+        rows, _highest = self._drawn_rows
+        return month_ends(rows)
 
 
 def month_ends(series):

@@ -12,7 +12,7 @@ block wrote:
   stance or status, or its signatures);
 - the positions' copies of actors' names and kinds, for actors whose name or kind changed,
   and whether their deciding statement names a condition, for statements whose conditions
-  may have changed (`conditions_named_changed`, and every statement written);
+  were written (`conditions_named_changed`; the positions refreshed above say it already);
 - which of the actors concerned only drafts name, so readers may not see them
   (`HiddenActor.refresh`);
 - the current status of conditions whose status changes were written (the latest change's);
