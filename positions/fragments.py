@@ -4,8 +4,9 @@ Rendered fragments keyed by what they show (the "Russian doll" layer under the p
 A page goes stale when anything it shows changes (caching.py's scoped versions), but most
 of it did not: after one statement is edited a board of a hundred rows has one row that
 differs. So the pieces of a page that are a function of a few records (a board row: its
-actor, deciding statement and source, with the conditions and formal status it names; an
-actor page's position and timeline entries; a statement block in the lists; a question with
+actor, deciding statement and source, with the conditions and formal status it names, read
+as plain values and made records only when the piece is missing: `views_board.BoardRow`;
+an actor page's position and timeline entries; a statement block in the lists; a question with
 its tally on the home page; a world map under its data; a board's chart and month table
 under the id of the question's last counts row, its rows read only when the piece is
 missing: `views_board.BoardChart`) are stored rendered, under a key built from those
@@ -27,6 +28,8 @@ body reads:
 - with each record, the related records its query loaded (`select_related`) and the rows
   prefetched onto it (`prefetch_related`), by the same rule: a statement block's question,
   topic, source and signatories with their actors;
+- plain values a query read for the piece, as they are: a board row's are every value of
+  its actor, statement and source that its body reads (`BoardRow.key`);
 - the other values passed: what the view computed for the piece (a row's conditions, its
   formal status, a joint statement's signatories shown, the link back to the stance), as
   values; a dataclass by its fields, a list by its items, a set or a dict by its items
@@ -269,7 +272,7 @@ def board_row_values(position):
     """What a board row shows besides its records' fields: set on it by the board's view."""
     signers = getattr(position, "signers", None) or []
     return (
-        [(signer, getattr(signer, "formal", None)) for signer in signers],
+        [(signer.key, getattr(signer, "formal", None)) for signer in signers],
         getattr(position, "signers_further", 0),
         getattr(position, "statement_signers", None),
         # Of each condition, what the row shows (its text, address and status): not the

@@ -139,13 +139,14 @@ def positions_of_actors(actor_ids, as_of=None, question_ids=None):
     return positions.select_related("statement__source", "statement__question__topic")
 
 
-def first_of_each_stance(positions, size):
+def first_of_each_stance(positions, size, fields):
     """
     The first `size` of `positions` (from `current_positions`) in each stance, by actor name,
-    each with `stance_total`, the number in its stance, and `statement_signers`, the number of
-    these positions its deciding statement decides (a joint statement's signatories on the
-    board). Two queries: the ranking on narrow rows, then the chosen rows in full (an actor
-    holds one position: its id names the row).
+    as dicts of the values `fields` (`QuerySet.values`), each with `stance_total`, the number
+    in its stance, and `statement_signers`, the number of these positions its deciding
+    statement decides (a joint statement's signatories on the board). Two queries: the
+    ranking on narrow rows, then the chosen rows' values (an actor holds one position: its id
+    names the row).
 
     Today's ranking is read in order from the (question, stance, name, actor) index alone, so
     that ten thousand actors rank without a sort or a table read, and the signers are counted
@@ -170,11 +171,11 @@ def first_of_each_stance(positions, size):
     rows = positions.filter(any_of("actor_id", chosen))
     if not replayed:
         rows = rows.annotate(statement_signers=_signers_counted_in(positions))
-    rows = list(rows)
+    rows = list(rows.values(*fields, *([] if replayed else ["statement_signers"])))
     for row in rows:
-        row.stance_total, signers = chosen[row.actor_id]
+        row["stance_total"], signers = chosen[row["actor_id"]]
         if replayed:
-            row.statement_signers = signers
+            row["statement_signers"] = signers
     return rows
 
 

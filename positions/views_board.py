@@ -16,7 +16,7 @@ from . import groups, institutions, maps, stances
 from .caching import cached_page
 from .charts import chart_rows, stance_chart
 from .forms import AsOfForm
-from .models import Question, Stance
+from .models import Actor, Question, Source, Stance, Statement
 from .views import base_query_string, form_errors, paginate, valid_data
 
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -35,6 +35,31 @@ BOARD_ROW_FIELDS = [
     "statement__summary",
     "statement__source__title",
     "statement__source__url",
+]
+
+
+def _row_records():
+    """
+    `{path: (model, attnames)}` of the records a board row shows: of each, its key, the
+    fields of BOARD_ROW_FIELDS under its path and (the statement) its source's key, in the
+    model's field order, as `Model.from_db` takes them.
+    """
+    records = {}
+    for path, model in (("actor", Actor), ("statement", Statement), ("statement__source", Source)):
+        shown = {f.rpartition("__")[2] for f in BOARD_ROW_FIELDS if f.rpartition("__")[0] == path}
+        shown |= {"id", "source_id"} if model is Statement else {"id"}
+        fields = model._meta.concrete_fields
+        records[path] = (model, tuple(f.attname for f in fields if f.attname in shown))
+    return records
+
+
+ROW_RECORDS = _row_records()
+# The values a board row is read as (`BoardRow`): its position's and its records'.
+BOARD_ROW_VALUES = [
+    "actor_id",
+    "statement_id",
+    "position_stance",
+    *(f"{path}__{name}" for path, (_model, names) in ROW_RECORDS.items() for name in names),
 ]
 # What the split's own form and links leave out of the current address: they choose anew.
 SPLIT_PARAMS = ("page", "split", "group")
@@ -129,20 +154,58 @@ def board_groups(request, positions, only):
     """
     if only:
         in_stance = stances.with_statement_signers(positions.filter(position_stance=only))
+        in_stance = in_stance.values(*BOARD_ROW_VALUES, "statement_signers")
         page = paginate(request, in_stance, BOARD_PAGE_SIZE)
-        shown = {only: list(page.object_list)}
+        shown = {only: [BoardRow(values, positions.db) for values in page.object_list]}
         counts = {only: page.paginator.count}
     else:
         page, shown, counts = None, {}, {}
-        for position in stances.first_of_each_stance(positions, BOARD_GROUP_SIZE):
-            shown.setdefault(position.position_stance, []).append(position)
-            counts[position.position_stance] = position.stance_total
+        first = stances.first_of_each_stance(positions, BOARD_GROUP_SIZE, BOARD_ROW_VALUES)
+        for values in first:
+            counts[values["position_stance"]] = values.pop("stance_total")
+            shown.setdefault(values["position_stance"], []).append(BoardRow(values, positions.db))
     board = [
         (Stance(s), shown.get(s, []), counts.get(s, 0))
         for s in stances.STANCE_ORDER
         if not only or s == only
     ]
     return page, board, counts
+
+
+class BoardRow:
+    """
+    A board row as its query read it (`BOARD_ROW_VALUES`, and `statement_signers`): plain
+    values, which are what its stored piece is keyed by (`key`, fragments.py), and the actor,
+    deciding statement and source it shows, made from those values as the query would have
+    made them (`Model.from_db`) only when the piece is rendered: a board whose rows are
+    stored makes no model instance for them.
+    """
+
+    def __init__(self, values, db):
+        self.values, self.db = values, db
+        self.actor_id = values["actor_id"]
+        self.statement_id = values["statement_id"]
+        self.position_stance = values["position_stance"]
+        self.statement_signers = values["statement_signers"]
+
+    @property
+    def key(self):
+        return tuple(self.values.values())
+
+    @cached_property
+    def actor(self):
+        return self._record("actor")
+
+    @cached_property
+    def statement(self):
+        statement = self._record("statement")
+        if statement.source_id is not None:
+            statement.source = self._record("statement__source")
+        return statement
+
+    def _record(self, path):
+        model, names = ROW_RECORDS[path]
+        return model.from_db(self.db, names, [self.values[f"{path}__{name}"] for name in names])
 
 
 def fold_joint_statements(board):
@@ -161,7 +224,7 @@ def fold_joint_statements(board):
             if card is not None:
                 card.signers.append(row)
                 row.folded = True
-            elif getattr(row, "statement_signers", 1) > 1:
+            elif row.statement_signers > 1:
                 cards[row.statement_id] = row
                 row.signers.append(row)
         for card in cards.values():

@@ -241,14 +241,15 @@ def test_first_of_each_stance_ranks_by_name_and_counts_joint_signers(record, as_
             statement = latest[actor]
             expected[actor] = (stance, len(holding), statement.pk, deciding_for[statement.pk])
 
-    rows = stances.first_of_each_stance(stances.current_positions(record, as_of), SHOWN)
+    fields = ["actor_id", "position_stance", "statement_id"]
+    rows = stances.first_of_each_stance(stances.current_positions(record, as_of), SHOWN, fields)
 
     assert {
-        row.actor_id: (
-            row.position_stance,
-            row.stance_total,
-            row.statement_id,
-            row.statement_signers,
+        row["actor_id"]: (
+            row["position_stance"],
+            row["stance_total"],
+            row["statement_id"],
+            row["statement_signers"],
         )
         for row in rows
     } == expected

@@ -1,7 +1,8 @@
 """
 What a fragment's key holds (positions/fragments.py): a stamped record by its stamp, an
 unstamped one by the fields its query loaded, the relations and rows loaded with it, and
-plain values; a map by its data, not by the shapes it lays out.
+plain values; a map by its data, not by the shapes it lays out; a board row by every value
+its query read, its records made from them only when rendered.
 """
 
 import datetime
@@ -9,8 +10,8 @@ import datetime
 import pytest
 from django.db.models import Prefetch
 
-from positions import fragments, maps
-from positions.models import Position, Signatory, Statement
+from positions import fragments, maps, stances, views_board
+from positions.models import Position, Question, Signatory, Statement
 from tests.builders import build_record
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,48 @@ def test_a_map_is_keyed_by_its_data_and_lays_out_its_shapes_only_when_drawn():
     drawn = {country.code: country.category for country in world.countries}
     assert drawn["US"] == "conditional"
     assert key(world) == key(same)  # drawing it changes nothing in its key
+
+
+def board_rows(question):
+    """The board's rows of `question` today, as the board reads them (`views_board.BoardRow`)."""
+    positions = stances.current_positions(question).only(*views_board.BOARD_ROW_FIELDS)
+    values = stances.first_of_each_stance(positions, 25, views_board.BOARD_ROW_VALUES)
+    return [views_board.BoardRow(row, positions.db) for row in values]
+
+
+def test_a_board_row_is_keyed_by_every_value_its_query_read(record):
+    question = Question.objects.get(pk=Position.objects.order_by("pk").first().question_id)
+    rows = board_rows(question)
+    assert key(rows[0].key) == key(board_rows(question)[0].key)
+    for name in rows[0].values:
+        changed = views_board.BoardRow(
+            {**rows[0].values, name: f"{rows[0].values[name]}-changed"}, "default"
+        )
+        assert key(changed.key) != key(rows[0].key), name
+
+
+def test_a_board_rows_records_are_made_when_read_as_its_query_would_load_them(
+    record, django_assert_num_queries
+):
+    question = Question.objects.get(pk=Position.objects.order_by("pk").first().question_id)
+    loaded = {
+        position.actor_id: position
+        for position in stances.current_positions(question)
+        .only(*views_board.BOARD_ROW_FIELDS)
+        .select_related("statement__source")
+    }
+    rows = board_rows(question)
+    assert rows and all("actor" not in row.__dict__ for row in rows)  # none made yet
+
+    def fields(instance):
+        return {k: v for k, v in instance.__dict__.items() if k != "_state"}
+
+    with django_assert_num_queries(0):
+        for row in rows:
+            expected = loaded[row.actor_id]
+            assert fields(row.actor) == fields(expected.actor)
+            assert row.actor.get_deferred_fields() == expected.actor.get_deferred_fields()
+            assert fields(row.statement) == fields(expected.statement)
+            assert row.statement.source == expected.statement.source
+            if expected.statement.source is not None:
+                assert fields(row.statement.source) == fields(expected.statement.source)
