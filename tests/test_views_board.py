@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from positions import stances, writes
+from positions import caching, stances, writes
 from positions.charts import stance_chart
 from positions.models import ActorKind, Stance, StanceCountDay, StatementStatus
-from positions.views_board import month_ends
+from positions.views_board import BoardRow, month_ends
 from tests.builders import BOARD_URL as URL
 from tests.builders import build_record
 from tests.factories import ActorFactory, QuestionFactory, StatementFactory
@@ -157,6 +157,32 @@ def test_a_stored_chart_is_not_read_again_until_the_counts_change(client):
     # A past day before the change still draws the counts of then.
     past = chart_section(client.get(URL, {"as_of": "2024-10-29"}).content.decode())
     assert re.search(r"<td>2</td><td>0</td><td>0</td><td>1</td>", past)
+
+
+def test_rows_whose_pieces_are_stored_make_no_records(client, monkeypatch):
+    record = build_record()
+    made = []
+    make = BoardRow._record
+    monkeypatch.setattr(BoardRow, "_record", lambda row, path: made.append(path) or make(row, path))
+    first = client.get(URL)
+    shown = [row for _stance, rows, _count in first.context["groups"] for row in rows]
+    assert len(shown) > 3 and made.count("actor") == len(shown)  # folded rows' too
+    made.clear()
+    # After an edit elsewhere the board is computed again: each row from its stored piece.
+    caching.bump_data_version()
+    assert client.get(URL).content == first.content
+    assert made == []
+    # An edit to one statement re-renders its card alone (a joint letter: each signatory's
+    # row in it), from records made anew.
+    letter = record.statements["letter"]
+    letter.summary = "A summary rewritten."
+    with writes.writing():
+        writes.save(letter)
+    again = client.get(URL)
+    assert "A summary rewritten." in again.content.decode()
+    signers = [row for row in shown if row.statement_id == letter.pk]
+    assert len(signers) > 1
+    assert sorted(made) == sorted(["actor"] * len(signers) + ["statement", "statement__source"])
 
 
 def series_reads(queries):
