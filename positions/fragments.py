@@ -6,13 +6,14 @@ of it did not: after one statement is edited a board of a hundred rows has one r
 differs. So the pieces of a page that are a function of a few records (a board row: its
 actor, deciding statement and source, with the conditions and formal status it names, read
 as plain values and made records only when the piece is missing: `views_board.BoardRow`;
-an actor page's position and timeline entries; a statement block in the lists; a question with
-its tally on the home page; a world map under its data; a board's chart and month table
-under the id of the question's last counts row, its rows read only when the piece is
-missing: `views_board.BoardChart`) are stored rendered, under a key built from those
-records, and a recomputed page renders only the pieces whose records changed. The page is
-still computed from the database as it is now: its queries run, and each piece is looked up
-by what they returned.
+an actor page's position and timeline entries, the latter keyed by the stamps of what they
+show and loaded only when missing: `views.TimelineStatements`; a statement block in the
+lists; a question with its tally on the home page; a world map under its data; a board's
+chart and month table under the id of the question's last counts row, its rows read only
+when the piece is missing: `views_board.BoardChart`) are stored rendered, under a key
+built from those records, and a recomputed page renders only the pieces whose records
+changed. The page is still computed from the database as it is now: its queries run, and
+each piece is looked up by what they returned.
 
 What a key contains, and why that is enough: `{% fragment "name" value ... %}` in a
 template (positions_tags.py) renders its body once per key, and the key holds everything the

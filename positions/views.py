@@ -7,6 +7,7 @@ pinned in tests/test_views_*.py.
 """
 
 import re
+from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch
@@ -17,6 +18,7 @@ from django.utils.text import Truncator
 from . import acts, editorial, institutions, stances
 from .caching import cached_page
 from .filters import ActorFilter, StatementFilter
+from .lookups import any_of
 from .models import (
     STANCE_DEFINITIONS,
     Actor,
@@ -202,17 +204,12 @@ def actor_detail(request, slug):
     # Its formal acts (few per actor, loaded whole) interleaved with the statements by date.
     formal_acts = acts.timeline_acts(actor, staff=is_staff(request))
     page = paginate(request, acts.interleaved(outline, formal_acts), TIMELINE_PER_PAGE)
-    on_page = {row.pk for row in page.object_list if not acts.is_act(row)}
-    statements = {
-        statement.pk: statement
-        for statement in Statement.objects.filter(pk__in=on_page).select_related(
-            "question__topic", "source"
-        )
-    }
-    timeline = [row if acts.is_act(row) else statements[row.pk] for row in page.object_list]
     changes = stances.changes_by_statement(outline)
-    for statement in statements.values():
-        statement.position_change = changes.get(statement.pk)
+    statements = TimelineStatements([row.pk for row in page.object_list if not acts.is_act(row)])
+    timeline = [
+        row if acts.is_act(row) else statements.entry(row.pk, changes.get(row.pk))
+        for row in page.object_list
+    ]
     return render(
         request,
         "positions/actor.html",
@@ -231,6 +228,53 @@ def actor_detail(request, slug):
             "query_string": base_query_string(request),
         },
     )
+
+
+class TimelineStatements:
+    """
+    The statements of a page of an actor's timeline. Each entry's piece is keyed by the update
+    stamps of the statement and of the question, topic and source it shows (one narrow
+    query), what a key of the records themselves holds (fragments.py); the statements are
+    loaded whole, in one query, only when a piece is missing and its body reads one.
+    """
+
+    STAMPS = (
+        "pk",
+        "updated_at",
+        "question_id",
+        "question__updated_at",
+        "question__topic_id",
+        "question__topic__updated_at",
+        "source_id",
+        "source__updated_at",
+    )
+
+    def __init__(self, pks):
+        self.pks = pks
+        stamps = Statement.objects.filter(any_of("pk", pks)).values_list(*self.STAMPS)
+        self.stamps = {row[0]: row for row in stamps}
+
+    def entry(self, pk, position_change):
+        return TimelineEntry(self, pk, position_change)
+
+    @cached_property
+    def records(self):
+        found = Statement.objects.filter(any_of("pk", self.pks))
+        return {s.pk: s for s in found.select_related("question__topic", "source")}
+
+
+class TimelineEntry:
+    """A statement on an actor's timeline: its piece's key, and its record when rendered."""
+
+    def __init__(self, statements, pk, position_change):
+        self.statements, self.pk, self.position_change = statements, pk, position_change
+        self.key = statements.stamps[pk]
+
+    @cached_property
+    def record(self):
+        statement = self.statements.records[self.pk]
+        statement.position_change = self.position_change
+        return statement
 
 
 @cached_page

@@ -1,12 +1,13 @@
 """The actor directory (filters, name search) and the actor page (positions, timeline)."""
 
 import datetime
+from functools import cached_property
 
 import pytest
 
-from positions import stances
+from positions import caching, stances, writes
 from positions.models import ActorIdentifier, ActorKind, Stance
-from positions.views import ACTORS_PER_PAGE
+from positions.views import ACTORS_PER_PAGE, TimelineStatements
 from tests.builders import build_record
 from tests.factories import ActorFactory, StatementFactory, UserFactory
 
@@ -171,3 +172,26 @@ def test_an_actor_without_statements_has_no_known_position(client):
 
 def test_an_unknown_actor_is_404(client):
     assert client.get("/actors/nobody/").status_code == 404
+
+
+def test_a_timeline_computed_again_loads_no_statement_whose_piece_is_stored(client, monkeypatch):
+    record = build_record()
+    loads = []
+    load = TimelineStatements.records.func
+    records = cached_property(lambda statements: loads.append(statements.pks) or load(statements))
+    records.__set_name__(TimelineStatements, "records")
+    monkeypatch.setattr(TimelineStatements, "records", records)
+    first = client.get("/actors/cisco/").content
+    assert len(loads) == 1
+    # After an edit elsewhere the page is computed again, each entry from its stored piece.
+    caching.bump_data_version()
+    assert client.get("/actors/cisco/").content == first
+    assert len(loads) == 1
+    # An edit to one of its statements: that entry's piece is missing, the page's statements
+    # are loaded (one query) and the entry shows the edit.
+    statement = record.statements["cisco_early"]
+    statement.summary = "A summary rewritten."
+    with writes.writing():
+        writes.save(statement)
+    assert "A summary rewritten." in client.get("/actors/cisco/").content.decode()
+    assert len(loads) == 2

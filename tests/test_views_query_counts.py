@@ -45,9 +45,10 @@ PINNED = {
     # + the question (validation); the current positions are a subquery of the page's
     "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
     # actor+parent, its memberships, parts and members (one union), identifiers, positions,
-    # timeline outline, its formal acts, the page of statements
-    "/actors/us-administration/": 7,
-    "/actors/cisco/": 7,
+    # timeline outline, its formal acts, the stamps of the page's statements, the page of
+    # statements (not read when their pieces are stored)
+    "/actors/us-administration/": 8,
+    "/actors/cisco/": 8,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
     # the search is a subquery of the count's and the page's, whatever its words and
