@@ -94,7 +94,7 @@ def question_board(request, topic_slug, slug):
     as_of = data.get("as_of")
     question, other_questions = question_and_siblings(topic_slug, slug, as_of)
 
-    positions = stances.current_positions(question, as_of).only(*BOARD_ROW_FIELDS)
+    positions = stances.current_positions(question, as_of)
     if data.get("kind"):
         positions = positions.filter(position_actor_kind=data["kind"])
     if data.get("country"):
