@@ -4,7 +4,10 @@ statement is shared. Drawn here with Pillow (the title, the tally bar and its co
 fetched from elsewhere, 1200x630 (the size both ask for).
 
 Each card is a page like the others (`caching.cached_page`): stored in the shared cache with
-the data version it was drawn at, drawn again after any write, with ETags. Drafts have none.
+the data version it was drawn at, recomputed after any write, with ETags. Drafts have none.
+Drawing takes far longer than the card's queries, so the image is also kept as a fragment
+keyed by everything drawn on it (`fragments.reuse`): a card whose text and counts did not
+change is not drawn again.
 """
 
 import io
@@ -16,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from PIL import Image, ImageDraw, ImageFont
 
-from . import stances
+from . import fragments, stances
 from .caching import cached_page
 from .models import Actor, Question, Stance, Statement
 
@@ -94,7 +97,14 @@ def draw_card(kicker, title, counts, footer):
     return buffer.getvalue()
 
 
-def png(content):
+def card(request, kicker, title, counts, footer):
+    """The card's response: its image drawn (`draw_card`), or the same image drawn before."""
+    content = fragments.reuse(
+        request,
+        "card",
+        [kicker, title, counts, footer],
+        lambda: draw_card(kicker, title, counts, footer),
+    )
     return HttpResponse(content, content_type="image/png")
 
 
@@ -114,8 +124,8 @@ def question_card(request, topic_slug, slug):
         Question.objects.select_related("topic"), topic__slug=topic_slug, slug=slug
     )
     counts = stances.tally(question)
-    return png(
-        draw_card(question.topic.title, question.title, counts, _footer(sum(counts.values())))
+    return card(
+        request, question.topic.title, question.title, counts, _footer(sum(counts.values()))
     )
 
 
@@ -129,7 +139,7 @@ def actor_card(request, slug):
         counts[position.statement.stance] = counts.get(position.statement.stance, 0) + 1
     kicker = actor.get_kind_display() + (f" · {actor.country_name}" if actor.country else "")
     total = sum(counts.values())
-    return png(draw_card(kicker, actor.name, counts, _footer(total, "questions with a position")))
+    return card(request, kicker, actor.name, counts, _footer(total, "questions with a position"))
 
 
 @require_safe
@@ -152,4 +162,4 @@ def statement_card(request, pk):
     kicker = f"{statement.question.title} · {statement.date_display}"
     total = sum(counts.values())
     footer = _footer(total, "actors with a known position on the question")
-    return png(draw_card(kicker, title, counts, footer))
+    return card(request, kicker, title, counts, footer)

@@ -250,8 +250,18 @@ def render(request, name, values, render_body):
     The piece `name` showing `values`: stored, or rendered by `render_body()` and stored.
     Rendered afresh, never stored, for a request the page cache would not store.
     """
+    html = reuse(request, name, values, lambda: str(render_body()))
+    return mark_safe(html)  # noqa: S308 - HTML this code rendered and escaped
+
+
+def reuse(request, name, values, compute):
+    """
+    What `compute()` returns for the piece `name` showing `values` (a string of HTML, the
+    bytes of an image): stored, or computed and stored. Computed afresh, never stored, for a
+    request the page cache would not store.
+    """
     if request is None or not caching.is_cacheable_request(request):
-        return render_body()
+        return compute()
     state = _state(request)
     key = fragment_key(name, values, state["generation"])
     state["keys"].append(key)
@@ -260,13 +270,13 @@ def render(request, name, values, render_body):
         stored = cache.get(key)  # A piece the page did not show last time.
     if stored is not None:
         state["hits"] += 1
-        return mark_safe(stored)  # noqa: S308 - HTML this code rendered and escaped
-    html = render_body()
+        return stored
+    made = compute()
     if state["manifest_key"]:
-        state["new"][key] = str(html)  # Stored with the page's other new pieces (`finish`).
+        state["new"][key] = made  # Stored with the page's other new pieces (`finish`).
     else:
-        cache.set(key, str(html), FRAGMENT_TIMEOUT)
-    return html
+        cache.set(key, made, FRAGMENT_TIMEOUT)
+    return made
 
 
 def board_row_values(position):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image, ImageColor
 
-from positions import writes
+from positions import cards, caching, writes
 from positions.cards import BAR_BOX, HEIGHT, STANCE_COLOURS, WIDTH
 from positions.models import Stance
 from positions.stances import STANCE_ORDER
@@ -78,6 +78,28 @@ def test_the_card_is_cached_and_drawn_again_after_an_edit(client, record):
     shares = bar_shares(image_of(client.get(CARD)))
     assert shares[Stance.SUPPORTS] == pytest.approx(1 / 5, abs=0.01)
     assert shares[Stance.OPPOSES] == pytest.approx(3 / 5, abs=0.01)
+
+
+def test_a_card_is_drawn_again_only_when_what_it_shows_changed(client, record, monkeypatch):
+    drawn = []
+    draw = cards.draw_card
+    monkeypatch.setattr(cards, "draw_card", lambda *args: drawn.append(args) or draw(*args))
+    first = client.get(CARD)
+    assert len(drawn) == 1
+    caching.bump_data_version()  # an edit elsewhere: the card is recomputed, not drawn
+    again = client.get(CARD)
+    assert again["X-Page-Cache"] == "computed" and again["X-Fragment-Cache"] == "1/1"
+    assert again.content == first.content and len(drawn) == 1
+    with writes.writing():
+        StatementFactory(
+            question=record.ratification,
+            actors=[record.actors["cisco"]],
+            stance=Stance.SUPPORTS,
+            date=datetime.date(2024, 11, 15),
+        )
+    changed = client.get(CARD)
+    assert len(drawn) == 2 and changed.content != first.content
+    assert drawn[-1][2][Stance.SUPPORTS] == 1
 
 
 def test_actor_and_statement_cards(client, record):
