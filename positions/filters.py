@@ -96,6 +96,38 @@ class FastSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
 
 
+class FastInputMixin:
+    """
+    An `<input>` written out in Python, as `FastSelect` writes a `<select>`: Django renders
+    each input through two templates of its own, which cost a board's filter form more than
+    its select of two hundred countries. The same element, its attributes escaped the same
+    way (in sorted order, as `flatatt` writes them).
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            "" if value is None else format_html(' value="{}"', value),
+            flatatt(self.build_attrs(self.attrs, attrs)),
+        )
+
+
+class FastTextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastDateInput(FastInputMixin, forms.DateInput):
+    def __init__(self, attrs=None, format=None):
+        super().__init__({"type": "date", **(attrs or {})}, format)
+
+
+class FastHiddenInput(FastInputMixin, forms.HiddenInput):
+    pass
+
+
 def _escape(text):
     """
     Django's conditional_escape without its checks for lazy strings, which cost more than the
@@ -128,6 +160,8 @@ class QuestionChoiceField(forms.ModelChoiceField):
 
 
 class SearchField(forms.CharField):
+    widget = FastTextInput
+
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_SEARCH_LENGTH)
         kwargs.setdefault("strip", True)
@@ -223,18 +257,18 @@ class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
         label="From",
         field_name="date",
         lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=FastDateInput,
     )
     date_to = django_filters.DateFilter(
         label="To",
         field_name="date",
         lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=FastDateInput,
     )
     actor = SlugFilter(
         label="Actor",
         method="filter_signatory",
-        widget=forms.HiddenInput,
+        widget=FastHiddenInput,
     )
     # Sorting is limited to this allow-list; anything else is reported and ignored.
     sort = django_filters.OrderingFilter(

@@ -11,7 +11,14 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from . import editorial, writes
-from .filters import FastSelect, ReadyChoices, country_choices
+from .filters import (
+    FastDateInput,
+    FastHiddenInput,
+    FastSelect,
+    FastTextInput,
+    ReadyChoices,
+    country_choices,
+)
 from .institutions import UNKNOWN, WHIP_LABELS
 from .models import ActorKind, Stance, Statement, StatementStatus
 
@@ -182,15 +189,13 @@ class AsOfForm(forms.Form):
     as_of = forms.DateField(
         label="As of",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=FastDateInput,
         help_text="Show the board as it stood at the end of that day.",
     )
 
     # Kept from the split by group (`groups.py` checks them against the board's groups).
-    split = forms.CharField(
-        label="Split by", required=False, max_length=20, widget=forms.HiddenInput
-    )
-    group = forms.CharField(label="Group", required=False, max_length=200, widget=forms.HiddenInput)
+    split = forms.CharField(label="Split by", required=False, max_length=20, widget=FastHiddenInput)
+    group = forms.CharField(label="Group", required=False, max_length=200, widget=FastHiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -222,7 +227,7 @@ class DayForm(forms.Form):
     as_of = forms.DateField(
         label="As of",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=FastDateInput,
         help_text="Show positions as they stood at the end of that day.",
     )
 
@@ -243,6 +248,7 @@ class CompareForm(DayForm):
         required=False,
         max_length=200,
         strip=True,
+        widget=FastTextInput,
         help_text="Part of a name, then Search: tick the actors to compare.",
     )
 
@@ -251,7 +257,12 @@ class MembersForm(DayForm):
     """An organisation's members page: who, which question's stances, on which day."""
 
     q = forms.CharField(
-        label="Name", required=False, max_length=200, strip=True, help_text="Part of a name."
+        label="Name",
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=FastTextInput,
+        help_text="Part of a name.",
     )
     # The parties in use that day, set by the view once the day is known (a choice that is
     # no longer offered is reported and ignored, never an error page).

@@ -126,6 +126,7 @@ def _state(request):
         manifest = found.get(manifest_key) or []
         state.update(
             generation=generation,
+            setting=setting(generation),
             new_generation=new_generation,
             manifest=manifest,
             looked_up=set(manifest),
@@ -153,16 +154,23 @@ def finish(request):
     return state["hits"], len(state["keys"])
 
 
-def fragment_key(name, values, generation):
-    """The cache key of the piece `name` showing `values` (see the module's docstring)."""
-    parts = (
+def setting(generation):
+    """What every key of a request shares: the generation and the page's setting (above)."""
+    return (
         code_version(),
         generation,
         translation.get_language(),
         timezone.get_current_timezone_name(),
         get_script_prefix(),
-        [key_part(value) for value in values],
     )
+
+
+def fragment_key(name, values, shared):
+    """
+    The cache key of the piece `name` showing `values` (see the module's docstring), with
+    `shared` the request's `setting`, worked out once for all its pieces.
+    """
+    parts = (*shared, [key_part(value) for value in values])
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
     return f"positions:fragment:{name}:{digest}"
 
@@ -263,7 +271,7 @@ def reuse(request, name, values, compute):
     if request is None or not caching.is_cacheable_request(request):
         return compute()
     state = _state(request)
-    key = fragment_key(name, values, state["generation"])
+    key = fragment_key(name, values, state["setting"])
     state["keys"].append(key)
     stored = state["new"].get(key) or state["stored"].get(key)
     if stored is None and key not in state["looked_up"] and not state["new_generation"]:

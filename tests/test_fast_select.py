@@ -1,12 +1,16 @@
-"""The filters' FastSelect writes the same <select> as Django's Select, escaped the same."""
+"""
+The filters' FastSelect and fast inputs write the same elements as Django's widgets,
+escaped the same.
+"""
 
+import datetime
 import re
 
 import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from positions.filters import FastSelect
+from positions.filters import FastDateInput, FastHiddenInput, FastSelect, FastTextInput
 
 CHOICES = [
     ("", "Any"),
@@ -40,3 +44,35 @@ def test_it_writes_what_djangos_select_writes(value):
     assert attributes(fast) == attributes(django)
     assert re.sub(r"<[^>]*>", "|", fast) == re.sub(r"<[^>]*>", "|", django)
     assert "<script>" not in fast
+
+
+def rendered_input(widget, field, value):
+    class Form(forms.Form):
+        given = field(required=False, widget=widget)
+
+    return str(Form({"given": value} if value is not None else {})["given"])
+
+
+@pytest.mark.parametrize(
+    ("fast", "django", "field"),
+    [
+        (FastTextInput, forms.TextInput, lambda **kw: forms.CharField(max_length=20, **kw)),
+        (FastDateInput, forms.DateInput(attrs={"type": "date"}), forms.DateField),
+        (FastHiddenInput, forms.HiddenInput, forms.CharField),
+    ],
+)
+@pytest.mark.parametrize("value", [None, "", "2024-05-01", "a\"<b>&'c", "<script>x</script>"])
+def test_its_inputs_write_what_djangos_inputs_write(fast, django, field, value):
+    fast_html, django_html = (rendered_input(w, field, value) for w in (fast, django))
+    assert attributes(fast_html) == attributes(django_html)
+    assert "<script>" not in fast_html
+
+
+def test_a_date_input_shows_a_date_as_the_browser_expects():
+    class Form(forms.Form):
+        day = forms.DateField(widget=FastDateInput, initial=datetime.date(2024, 5, 1))
+
+    assert (
+        str(Form()["day"])
+        == '<input type="date" name="day" value="2024-05-01" id="id_day" required>'
+    )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def key(*values):
-    return fragments.fragment_key("test", list(values), "generation")
+    return fragments.fragment_key("test", list(values), fragments.setting("generation"))
 
 
 @pytest.fixture
