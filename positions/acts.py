@@ -144,19 +144,27 @@ def participants_of(acts):
     return sorted(by_actor.values(), key=lambda r: (r.actor_name.lower(), r.actor_id))
 
 
-def published_acts(topic, as_of=None, actor_ids=None):
-    """A topic's published acts as of a date, with actor and source: one query."""
+def published_acts(topic, as_of=None, actor_ids=None, with_sources=True):
+    """
+    A topic's published acts as of a date, with actor and (unless a page shows none)
+    source: one query.
+    """
     acts = FormalAct.objects.published().on(topic)
     if as_of is not None:
         acts = acts.as_of(as_of)
     if actor_ids is not None:
         acts = acts.filter(any_of("actor_id", actor_ids))
-    return acts.select_related("actor", "source").order_by("date", "pk")
+    related = ("actor", "source") if with_sources else ("actor",)
+    return acts.select_related(*related).order_by("date", "pk")
 
 
 def status_of(topic, as_of=None, actor_ids=None):
-    """`{actor id: Participant}` for a topic (of these actors only, if given): one query."""
-    return {row.actor_id: row for row in participants_of(published_acts(topic, as_of, actor_ids))}
+    """
+    `{actor id: Participant}` for a topic (of these actors only, if given), for a board's
+    rows, which show no act's source: one query.
+    """
+    shown = published_acts(topic, as_of, actor_ids, with_sources=False)
+    return {row.actor_id: row for row in participants_of(shown)}
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,8 @@ def board_context(request, question, as_of, groups):
     mode = mode_of(request.GET.get("map"))
     shown = [row for _stance, rows, _count in groups for row in rows]
     if mode == "status":
-        participants = acts.participants_of(acts.published_acts(question.topic, as_of))
+        shown_acts = acts.published_acts(question.topic, as_of, with_sources=False)
+        participants = acts.participants_of(shown_acts)
         formal = {row.actor_id: row for row in participants}
         world = status_map(participants)
     else:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from . import acts, groups, maps, regions
 from .caching import cached_page
 from .exports import download, public_url
-from .filters import FastSelect
+from .filters import FastDateInput, FastSelect
 from .forms import as_of_error
 from .models import Actor, Membership, Topic
 from .views import base_query_string, form_errors, valid_data
@@ -49,11 +49,13 @@ class StatusForm(forms.Form):
         widget=FastSelect,
         help_text="Participants that are members of it on the day shown.",
     )
-    sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
+    sort = forms.ChoiceField(
+        label="Sort by", choices=SORT_CHOICES, required=False, widget=FastSelect
+    )
     as_of = forms.DateField(
         label="As of",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=FastDateInput,
         help_text="The acts dated on or before the end of that day.",
     )
 
@@ -104,7 +106,9 @@ def topic_status(request, slug):
     today = timezone.localdate()
     as_of = data.get("as_of") or today
     # Without a date, every published act counts, as every statement counts on a board.
-    participants = acts.participants_of(acts.published_acts(topic, data.get("as_of")))
+    # The table shows no act's source (its download does).
+    published = acts.published_acts(topic, data.get("as_of"), with_sources=False)
+    participants = acts.participants_of(published)
     shown = in_region_and_bloc(acts.filtered(participants, data.get("act")), data, as_of)
     rows = acts.sorted_rows(shown, data.get("sort") or "name")
     return render(

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from positions import acts, writes
+from positions import acts, caching, writes
 from positions.exchange import TYPES
-from positions.models import ActKind, ActorKind, StatementStatus
+from positions.models import ActKind, ActorKind, FormalAct, StatementStatus
 from tests.factories import ActorFactory, FormalActFactory, SourceFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +146,24 @@ def test_junk_parameters_are_reported_never_a_500(client, case):
         response = client.get("/topics/treaty/status/", params)
         assert response.status_code == 200
         assert "This filter was ignored" in response.content.decode()
+
+
+def test_a_recomputed_table_renders_again_only_the_rows_whose_acts_changed(client, case):
+    url = "/topics/treaty/status/"
+    first = client.get(url)
+    assert first["X-Fragment-Cache"] == "0/5"  # a row per participant and the map
+    caching.bump_data_version()  # an edit elsewhere
+    again = client.get(url)
+    assert again["X-Page-Cache"] == "computed" and again["X-Fragment-Cache"] == "5/5"
+    assert again.content == first.content
+    reservation = FormalAct.objects.get(text="Article 9 aside.")
+    reservation.text = "Article 9 and 10 aside."
+    with writes.writing():
+        writes.save(reservation)
+    edited = client.get(url)
+    assert edited["X-Fragment-Cache"] == "4/5"  # Brazil's row only
+    assert "Article 9 and 10 aside." in edited.content.decode()
+    assert "Article 9 aside." not in edited.content.decode()
 
 
 def grow(topic, times):
