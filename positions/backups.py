@@ -27,6 +27,7 @@ EXCLUDED = {
     "axes",  # sign-in attempt logs: short-lived security data, not the record
     "positions.position",  # derived from statements: restore rebuilds it
     "positions.hiddenactor",  # derived, likewise
+    "positions.hiddensource",  # derived, likewise
     "positions.stancecountday",  # derived, likewise
     # The background tasks' queue and results (django-tasks): work in flight, not the record.
     # A restore schedules the bulk files again; a queued import is queued again by its job.

@@ -8,7 +8,8 @@ actor, deciding statement and source, with the conditions and formal status it n
 as plain values and made records only when the piece is missing: `views_board.BoardRow`;
 an actor page's position and timeline entries, the latter keyed by the stamps of what they
 show and loaded only when missing: `views.TimelineStatements`; a statement block in the
-lists; a question with its tally on the home page; a world map under its data; a board's
+lists; a question with its tally on the home page; a world map under its data; a status
+table's row under its participant's acts; a share card's image under what it draws; a board's
 chart and month table under the id of the question's last counts row, its rows read only
 when the piece is missing: `views_board.BoardChart`) are stored rendered, under a key
 built from those records, and a recomputed page renders only the pieces whose records

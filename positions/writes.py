@@ -13,8 +13,10 @@ block wrote:
 - the positions' copies of actors' names and kinds, for actors whose name or kind changed,
   and whether their deciding statement names a condition, for statements whose conditions
   were written (`conditions_named_changed`; the positions refreshed above say it already);
-- which of the actors concerned only drafts name, so readers may not see them
-  (`HiddenActor.refresh`);
+- which of the actors concerned only drafts name, and which of the sources concerned no
+  public statement cites, so readers may not see them (`HiddenActor.refresh`,
+  `HiddenSource.refresh`: the sources of the statements written, old and new, and the
+  sources written; every source after an import, an undo or a rebuild);
 - the current status of conditions whose status changes were written (the latest change's);
 - the page cache's versions, now and again after commit, so no process serves a page
   computed before the write: for writes of statements and their signatures only, the
@@ -57,10 +59,12 @@ from .models import (
     ConditionStatus,
     ConditionStatusChange,
     HiddenActor,
+    HiddenSource,
     Membership,
     Position,
     Question,
     Signatory,
+    Source,
     StanceCountDay,
     Statement,
 )
@@ -137,6 +141,10 @@ class Changes:
         self.shown_statement_ids = set()
         self.shown_question_ids = set()
         self.shown_actor_ids = set()
+        # Sources whose hiding may follow: written, or left or taken up by a statement (the
+        # sources of `statement_ids` are read at the end); or every source.
+        self.source_ids = set()
+        self.every_source = False
         self.everything = False
         # A statement written behind the write path's back: the question it left is unknown,
         # so every question's tallies by day are rewritten.
@@ -154,6 +162,7 @@ class Changes:
             analyze_record()
             stances.refresh_positions()
             HiddenActor.refresh()
+            HiddenSource.refresh()
             stances.refresh_stance_counts()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
@@ -178,6 +187,7 @@ class Changes:
             # lost a signature (noted where they were shown).
             if actor_ids | self.shown_actor_ids:
                 HiddenActor.refresh(actor_ids | self.shown_actor_ids)
+            self.refresh_hidden_sources()
             if self.every_question:
                 stances.refresh_stance_counts()
             elif self.statement_ids or self.left_question_ids:
@@ -205,6 +215,19 @@ class Changes:
             transaction.on_commit(fragments.bump_generation)
         if self.records:
             transaction.on_commit(bulkdata.schedule)  # the downloads' files, debounced
+
+    def refresh_hidden_sources(self):
+        """
+        Whether readers may see a source follows the status of the statements citing it:
+        those of the sources written, or left or taken up by a statement, and of the
+        statements whose status may have changed (every source's for more than
+        MAX_SCOPED_STATEMENTS of them). An edit that changes neither costs nothing here.
+        """
+        if self.every_source or len(self.statement_ids) > MAX_SCOPED_STATEMENTS:
+            HiddenSource.refresh()
+        elif self.statement_ids or self.source_ids:
+            cited = Statement.objects.filter(pk__in=self.statement_ids).values("source_id")
+            HiddenSource.refresh(Q(pk__in=self.source_ids) | Q(pk__in=cited))
 
     def counted_question_ids(self):
         """
@@ -306,9 +329,13 @@ def statements_deleting(statement_ids):
     they were shown."""
     changes = _session()
     changes.actor_ids.update(stances.affected_actors(statement_ids))
-    left = set(Statement.objects.filter(pk__in=statement_ids).values_list("question_id", flat=True))
+    rows = list(
+        Statement.objects.filter(pk__in=statement_ids).values_list("question_id", "source_id")
+    )
+    left = {question_id for question_id, _source_id in rows}
     changes.shown_question_ids.update(left)
     changes.left_question_ids.update(left)
+    changes.source_ids.update(source_id for _question_id, source_id in rows if source_id)
     changes.shown_actor_ids.update(
         Signatory.objects.filter(statement_id__in=statement_ids).values_list("actor_id", flat=True)
     )
@@ -334,6 +361,17 @@ def actor_copies_changed(actor_ids):
     changes = _session()
     changes.copied_actor_ids.update(actor_ids)
     changes.records = changes.everything = True
+
+
+def sources_changed(source_ids=None):
+    """Sources were written (None: any, as an import or an undo may): whether readers may see
+    them follows."""
+    changes = _session()
+    if source_ids is None:
+        changes.every_source = True
+    else:
+        changes.source_ids.update(source_ids)
+    changes.records = True
 
 
 def analyze_record():
@@ -413,7 +451,7 @@ def refresh_condition_statuses(condition_ids, moves=None):
 
 # The stored fields whose change moves derived data, per model: compared by `save`.
 WATCHED_FIELDS = {
-    Statement: ("question_id", "date", "stance", "status"),
+    Statement: ("question_id", "date", "stance", "status", "source_id"),
     Actor: ("name",),
 }
 
@@ -437,6 +475,8 @@ def save(instance, *, stored=None, **kwargs):
             before = type(instance).objects.filter(pk=instance.pk).values(*watched).first()
         if isinstance(instance, Statement) and before is not None:
             _session().shown_question_ids.add(before["question_id"])  # moved: the old board
+            if before["source_id"] != instance.source_id:  # either may be hidden now
+                _session().source_ids.update({before["source_id"], instance.source_id} - {None})
             if before["question_id"] != instance.question_id:
                 _session().left_question_ids.add(before["question_id"])
         elif isinstance(instance, Signatory) and not instance._state.adding:
@@ -478,6 +518,8 @@ def saved(instance, changed_fields=None):
     elif isinstance(instance, ConditionStatusChange):
         condition_status_changed([instance.condition_id])
         return
+    elif isinstance(instance, Source):
+        sources_changed([instance.pk])  # a new one is cited by nothing yet
     records_changed()
 
 
@@ -552,6 +594,7 @@ def _guard_saved(sender, instance, raw=False, **kwargs):
         saved(instance)
         changes.everything = True  # repaired broadly: every page goes stale
         changes.every_question = isinstance(instance, Statement | Signatory)
+        changes.every_source = isinstance(instance, Statement)  # the source it left unknown
 
 
 def _guard_deleting(sender, instance, **kwargs):
@@ -569,7 +612,7 @@ def _guard_deleted(sender, instance, **kwargs):
         if isinstance(instance, Statement):
             changes.actor_ids.update(instance._unrecorded_position_actors)
             changes.left_question_ids.add(instance.question_id)
-            changes.records = changes.everything = True
+            changes.records = changes.everything = changes.every_source = True
         else:
             deleting(instance)
 
@@ -589,7 +632,7 @@ def _guard_m2m(sender, instance, action, pk_set=None, **kwargs):
 
 
 # Rewritten by `Changes.apply` from the record, never written on their own.
-DERIVED_MODELS = ("Position", "HiddenActor", "StanceCountDay")
+DERIVED_MODELS = ("Position", "HiddenActor", "HiddenSource", "StanceCountDay")
 
 
 def connect(app_config):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image, ImageColor
 
-from positions import cards, caching, writes
+from positions import caching, cards, writes
 from positions.cards import BAR_BOX, HEIGHT, STANCE_COLOURS, WIDTH
 from positions.models import Stance
 from positions.stances import STANCE_ORDER

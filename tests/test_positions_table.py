@@ -20,8 +20,10 @@ from positions.models import (
     Actor,
     ActorKind,
     HiddenActor,
+    HiddenSource,
     Position,
     Signatory,
+    Source,
     Stance,
     Statement,
     StatementStatus,
@@ -73,6 +75,11 @@ def assert_table_matches_record(questions):
     assert table() == ranked_from_record(questions)
     # The actors only drafts name, kept alongside by the same write sessions.
     assert hidden_actors() == set(Actor.objects.named_only_in_drafts().values_list("pk", flat=True))
+    # And the sources no public statement cites.
+    hidden_sources = set(HiddenSource.objects.values_list("source_id", flat=True))
+    assert hidden_sources == set(
+        Source.objects.cited_by_no_public_statement().values_list("pk", flat=True)
+    )
     # The tallies by day (`StanceCountDay`) follow the same writes.
     for question in questions:
         assert stances.stance_counts_over_time(question) == series_by_hand(question)

@@ -53,7 +53,6 @@ from ..models import (
     ImportBatchChange,
     Position,
     Signatory,
-    StanceCountDay,
     Statement,
 )
 from ..stances import chunked
@@ -294,9 +293,9 @@ def deleted_since(model, change):
 
 
 def record_models():
-    """Every model of the record (its history, positions and bookkeeping aside)."""
+    """Every model of the record (its history, the derived data and bookkeeping aside)."""
     for model in apps.get_app_config("positions").get_models(include_auto_created=True):
-        if issubclass(model, HistoricalChanges) or model in (Position, StanceCountDay):
+        if issubclass(model, HistoricalChanges) or model.__name__ in writes.DERIVED_MODELS:
             continue
         if model._meta.object_name in ("ImportJob", "ImportBatch", "ImportBatchChange"):
             continue
@@ -421,6 +420,7 @@ class Undo:
             self.recreate_deleted(model, self.of(model, BatchAction.DELETED))
         self.record_history()
         writes.statements_changed(statement_ids)
+        writes.sources_changed()  # statements' sources put back, sources recreated
         writes.records_changed()
 
     def statements_concerned(self):

@@ -8,6 +8,8 @@ that records what moved, so positions and the page cache follow once for the who
 - actors whose name or kind changed (positions keep copies): `writes.actor_copies_changed`;
 - statements whose conditions may have changed (positions say whether their deciding
   statement names one): `writes.conditions_named_changed`;
+- which sources statements cite, after an import of statements or sources:
+  `writes.sources_changed`;
 - everything else readers see: `writes.records_changed`.
 
 New records and their history rows are inserted in bulk (`bulk.create_with_history`: COPY on
@@ -22,7 +24,7 @@ from simple_history.utils import bulk_update_with_history
 
 from .. import writes
 from ..folding import fold_actor
-from ..models import Actor, ActorIdentifier, FormalAct, Signatory, Statement
+from ..models import Actor, ActorIdentifier, FormalAct, Signatory, Source, Statement
 from ..stances import chunked
 from . import batches
 from .bulk import create_with_history
@@ -39,6 +41,8 @@ def write(planner, plans, progress=None):
         progress.phase(f"Writing {planner.file_type.kind}", 1)
     with writes.writing(), batches.recording(planner, plans) as batch:
         WRITERS.get(planner.file_type.kind, write_simple)(planner, plans, planner.context)
+        if planner.file_type.model in (Statement, Source):
+            writes.sources_changed()  # which statements cite which sources: every source
         writes.records_changed()
     if progress:
         progress.advance()

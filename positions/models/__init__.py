@@ -35,6 +35,7 @@ from .base import (  # noqa: F401
 )
 from .derived import (  # noqa: F401
     HiddenActor,
+    HiddenSource,
     Position,
     StanceCountDay,
 )

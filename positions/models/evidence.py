@@ -42,8 +42,20 @@ class SourceKind(models.TextChoices):
 
 class SourceQuerySet(models.QuerySet):
     def public(self):
-        """Sources a public statement cites: a source's title alone could reveal draft work."""
-        return self.filter(pk__in=Statement.objects.public().values("source_id"))
+        """
+        Sources a public statement cites: a source's title alone could reveal draft work.
+        The others are kept in `HiddenSource` by the write path
+        (`cited_by_no_public_statement` is the rule).
+        """
+        from .derived import HiddenSource
+
+        return self.exclude(pk__in=HiddenSource.objects.values("source_id"))
+
+    def cited_by_no_public_statement(self):
+        """These sources that no public statement cites: the rule `public()` reads from
+        `HiddenSource`. Each source is looked up by its public statements (an index)."""
+        cited = Statement.objects.public().filter(source=models.OuterRef("pk"))
+        return self.exclude(models.Exists(cited))
 
 
 class Source(TimestampedModel):
