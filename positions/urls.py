@@ -71,7 +71,8 @@ urlpatterns = [
     path(
         "sitemap-<section>.xml",
         cached_page(sitemap_views.sitemap),
-        {"sitemaps": SITEMAPS},
+        # Django's view, with its template's loop over the addresses written in Python.
+        {"sitemaps": SITEMAPS, "template_name": "positions/sitemap.xml"},
         name="sitemap_section",
     ),
     # Downloads, Popolo and Atom feeds (exports.py, popolo.py, feeds.py).

@@ -1,11 +1,16 @@
 """Titles, descriptions, OpenGraph, canonical links, landmarks and sitemap.xml."""
 
+import datetime
 import re
 
 import pytest
+from django.template import loader
+from django.utils import timezone
 
+from positions import caching
+from positions import urls as positions_urls
 from positions.models import Statement
-from positions.sitemaps import RecordSitemap
+from positions.sitemaps import SITEMAPS, RecordSitemap
 from tests.builders import BOARD_URL, build_record
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +115,35 @@ def test_the_sitemap_is_split_into_pages_none_longer_than_the_limit(client, monk
     assert client.get(f"/sitemap-statements.xml?p={beyond}").status_code == 404
     assert client.get("/sitemap-statements.xml?p=abc").status_code == 404
     assert client.get("/sitemap-nothing.xml").status_code == 404
+
+
+def test_each_sitemap_page_is_what_djangos_own_template_writes(client, monkeypatch):
+    build_record()
+    pages = [f"/sitemap-{section}.xml" for section in SITEMAPS]
+    ours = {page: client.get(page) for page in pages}
+    monkeypatch.setattr(caching, "is_cacheable_request", lambda request: False)
+    section = next(p for p in positions_urls.urlpatterns if p.name == "sitemap_section")
+    monkeypatch.setitem(section.default_args, "template_name", "sitemap.xml")  # Django's own
+    for page, response in ours.items():
+        assert response.status_code == 200
+        assert response.content == client.get(page).content, page
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_the_sitemap_tag_escapes_and_dates_as_djangos_template_does(settings, zone):
+    settings.TIME_ZONE = zone
+    moment = datetime.datetime(2024, 12, 31, 20, 30, tzinfo=datetime.UTC)
+    urlset = [
+        {"location": "https://example.org/a?b=1&c=<2>", "lastmod": moment, "changefreq": "",
+         "priority": "", "alternates": []},
+        {"location": "https://example.org/\"q'", "lastmod": datetime.date(812, 3, 4),
+         "changefreq": "daily", "priority": "0.5",
+         "alternates": [{"lang_code": "fr&", "location": "https://example.org/fr<"}]},
+        {"location": "https://example.org/none", "lastmod": None, "changefreq": None,
+         "priority": None},
+    ]  # fmt: skip
+    with timezone.override(zone):
+        ours = loader.render_to_string("positions/sitemap.xml", {"urlset": urlset})
+        django = loader.render_to_string("sitemap.xml", {"urlset": urlset})
+    assert ours == django
+    assert ("2025-01-01" in ours) == (zone == "Pacific/Auckland")
