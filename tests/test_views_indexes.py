@@ -2,7 +2,7 @@
 
 import pytest
 
-from positions.models import Stance, StatementStatus
+from positions.models import Actor, ActorKind, Stance, StatementStatus
 from tests.builders import build_record
 from tests.factories import ConditionFactory, SourceFactory, StatementFactory
 
@@ -49,3 +49,11 @@ def test_the_condition_page_has_a_breadcrumb_to_the_index(client):
     html = client.get(record.condition.get_absolute_url()).content.decode()
     crumb = html[html.index('class="breadcrumbs"') :]
     assert 'href="/conditions/"' in crumb[: crumb.index("</nav>")]
+
+
+def test_a_list_counts_its_records_with_thousands_grouped(client):
+    Actor.objects.bulk_create(
+        Actor(name=f"Actor {n}", slug=f"actor-{n}", kind=ActorKind.NGO) for n in range(1234)
+    )
+    response = client.get("/actors/")
+    assert "1,234 actors." in response.content.decode()
