@@ -97,8 +97,8 @@ class HiddenSource(models.Model):
     on each sources page: 110-225 ms to count them on a million statements.
 
     Derived data, like `HiddenActor`: `refresh` rewrites it for the sources a write session
-    touched (positions/writes.py), and for every source on a rebuild or an import; nobody
-    edits it, and backups leave it out.
+    touched (positions/writes.py), and for every source on a rebuild, an import or an
+    undo; nobody edits it, and backups leave it out.
     """
 
     source = models.OneToOneField(
@@ -110,8 +110,8 @@ class HiddenSource(models.Model):
 
     @classmethod
     def refresh(cls, sources=None):
-        """Recompute the rows of `sources` (a queryset or a Q of sources; every source's
-        when None), in the caller's transaction: two queries, three if any is hidden."""
+        """Recompute the rows of the sources `sources` (a Q) selects (every source's when
+        None), in the caller's transaction: two queries, three if any is hidden."""
         chosen = Source.objects.all() if sources is None else Source.objects.filter(sources)
         stored = cls.objects.all() if sources is None else cls.objects.filter(source__in=chosen)
         stored.delete()
