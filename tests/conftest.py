@@ -61,17 +61,33 @@ def pytest_collection_modifyitems(items):
     browser) can move them back among the others; this runs after both.
     """
 
-    def transactional(item):
-        marker = item.get_closest_marker("django_db")
-        fixtures = getattr(item, "fixturenames", ())
-        return bool(
-            (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
-            or "transactional_db" in fixtures
-            or "live_server" in fixtures
-        )
-
     def browser(item):
         return item.get_closest_marker("browser") is not None
 
-    # The browser tests, which leave the database empty, after the other transactional ones.
-    items.sort(key=lambda item: (transactional(item), transactional(item) and browser(item)))
+    # Among them, those that restore the database serialized when the test database was made
+    # (`serialized_rollback`) first: the flush after any other transactional test runs the
+    # post-migrate handlers, which make the content types again, in another order than the
+    # migrations did (new ids), and a restore after it then fails on the content types' unique
+    # names. Then the browser tests, which leave the database empty, after the others.
+    items.sort(
+        key=lambda item: (
+            is_transactional(item),
+            is_transactional(item) and not restores_serialized_database(item),
+            is_transactional(item) and browser(item),
+        )
+    )
+
+
+def is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
+def restores_serialized_database(item):
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("serialized_rollback"))
