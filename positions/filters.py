@@ -3,6 +3,7 @@ The filters readers use on public lists. Invalid values never break a page: a fi
 not validate is left out of the filtering and its message is shown above the results.
 """
 
+import functools
 import html
 
 import django_filters
@@ -43,15 +44,24 @@ SELECT country FROM found WHERE country IS NOT NULL
 
 def country_choices():
     """The countries some public actor belongs to (one query), by name: a short, useful list."""
+    with connection.cursor() as cursor:
+        cursor.execute(*countries_in_use_sql(connection.vendor))
+        codes = [code for (code,) in cursor.fetchall()]
+    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1])
+
+
+@functools.cache
+def countries_in_use_sql(vendor):
+    """
+    `(sql, params)` of `country_choices`, made once per process and database engine: it is
+    the same on every page, and the ORM took longer to write it than the database to run it.
+    """
     countries = Actor.objects.public().order_by("country").values("country")
     first, first_params = countries.filter(country__gt="")[:1].query.sql_with_params()
     after = countries.filter(country__gt=RawSQL("found.country", ()))[:1]
     after_found, after_params = after.query.sql_with_params()
-    with connection.cursor() as cursor:
-        sql = COUNTRIES_IN_USE.format(first=first, after_found=after_found)
-        cursor.execute(sql, (*first_params, *after_params))
-        codes = [code for (code,) in cursor.fetchall()]
-    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1])
+    sql = COUNTRIES_IN_USE.format(first=first, after_found=after_found)
+    return sql, (*first_params, *after_params)
 
 
 class ReadyChoices(BaseChoiceIterator):
