@@ -29,6 +29,7 @@ EXCLUDED = {
     "positions.hiddenactor",  # derived, likewise
     "positions.hiddensource",  # derived, likewise
     "positions.stancecountday",  # derived, likewise
+    "positions.statementcount",  # derived, likewise
     # The background tasks' queue and results (django-tasks): work in flight, not the record.
     # A restore schedules the bulk files again; a queued import is queued again by its job.
     "django_tasks_database",

@@ -25,6 +25,7 @@ from .models import (
     SourceKind,
     Stance,
     Statement,
+    StatementCount,
     country_name,
 )
 from .search import MAX_SEARCH_LENGTH, actor_search, search_statements
@@ -219,12 +220,18 @@ class CountriesOnceMixin:
         Whether a filter really applies: a field that validated with a value. Unknown
         parameters, empty fields and ignored values (reported as notices) do not count.
         """
+        return bool(self.applied_filters())
+
+    def applied_filters(self):
+        """`{name: value}` of the filters that really apply (see `active`)."""
         self.form.errors  # noqa: B018 -- validates the form, filling cleaned_data
-        return any(
-            value not in (None, "", [], ())
+        return {
+            name: value
             for name, value in self.form.cleaned_data.items()
-            if name not in self.NOT_FILTERS and name in self.applied_fields()
-        )
+            if name not in self.NOT_FILTERS
+            and name in self.applied_fields()
+            and value not in (None, "", [], ())
+        }
 
     def applied_fields(self):
         return set(self.form.cleaned_data)
@@ -292,6 +299,23 @@ class StatementFilter(CountriesOnceMixin, django_filters.FilterSet):
     class Meta:
         model = Statement
         fields = []
+
+    # The filters whose numbers `StatementCount` keeps.
+    COUNTED_FILTERS = frozenset({"question", "stance"})
+
+    def counted(self, statuses):
+        """
+        How many statements of these statuses the list shows, from `StatementCount` when
+        nothing but a question and a stance filters it (the list unfiltered: a count of
+        every statement otherwise); None for any other filter, which the list counts.
+        """
+        applied = self.applied_filters()
+        if not applied.keys() <= self.COUNTED_FILTERS:
+            return None
+        question = applied.get("question")
+        return StatementCount.counted(
+            statuses, question_id=question and question.pk, stance=applied.get("stance")
+        )
 
     def filter_text(self, statements, name, value):
         return search_statements(statements, value)

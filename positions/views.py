@@ -20,6 +20,7 @@ from .caching import cached_page
 from .filters import ActorFilter, StatementFilter
 from .lookups import any_of
 from .models import (
+    PUBLIC_STATUSES,
     STANCE_DEFINITIONS,
     Actor,
     Condition,
@@ -29,6 +30,7 @@ from .models import (
     Source,
     Stance,
     Statement,
+    StatementStatus,
     Topic,
 )
 
@@ -69,14 +71,25 @@ def visible_statements(request):
     return Statement.objects.all() if is_staff(request) else Statement.objects.public()
 
 
+def visible_statuses(request):
+    """The statuses of the statements `visible_statements` holds."""
+    return StatementStatus.values if is_staff(request) else PUBLIC_STATUSES
+
+
 def visible_actors(request):
     """Readers see public actors (not those only drafts name); staff see every actor."""
     return Actor.objects.all() if is_staff(request) else Actor.objects.public()
 
 
-def paginate(request, items, per_page):
-    """A page of `items`; a page number that is not a number or out of range falls back."""
-    return Paginator(items, per_page).get_page(_clean_page_number(request.GET.get("page")))
+def paginate(request, items, per_page, count=None):
+    """
+    A page of `items`; a page number that is not a number or out of range falls back.
+    `count`: how many `items` holds, when it is known without counting them.
+    """
+    paginator = Paginator(items, per_page)
+    if count is not None:
+        paginator.count = count
+    return paginator.get_page(_clean_page_number(request.GET.get("page")))
 
 
 def _clean_page_number(raw):
@@ -281,7 +294,8 @@ class TimelineEntry:
 def statement_list(request):
     statements = listed_statements(visible_statements(request))
     statement_filter = StatementFilter(request.GET, queryset=statements)
-    page = paginate(request, statement_filter.qs, STATEMENTS_PER_PAGE)
+    count = statement_filter.counted(visible_statuses(request))
+    page = paginate(request, statement_filter.qs, STATEMENTS_PER_PAGE, count)
     return render(
         request,
         "positions/statement_list.html",

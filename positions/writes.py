@@ -17,6 +17,8 @@ block wrote:
   public statement cites, so readers may not see them (`HiddenActor.refresh`,
   `HiddenSource.refresh`: the sources of the statements written, old and new, and the
   sources written; every source after an import, an undo or a rebuild);
+- the tallies by day (`stances.refresh_stance_counts`) and the numbers of statements of each
+  status and stance (`StatementCount.refresh`) of the questions whose statements changed;
 - the current status of conditions whose status changes were written (the latest change's);
 - the page cache's versions, now and again after commit, so no process serves a page
   computed before the write: for writes of statements and their signatures only, the
@@ -67,6 +69,7 @@ from .models import (
     Source,
     StanceCountDay,
     Statement,
+    StatementCount,
 )
 
 # A session that wrote more statements than this bumps every page: cheaper than scoping.
@@ -164,6 +167,7 @@ class Changes:
             HiddenActor.refresh()
             HiddenSource.refresh()
             stances.refresh_stance_counts()
+            StatementCount.refresh()
         else:
             actor_ids = self.actor_ids | stances.affected_actors(self.statement_ids)
             if self.records and not self.everything:
@@ -188,10 +192,14 @@ class Changes:
             if actor_ids | self.shown_actor_ids:
                 HiddenActor.refresh(actor_ids | self.shown_actor_ids)
             self.refresh_hidden_sources()
+            # The tallies by day and the numbers of statements follow the same statements.
             if self.every_question:
                 stances.refresh_stance_counts()
+                StatementCount.refresh()
             elif self.statement_ids or self.left_question_ids:
-                stances.refresh_stance_counts(self.counted_question_ids())
+                counted = self.counted_question_ids()
+                stances.refresh_stance_counts(counted)
+                StatementCount.refresh(counted)
         if self.condition_ids:
             refresh_condition_statuses(
                 self.condition_ids, moves=None if moved is None else moved.conditions
@@ -557,17 +565,18 @@ def deleting(instance):
 
 def fill_positions_after_migrate(sender, using, **kwargs):
     """
-    After `migrate`: a database that has statements but no positions or no tallies by day
-    yet (the table was just created, or the data was loaded behind the write path's back)
-    gets them computed once.
+    After `migrate`: a database that has statements but no positions, tallies by day or
+    numbers of statements yet (a table was just created, or the data was loaded behind the
+    write path's back) gets them computed once.
     """
     if using != DEFAULT_DB_ALIAS:
         return  # The record and its positions live in the default database.
     tables = connection.introspection.table_names()
-    if not {Position._meta.db_table, StanceCountDay._meta.db_table} <= set(tables):
+    derived = (Position, StanceCountDay, StatementCount)
+    if not {model._meta.db_table for model in derived} <= set(tables):
         return  # Migrated backwards, past the tables.
-    if Statement.objects.published().exists() and not (
-        Position.objects.exists() and StanceCountDay.objects.exists()
+    if Statement.objects.published().exists() and not all(
+        model.objects.exists() for model in derived
     ):
         with writing():
             rebuild_positions()
@@ -632,7 +641,13 @@ def _guard_m2m(sender, instance, action, pk_set=None, **kwargs):
 
 
 # Rewritten by `Changes.apply` from the record, never written on their own.
-DERIVED_MODELS = ("Position", "HiddenActor", "HiddenSource", "StanceCountDay")
+DERIVED_MODELS = (
+    "Position",
+    "HiddenActor",
+    "HiddenSource",
+    "StanceCountDay",
+    "StatementCount",
+)
 
 
 def connect(app_config):

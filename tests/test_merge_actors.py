@@ -448,10 +448,11 @@ def test_the_merge_costs_the_same_queries_for_1_or_12_of_everything(
     # of the duplicate move too (2 updates), Django's delete looks at both (2), and the
     # outbox asks whether anyone listens (1): 57. Since `HiddenActor`: Django's delete of
     # the duplicate clears its row (2) and the actors concerned are looked at again (2): 61.
-    # Since `HiddenSource`: the sources of the statements concerned are looked at (2).
+    # Since `HiddenSource`: the sources of the statements concerned are looked at (2). Since
+    # `StatementCount`: the questions' numbers of statements are counted again (2).
     with django_assert_num_queries(MERGE_QUERIES):
         merging.merge_actors(keep, duplicate, publisher)
     assert keep.signatures.count() == 2 * count
 
 
-MERGE_QUERIES = 66  # three of them the tallies by day (refresh_stance_counts)
+MERGE_QUERIES = 68  # three of them the tallies by day (refresh_stance_counts)

@@ -26,6 +26,7 @@ from positions.models import (
     Source,
     Stance,
     Statement,
+    StatementCount,
     StatementStatus,
 )
 from tests.factories import ActorFactory, QuestionFactory, SourceFactory, StatementFactory
@@ -83,6 +84,23 @@ def assert_table_matches_record(questions):
     # The tallies by day (`StanceCountDay`) follow the same writes.
     for question in questions:
         assert stances.stance_counts_over_time(question) == series_by_hand(question)
+    # And the numbers of statements of each status and stance, of every question.
+    assert statement_counts() == statement_counts_by_hand()
+
+
+def statement_counts():
+    rows = StatementCount.objects.values_list("question_id", "status", "stance", "statements")
+    return {(question_id, status, stance): n for question_id, status, stance, n in rows}
+
+
+def statement_counts_by_hand():
+    counts = {}
+    for question_id, status, stance in Statement.objects.values_list(
+        "question_id", "status", "stance"
+    ):
+        key = (question_id, status, stance)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 @pytest.fixture

@@ -3,8 +3,11 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from positions.models import ActorKind, SourceKind, Stance
+from positions import writes
+from positions.models import ActorKind, SourceKind, Stance, StatementStatus
 from positions.views import STATEMENTS_PER_PAGE
 from tests.builders import build_record
 from tests.factories import SourceFactory, StatementFactory, UserFactory
@@ -103,6 +106,83 @@ def test_pagination_keeps_the_filters(client):
     second = client.get("/statements/", {"stance": "opposes", "sort": "date", "page": 2})
     assert len(listed(second)) == 2
     assert 'href="?stance=opposes&amp;sort=date&amp;page=1"' in second.content.decode()
+
+
+def counted(client, params):
+    """The list's count, whether it counted statements for it, and the number it holds."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/statements/", params)
+    counted_statements = any(
+        "COUNT(" in q["sql"] and 'FROM "positions_statement"' in q["sql"] for q in queries
+    )
+    held = response.context["filter"].qs.count()
+    return response.context["page_obj"].paginator.count, counted_statements, held
+
+
+FILTERS_COUNTED_BEFOREHAND = [{}, {"stance": "opposes"}, {"question": "ratification"}]
+
+
+@pytest.mark.parametrize("staff", [False, True], ids=["reader", "staff"])
+def test_the_count_of_a_list_filtered_by_question_and_stance_is_read_not_counted(client, staff):
+    record = build_record()
+    if staff:
+        client.force_login(UserFactory(is_staff=True))
+    for params in [
+        *FILTERS_COUNTED_BEFOREHAND,
+        {"question": "ratification", "stance": "opposes", "sort": "date"},
+        {"stance": "nonsense"},  # ignored, said so: the whole list's count
+    ]:
+        params = {
+            k: record.ratification.pk if v == "ratification" else v for k, v in params.items()
+        }
+        count, counted_statements, held = counted(client, params)
+        assert (count, counted_statements) == (held, False), params
+    for params in [
+        {"kind": ActorKind.LEGISLATOR},
+        {"q": "surveillance"},
+        {"date_from": "2024-09-01"},
+    ]:
+        count, counted_statements, held = counted(client, params)
+        assert (count, counted_statements) == (held, True), params
+
+
+def test_the_count_follows_a_statement_unpublished_moved_and_deleted(client):
+    record = build_record()
+    letter = record.statements["letter"]
+    on_each = {"adoption": record.adoption.pk, "ratification": record.ratification.pk}
+
+    def counts():
+        every = {"all": counted(client, {})}
+        every.update((name, counted(client, {"question": pk})) for name, pk in on_each.items())
+        for name, (count, _counted_statements, held) in every.items():
+            assert count == held, name
+        return {name: count for name, (count, _, _) in every.items()}
+
+    before = counts()
+    with writes.writing():
+        letter.status = StatementStatus.DRAFT
+        writes.save(letter)
+    assert counts() == {
+        **before,
+        "all": before["all"] - 1,
+        "ratification": before["ratification"] - 1,
+    }
+    with writes.writing():
+        letter.status = StatementStatus.PUBLISHED
+        letter.question = record.adoption
+        writes.save(letter)
+    assert counts() == {
+        **before,
+        "adoption": before["adoption"] + 1,
+        "ratification": before["ratification"] - 1,
+    }
+    with writes.writing():
+        writes.delete(letter)
+    assert counts() == {
+        **before,
+        "all": before["all"] - 1,
+        "ratification": before["ratification"] - 1,
+    }
 
 
 def test_the_country_filter_offers_any_country_once(client):

@@ -289,7 +289,9 @@ def test_resaving_only_the_summary_in_the_admin_is_pinned(client, publisher):
 # Two more keep the sources no public statement cites when a statement is new or its status
 # may have changed (`HiddenSource.refresh`: the rows of the sources the statements cite,
 # deleted and recomputed; a third inserts any hidden); a re-save of the summary has none.
-ADD_QUERIES = 51
+# Two more keep the numbers of statements by status and stance with the tallies by day
+# (`StatementCount.refresh`: the question's rows out, and counted back in), likewise.
+ADD_QUERIES = 53
 RESAVE_QUERIES = 39
 
 
@@ -321,6 +323,7 @@ def test_resaving_a_summary_is_pinned(db, strict):
     assert len(queries) == ORM_RESAVE_QUERIES, "\n".join(q["sql"] for q in queries)
 
 
-# The scopes, the outbox, `HiddenActor`, `HiddenSource` and the day tallies, as above.
-ORM_ADD_QUERIES = 29
+# The scopes, the outbox, `HiddenActor`, `HiddenSource`, the day tallies and the numbers of
+# statements, as above.
+ORM_ADD_QUERIES = 31
 ORM_RESAVE_QUERIES = 9

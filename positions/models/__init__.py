@@ -38,6 +38,7 @@ from .derived import (  # noqa: F401
     HiddenSource,
     Position,
     StanceCountDay,
+    StatementCount,
 )
 from .evidence import (  # noqa: F401
     PUBLIC_STATUSES,
