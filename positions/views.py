@@ -195,16 +195,18 @@ def actor_list(request):
 @cached_page
 def actor_detail(request, slug):
     actors = visible_actors(request).select_related("parent").with_public_parent()
-    actor = get_object_or_404(actors, slug=slug)
+    actor = get_object_or_404(actors.with_page_sections(), slug=slug)
     if not (actor.has_public_parent or is_staff(request)):
         actor.parent = None  # a body only drafts name: not on its members' pages yet
-    # Its memberships, its parts and its members today, in one query.
-    related = institutions.relations(
-        actor, timezone.localdate(), RELATIONS_SHOWN + 1, visible=visible_actors(request)
-    )
+    # Its memberships, its parts and its members today, in one query (if it has any).
+    related = []
+    if actor.has_relations:
+        related = institutions.relations(
+            actor, timezone.localdate(), RELATIONS_SHOWN + 1, visible=visible_actors(request)
+        )
     more_members = len(related) > RELATIONS_SHOWN
     related = related[:RELATIONS_SHOWN]
-    identifiers = list(actor.identifiers.all())
+    identifiers = list(actor.identifiers.all()) if actor.has_identifiers else []
     positions = list(stances.positions_of(actor))
     # The whole timeline on narrow rows: the position changes need every statement before
     # the page, and its length gives the paginator its count.
@@ -215,7 +217,7 @@ def actor_detail(request, slug):
         .values_list("pk", "question_id", "date", "stance", "status", named=True)
     )
     # Its formal acts (few per actor, loaded whole) interleaved with the statements by date.
-    formal_acts = acts.timeline_acts(actor, staff=is_staff(request))
+    formal_acts = acts.timeline_acts(actor, staff=is_staff(request)) if actor.has_acts else []
     page = paginate(request, acts.interleaved(outline, formal_acts), TIMELINE_PER_PAGE)
     changes = stances.changes_by_statement(outline)
     statements = TimelineStatements([row.pk for row in page.object_list if not acts.is_act(row)])

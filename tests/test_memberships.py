@@ -193,9 +193,10 @@ def test_the_actor_page_of_a_large_chamber_runs_its_pinned_queries(
         MembershipFactory(organization=senate)
     MembershipFactory(member=senate, organization=ActorFactory())
     ActorFactory(parent=senate)
-    # actor+parent, the memberships/parts/members union, identifiers, positions, timeline
-    # outline, its formal acts, and the timeline's page (empty here: no page query)
-    with django_assert_num_queries(6):
+    # actor+parent (and whether it has relations, identifiers or acts: no identifiers or
+    # acts here, so no query for them), the memberships/parts/members union, positions,
+    # timeline outline, and the timeline's page (empty here: no page query)
+    with django_assert_num_queries(4):
         page = client.get(senate.get_absolute_url())
     assert len(page.context["memberships"]) == 1
     assert len(page.context["members"]) == 99

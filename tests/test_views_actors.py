@@ -4,12 +4,21 @@ import datetime
 from functools import cached_property
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from positions import caching, stances, writes
 from positions.models import ActorIdentifier, ActorKind, Stance
 from positions.views import ACTORS_PER_PAGE, TimelineStatements
 from tests.builders import build_record
-from tests.factories import ActorFactory, StatementFactory, UserFactory
+from tests.factories import (
+    ActorFactory,
+    FormalActFactory,
+    MembershipFactory,
+    StatementFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +172,41 @@ def test_an_identifier_without_a_public_page_is_shown_unlinked(client):
     ActorIdentifier.objects.create(actor=actor, scheme="ocd-person", identifier="ocd-1")
     html = client.get("/actors/x/").content.decode()
     assert "ocd-1" in html and 'href="ocd-1"' not in html
+
+
+def actor_page(client, actor):
+    """The actor's page computed afresh, and its number of queries."""
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(actor.get_absolute_url()).content.decode()
+    return html, len(queries)
+
+
+@pytest.mark.parametrize("relation", ["membership", "part", "member"])
+def test_an_actor_page_asks_for_relations_only_when_it_has_some(client, relation):
+    actor = ActorFactory(name="Freedonia")
+    html, bare = actor_page(client, actor)
+    assert "Memberships</h2>" not in html and "Members</h2>" not in html
+    if relation == "membership":
+        MembershipFactory(member=actor, organization=ActorFactory(name="Bloc of Nations"))
+    elif relation == "part":
+        ActorFactory(parent=actor, name="Bloc of Nations")
+    else:
+        MembershipFactory(organization=actor, member=ActorFactory(name="Bloc of Nations"))
+    html, queries = actor_page(client, actor)
+    assert "Bloc of Nations" in html and queries == bare + 1  # one union for the three
+
+
+def test_an_actor_page_asks_for_identifiers_and_acts_only_when_it_has_some(client):
+    actor = ActorFactory(kind=ActorKind.STATE, name="Freedonia")
+    html, bare = actor_page(client, actor)
+    assert "and formal acts" not in html and "ocd-" not in html
+    ActorIdentifier.objects.create(actor=actor, scheme="ocd-person", identifier="ocd-1")
+    html, queries = actor_page(client, actor)
+    assert "ocd-1" in html and queries == bare + 1
+    act = FormalActFactory(actor=actor)
+    html, queries = actor_page(client, actor)
+    assert "and formal acts" in html and act.topic.title in html and queries == bare + 2
 
 
 def test_an_actor_without_statements_has_no_known_position(client):

@@ -44,11 +44,13 @@ PINNED = {
     "/actors/": 4,
     # + the question (validation); the current positions are a subquery of the page's
     "/actors/?q=cis&kind=company&question={ratification}&stance=opposes": 5,
-    # actor+parent, its memberships, parts and members (one union), identifiers, positions,
-    # timeline outline, its formal acts, the stamps of the page's statements, the page of
-    # statements (not read when their pieces are stored)
-    "/actors/us-administration/": 8,
-    "/actors/cisco/": 8,
+    # actor+parent (and whether it has memberships, parts or members, identifiers, formal
+    # acts: each asked only then), its memberships, parts and members (one union) or its
+    # identifiers, positions, timeline outline, the stamps of the page's statements, the
+    # page of statements (not read when their pieces are stored); its formal acts (none
+    # here) would be one more
+    "/actors/us-administration/": 6,
+    "/actors/cisco/": 6,
     # countries, questions for the filter (rendered), count, page, signatories
     "/statements/": 5,
     # the search is a subquery of the count's and the page's, whatever its words and

@@ -86,6 +86,25 @@ class ActorQuerySet(models.QuerySet):
         parent = Actor.objects.public().filter(pk=OuterRef("parent_id"))
         return self.annotate(has_public_parent=Exists(parent))
 
+    def with_page_sections(self):
+        """
+        On each actor, whether its page may list anything beside its positions and
+        statements: `has_relations` (memberships it holds, its parts, its members, hidden
+        ones included), `has_identifiers` and `has_acts` (formal acts, drafts included). Most
+        actors have none of them: their page skips those queries, for three index probes in
+        its own.
+        """
+        from .acts import FormalAct
+
+        actor = OuterRef("pk")
+        return self.annotate(
+            has_relations=Exists(Membership.objects.filter(member=actor))
+            | Exists(Membership.objects.filter(organization=actor))
+            | Exists(Actor.objects.filter(parent=actor)),
+            has_identifiers=Exists(ActorIdentifier.objects.filter(actor=actor)),
+            has_acts=Exists(FormalAct.objects.filter(actor=actor)),
+        )
+
 
 class Actor(TimestampedModel):
     name = models.CharField(max_length=200, db_index=True)
