@@ -200,13 +200,14 @@ def mode_of(value):
     return value if value in MODES else "stance"
 
 
-def board_context(request, question, as_of, groups):
+def board_context(request, question, as_of, groups, topic_has_acts=True):
     """
     What a board adds: each shown row's formal status on the question's topic (`row.formal`,
     an `acts.Participant`, or None without a published act: states show "no formal act",
     other actors nothing) and the map, in stance mode (the shown actors' acts, one query if
-    any row is shown; the states' positions for the map, one query) or in status mode (the
-    topic's acts: one query for the rows and the map).
+    any row is shown and `topic_has_acts`, False when no act on the topic is published; the
+    states' positions for the map, one query) or in status mode (the topic's acts: one
+    query for the rows and the map).
     """
     mode = mode_of(request.GET.get("map"))
     shown = [row for _stance, rows, _count in groups for row in rows]
@@ -217,7 +218,7 @@ def board_context(request, question, as_of, groups):
         world = status_map(participants)
     else:
         formal = {}
-        if shown:
+        if shown and topic_has_acts:
             formal = acts.status_of(question.topic, as_of, {row.actor_id for row in shown})
         states = (
             stances.current_positions(question, as_of)

@@ -7,7 +7,7 @@ formal acts and the map from `maps.py`. Its queries are pinned in tests/test_vie
 
 from functools import cached_property
 
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +16,7 @@ from . import groups, institutions, maps, stances
 from .caching import cached_page
 from .charts import chart_rows, stance_chart
 from .forms import AsOfForm
-from .models import Actor, Question, Source, Stance, Statement
+from .models import Actor, FormalAct, Question, Source, Stance, Statement
 from .views import base_query_string, form_errors, paginate, valid_data
 
 # A board lists the first actors of each stance, and pages through one stance on request.
@@ -68,13 +68,16 @@ SPLIT_PARAMS = ("page", "split", "group")
 def question_and_siblings(topic_slug, slug, as_of=None):
     """
     The question and the other questions of its topic, in one query; 404 if none. Each
-    carries `chart_stamp`, what its chart as of `as_of` is keyed by (`BoardChart`).
+    carries `chart_stamp`, what its chart as of `as_of` is keyed by (`BoardChart`), and
+    `topic_has_acts`, whether any formal act on the topic is published (most topics are no
+    treaty: their rows' formal status needs no query).
     """
     last_day = stances.last_count_day(as_of)
+    acts = FormalAct.objects.published().filter(topic=OuterRef("topic_id"))
     siblings = list(
         Question.objects.select_related("topic", "deciding_body")
         .filter(topic__slug=topic_slug)
-        .annotate(chart_stamp=Subquery(last_day.values("pk")[:1]))
+        .annotate(chart_stamp=Subquery(last_day.values("pk")[:1]), topic_has_acts=Exists(acts))
         .order_by("display_order", "pk")
     )
     question = next((q for q in siblings if q.slug == slug), None)
@@ -110,7 +113,7 @@ def question_board(request, topic_slug, slug):
     conditions = stances.conditions_named(positions, NAMED_BY_SHOWN, as_of, cards)
     show_conditions_on_cards(board, conditions)
     # States' formal acts on the topic and the world map (maps.py): one or two queries.
-    states = maps.board_context(request, question, as_of, board)
+    states = maps.board_context(request, question, as_of, board, question.topic_has_acts)
     return render(
         request,
         "positions/question.html",

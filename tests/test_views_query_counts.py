@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from positions.models import Statement
 from tests.builders import build_record, grow
+from tests.factories import FormalActFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ PINNED = {
     # positions of each stance (ranked, then loaded), the chart's series (none when its piece
     # is stored: the question's query reads what it is keyed by), the conditions of the
     # deciding statements (which the cards show too, as of the board's date), the shown
-    # actors' formal acts on the topic, the states' positions for the map
-    # (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split),
+    # actors' formal acts on the topic (asked only when an act on it is published, as in
+    # `record_with_an_act`), the states' positions for the map (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split),
     # and the tally's composition by actor kind (a GROUP BY stance and kind), which the split
     # by kind, the default, gives without a query of its own
     BOARD: 9,
@@ -108,8 +109,16 @@ def count_queries(client, url):
     return len(queries)
 
 
-def test_it_runs_the_same_pinned_number_of_queries_on_twenty_times_the_data(client):
+def record_with_an_act():
+    """The demo's shape, with a state's signature on its topic: the boards read their rows'
+    formal status only on a topic with a published act."""
     record = build_record()
+    FormalActFactory(topic=record.topic)
+    return record
+
+
+def test_it_runs_the_same_pinned_number_of_queries_on_twenty_times_the_data(client):
+    record = record_with_an_act()
     small = {url: count_queries(client, fill(url, record)) for url in PINNED}
     statements = Statement.objects.count()
     grow(record, 20)
@@ -133,6 +142,12 @@ def test_it_pins_the_statement_search_with_django_assert_num_queries(
 
 
 def test_it_pins_the_board_with_django_assert_num_queries(client, django_assert_num_queries):
-    build_record()
+    record_with_an_act()
     with django_assert_num_queries(PINNED[BOARD]):
+        client.get(BOARD)
+
+
+def test_a_board_on_a_topic_without_formal_acts_asks_for_none(client, django_assert_num_queries):
+    build_record()
+    with django_assert_num_queries(PINNED[BOARD] - 1):
         client.get(BOARD)
