@@ -27,9 +27,10 @@ PINNED = {
     # is stored: the question's query reads what it is keyed by), the conditions of the
     # deciding statements (which the cards show too, as of the board's date), the shown
     # actors' formal acts on the topic (asked only when an act on it is published, as in
-    # `record_with_an_act`), the states' positions for the map (maps.board_context), the split by group (groups.py: one GROUP BY, whatever the split),
-    # and the tally's composition by actor kind (a GROUP BY stance and kind), which the split
-    # by kind, the default, gives without a query of its own
+    # `record_with_an_act`), the states' positions for the map (maps.board_context), the
+    # split by group (groups.py: one GROUP BY, whatever the split), and the tally's
+    # composition by actor kind (a GROUP BY stance and kind), which the split by kind, the
+    # default, gives without a query of its own
     BOARD: 9,
     BOARD + "?kind=company&country=US&as_of=2024-10-30": 9,
     BOARD + "?split=kind&group=company": 9,
