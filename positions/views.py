@@ -392,7 +392,7 @@ def source_list(request):
     sources = Source.objects.public().order_by(
         F("published_on").desc(nulls_last=True), "title", "pk"
     )
-    page = paginate(request, sources, INDEX_PER_PAGE)
+    page = paginate(request, sources, INDEX_PER_PAGE, Source.objects.public_count())
     return render(request, "positions/source_list.html", {"page_obj": page, "query_string": ""})
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from positions.models import Actor, ActorKind, Stance, StatementStatus
+from positions.models import Actor, ActorKind, Source, Stance, StatementStatus
 from tests.builders import build_record
 from tests.factories import ConditionFactory, SourceFactory, StatementFactory
 
@@ -16,6 +16,15 @@ def test_the_source_index_lists_public_sources_newest_first(client):
     listed = list(response.context["page_obj"].object_list)
     assert listed == [record.sources["cio"], record.sources["report"], record.sources["letter"]]
     assert "Draft-only source" not in response.content.decode()
+
+
+def test_the_source_index_counts_the_public_sources(client):
+    record = build_record()
+    SourceFactory(title="Cited by nothing yet")
+    count = client.get("/sources/").context["page_obj"].paginator.count
+    public = Source.objects.exclude(pk__in=Source.objects.cited_by_no_public_statement())
+    assert count == public.count() == len(record.sources)
+    assert Source.objects.filter(pk=record.sources["cio"].pk).public_count() == 1
 
 
 def test_the_condition_index_lists_public_conditions_by_text(client):

@@ -70,8 +70,9 @@ PINNED = {
     # condition, the ids of its statements, the page of them, signatories, and its status
     # history (with each change's source; one more since the history is kept)
     "/conditions/human-rights-safeguards/": 5,
-    # the indexes of public sources and conditions: count, page
-    "/sources/": 2,
+    # the indexes of public sources and conditions: count, page; the sources' count is every
+    # source's less the hidden ones' (two counts that join nothing)
+    "/sources/": 3,
     "/conditions/": 2,
     "/methodology/": 0,
     # count, page of retracted statements, signatories
