@@ -201,7 +201,8 @@ def test_an_actor_page_asks_for_identifiers_and_acts_only_when_it_has_some(clien
     actor = ActorFactory(kind=ActorKind.STATE, name="Freedonia")
     html, bare = actor_page(client, actor)
     assert "and formal acts" not in html and "ocd-" not in html
-    ActorIdentifier.objects.create(actor=actor, scheme="ocd-person", identifier="ocd-1")
+    with writes.writing():
+        writes.save(ActorIdentifier(actor=actor, scheme="ocd-person", identifier="ocd-1"))
     html, queries = actor_page(client, actor)
     assert "ocd-1" in html and queries == bare + 1
     act = FormalActFactory(actor=actor)
