@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, Lag, RowNumber
 
 from .lookups import any_of
 from .models import (
+    MAX_SCOPED_QUESTIONS,
     Actor,
     Condition,
     ConditionStatus,
@@ -346,8 +347,8 @@ def refresh_stance_counts(question_ids=None):
     """
     rows = StanceCountDay.objects.all()
     signatures = _counting_signatures()
-    if question_ids is not None and len(set(question_ids)) > 900:
-        question_ids = None  # as many as a rebuild, and past SQLite's parameter limit
+    if question_ids is not None and len(set(question_ids)) > MAX_SCOPED_QUESTIONS:
+        question_ids = None
     if question_ids is not None:
         question_ids = sorted(set(question_ids))
         rows = rows.filter(question_id__in=question_ids)

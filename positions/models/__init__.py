@@ -34,6 +34,7 @@ from .base import (  # noqa: F401
     http_url_validator,
 )
 from .derived import (  # noqa: F401
+    MAX_SCOPED_QUESTIONS,
     HiddenActor,
     HiddenSource,
     Position,

@@ -149,7 +149,9 @@ class StanceCountDay(models.Model):
         return f"{self.question_id} on {self.day}"
 
 
-# Above this many questions a refresh counts every question's statements.
+# Above this many questions a refresh of their derived rows (`StatementCount`, and the
+# tallies by day: `stances.refresh_stance_counts`) rewrites every question's: as cheap, and
+# within SQLite's parameter limit.
 MAX_SCOPED_QUESTIONS = 900
 
 
@@ -189,7 +191,7 @@ class StatementCount(models.Model):
         caller's transaction: two queries, the second an `INSERT ... SELECT` of the counts."""
         statements, stored = Statement.objects.all(), cls.objects.all()
         if question_ids is not None and len(set(question_ids)) > MAX_SCOPED_QUESTIONS:
-            question_ids = None  # as cheap as counting every question, and SQLite's limit
+            question_ids = None
         if question_ids is not None:
             statements = statements.filter(question_id__in=question_ids)
             stored = stored.filter(question_id__in=question_ids)
